@@ -1,0 +1,190 @@
+//! Diagnostics: every problem kprov finds, with where it is.
+//!
+//! Stages never stop at the first problem and never print: they return their
+//! result plus a list of [`Diagnostic`]s, and one reporter ([`render_text`],
+//! [`render_json`]) turns the list into what a person or a machine reads.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the command (exit 2).
+    Error,
+    /// Printed, but does not fail the command.
+    Warning,
+}
+
+/// A place in an input file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// File path relative to the estate root, with `/` separators.
+    pub file: String,
+    /// Line, starting at 1.
+    pub line: u32,
+    /// Column, starting at 1.
+    pub column: u32,
+    /// Path inside the document, e.g. `spec.environments[1].quota.cpu`; empty for the whole document.
+    pub path: String,
+}
+
+/// A further place that explains a diagnostic ("first defined here").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Note {
+    /// Where, if the note is about a place.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// What about it.
+    pub message: String,
+}
+
+/// One problem found in the estate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable identifier of the class of problem, e.g. `unknown-field`.
+    pub code: &'static str,
+    /// Where, if the problem is in a file.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// One sentence saying what is wrong.
+    pub message: String,
+    /// Related places.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+impl Diagnostic {
+    /// An error at `location`.
+    pub fn error(
+        code: &'static str,
+        location: Option<Location>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            location,
+            message: message.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A warning at `location`.
+    pub fn warning(
+        code: &'static str,
+        location: Option<Location>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, location, message)
+        }
+    }
+
+    /// Add a related place.
+    pub fn with_note(mut self, location: Option<Location>, message: impl Into<String>) -> Self {
+        self.notes.push(Note {
+            location,
+            message: message.into(),
+        });
+        self
+    }
+
+    fn sort_key(&self) -> (Option<(&str, u32, u32)>, &str, &str) {
+        (
+            self.location
+                .as_ref()
+                .map(|l| (l.file.as_str(), l.line, l.column)),
+            self.message.as_str(),
+            self.code,
+        )
+    }
+}
+
+/// Sort diagnostics by file, line and column (those without a file first) and
+/// drop exact duplicates, so output never depends on discovery order.
+pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+}
+
+/// Whether any diagnostic is an error.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+fn write_location(out: &mut String, location: &Location) {
+    let _ = write!(
+        out,
+        "{}:{}:{}: ",
+        location.file, location.line, location.column
+    );
+}
+
+/// Human-readable rendering, one line per diagnostic, e.g.
+/// `projects/checkout.yaml:14:9: spec.environments[1].quota.cpu: message`;
+/// warnings say `warning:` before the path. Notes follow, indented.
+pub fn render_text(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        if let Some(l) = &d.location {
+            write_location(&mut out, l);
+        }
+        if d.severity == Severity::Warning {
+            out.push_str("warning: ");
+        } else if d.location.is_none() {
+            out.push_str("error: ");
+        }
+        if let Some(l) = &d.location
+            && !l.path.is_empty()
+        {
+            let _ = write!(out, "{}: ", l.path);
+        }
+        out.push_str(&d.message);
+        let _ = writeln!(out, " [{}]", d.code);
+        for n in &d.notes {
+            out.push_str("    ");
+            if let Some(l) = &n.location {
+                write_location(&mut out, l);
+                if !l.path.is_empty() {
+                    let _ = write!(out, "{}: ", l.path);
+                }
+            }
+            out.push_str(&n.message);
+            out.push('\n');
+        }
+    }
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    if errors + warnings > 0 {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+    }
+    out
+}
+
+/// Machine-readable rendering: a JSON array of diagnostics.
+pub fn render_json(diagnostics: &[Diagnostic]) -> String {
+    let mut s = serde_json::to_string_pretty(diagnostics).unwrap_or_else(|_| "[]".into());
+    s.push('\n');
+    s
+}

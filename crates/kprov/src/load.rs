@@ -1,0 +1,253 @@
+//! Reading an estate from disk: the only stage that touches the file system
+//! on the way in. Everything after [`read_estate`] is pure and works on
+//! [`Sources`], so it can be fed from memory (tests, fuzzing, a browser).
+
+use std::fs;
+use std::io::Read as _;
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::kinds::API_VERSION;
+
+/// An input file, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the estate root, `/`-separated.
+    pub path: String,
+    /// Contents (valid UTF-8, byte-order mark removed).
+    pub text: String,
+}
+
+/// Everything the pure stages need from disk.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Input files, sorted by path.
+    pub files: Vec<SourceFile>,
+    /// Problems met while reading (unreadable files, symlinks, oversized files).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Sources {
+    /// Sources from in-memory `(path, text)` pairs, as if read from disk.
+    pub fn from_memory<P: Into<String>, T: Into<String>>(
+        files: impl IntoIterator<Item = (P, T)>,
+    ) -> Sources {
+        let mut files: Vec<SourceFile> = files
+            .into_iter()
+            .map(|(path, text)| SourceFile {
+                path: path.into(),
+                text: text.into(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Sources {
+            files,
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+/// How the estate is read.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// Input files larger than this are refused (a hostile pull request must
+    /// not be able to make CI read gigabytes).
+    pub max_file_bytes: u64,
+}
+
+impl Default for LoadConfig {
+    fn default() -> Self {
+        LoadConfig {
+            max_file_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why an estate could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The root is missing or not a directory.
+    #[error("{path}: not a directory (an estate is a directory with a kprov.yaml)")]
+    NotADirectory {
+        /// The root as given.
+        path: PathBuf,
+    },
+}
+
+/// The output directory named by `kprov.yaml`, read before the walk so that
+/// thousands of generated files are never opened. Falls back to `clusters`;
+/// a bad value is reported later, by the model stage.
+fn output_dir_hint(root: &Path) -> String {
+    let text = fs::read_to_string(root.join("kprov.yaml")).unwrap_or_default();
+    let stream = crate::yaml::parse_stream(&text, crate::yaml::Limits::default());
+    stream
+        .documents
+        .iter()
+        .filter(|d| d.value.get("kind").and_then(|k| k.as_str()) == Some("Estate"))
+        .find_map(|d| d.value.pointer("/spec/output").and_then(|o| o.as_str()))
+        .map(|o| o.trim_start_matches("./").trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| "clusters".to_owned())
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn file_location(path: &str, line: u32) -> Option<Location> {
+    Some(Location {
+        file: path.to_owned(),
+        line,
+        column: 1,
+        path: String::new(),
+    })
+}
+
+/// Read every YAML file under `root` that holds kprov objects.
+///
+/// Skips dot-directories and the output directory; does not follow symlinks
+/// (they are reported, so nothing outside the estate is ever read). Files
+/// without the string `kprov.dev/v1alpha1` are not kprov input and are
+/// skipped unparsed, so Helm charts and other YAML in the repository are no
+/// concern of ours.
+pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadError> {
+    if !root.is_dir() {
+        return Err(LoadError::NotADirectory {
+            path: root.to_owned(),
+        });
+    }
+    let output = output_dir_hint(root);
+    let mut sources = Sources::default();
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            let is_output = e.file_type().is_dir() && relative(root, e.path()) == output;
+            !(hidden || is_output)
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| relative(root, p)).unwrap_or_default();
+                sources.diagnostics.push(Diagnostic::error(
+                    "unreadable",
+                    file_location(&path, 1),
+                    format!(
+                        "cannot read: {}",
+                        e.io_error()
+                            .map_or_else(|| e.to_string(), |io| io.to_string())
+                    ),
+                ));
+                continue;
+            }
+        };
+        let path = relative(root, entry.path());
+        if entry.path_is_symlink() {
+            sources.diagnostics.push(Diagnostic::warning(
+                "symlink",
+                file_location(&path, 1),
+                "symbolic link not followed: kprov reads only regular files inside the estate",
+            ));
+            continue;
+        }
+        let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+        if !entry.file_type().is_file() || !is_yaml {
+            continue;
+        }
+        if let Some(file) = read_input(entry.path(), &path, config, &mut sources.diagnostics) {
+            sources.files.push(file);
+        }
+    }
+    sources.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(sources)
+}
+
+fn read_input(
+    full: &Path,
+    path: &str,
+    config: &LoadConfig,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<SourceFile> {
+    let marker = API_VERSION.as_bytes();
+    let unreadable = |e: std::io::Error| {
+        Diagnostic::error(
+            "unreadable",
+            file_location(path, 1),
+            format!("cannot read: {e}"),
+        )
+    };
+    let mut file = match fs::File::open(full) {
+        Ok(f) => f,
+        Err(e) => {
+            diagnostics.push(unreadable(e));
+            return None;
+        }
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > config.max_file_bytes {
+        // Only an input file is an error; a big unrelated YAML file is not ours.
+        let mut head = vec![0; 64 * 1024];
+        let n = file.read(&mut head).unwrap_or(0);
+        if contains(&head[..n], marker) {
+            diagnostics.push(Diagnostic::error(
+                "file-too-large",
+                file_location(path, 1),
+                format!(
+                    "file is {size} bytes; kprov reads input files of at most {} bytes",
+                    config.max_file_bytes
+                ),
+            ));
+        }
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    if let Err(e) = file.read_to_end(&mut bytes) {
+        diagnostics.push(unreadable(e));
+        return None;
+    }
+    if !contains(&bytes, marker) {
+        return None;
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(SourceFile {
+            path: path.to_owned(),
+            text: text.to_owned(),
+        }),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column =
+                good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+            diagnostics.push(Diagnostic::error(
+                "invalid-utf8",
+                Some(Location {
+                    file: path.to_owned(),
+                    line: u32::try_from(line).unwrap_or(u32::MAX),
+                    column: u32::try_from(column).unwrap_or(u32::MAX),
+                    path: String::new(),
+                }),
+                "file is not valid UTF-8 (YAML input must be UTF-8)",
+            ));
+            None
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}

@@ -1,0 +1,389 @@
+//! Cross-object checks: every reference resolves, every placement is
+//! possible. Hierarchy rules (inheritance, budgets, allow-lists) are not
+//! here; they belong to the hierarchy stage.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path};
+
+use super::kinds::{ClusterSpec, ProjectSpec};
+use super::{Item, Model, Name, catalog};
+use crate::diagnostic::Diagnostic;
+use crate::schema::{Kind, closest};
+
+/// "unknown X `y`; did you mean `z`?" for a name that resolves to nothing.
+fn unknown<'a>(what: &str, name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let known: Vec<String> = known.into_iter().map(str::to_owned).collect();
+    match closest(name, &known) {
+        Some(best) => format!("unknown {what} `{name}`; did you mean `{best}`?"),
+        None if known.is_empty() => format!("unknown {what} `{name}`; the estate defines none"),
+        None => format!("unknown {what} `{name}`"),
+    }
+}
+
+pub(super) fn references(model: &Model, out: &mut Vec<Diagnostic>) {
+    estate(model, out);
+    clusters(model, out);
+    tenants(model, out);
+    for project in model.projects.values() {
+        project_refs(model, project, out);
+    }
+    compositions(model, out);
+}
+
+fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
+    let Some(estate) = &model.estate else { return };
+    if let Some(output) = &estate.spec.output {
+        let path = Path::new(output);
+        let escapes = path.is_absolute()
+            || output.starts_with('/')
+            || output.starts_with('\\')
+            || path
+                .components()
+                .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
+        let empty = path.components().all(|c| matches!(c, Component::CurDir));
+        if escapes || empty {
+            out.push(Diagnostic::error(
+                "invalid-output",
+                Some(estate.origin.at("/spec/output")),
+                format!(
+                    "output `{output}` must be a directory inside the estate root, written relative to it without `..` (e.g. `clusters`)"
+                ),
+            ));
+        }
+    }
+}
+
+fn clusters(model: &Model, out: &mut Vec<Diagnostic>) {
+    for cluster in model.clusters.values() {
+        if let Some(storage) = &cluster.spec.storage
+            && let Some(default) = &storage.default
+            && !storage.tiers.contains_key(default)
+        {
+            out.push(Diagnostic::error(
+                "unknown-reference",
+                Some(cluster.origin.at("/spec/storage/default")),
+                unknown(
+                    "storage tier",
+                    default.as_str(),
+                    storage.tiers.keys().map(Name::as_str),
+                ),
+            ));
+        }
+    }
+}
+
+fn tenants(model: &Model, out: &mut Vec<Diagnostic>) {
+    let environments: BTreeSet<&Name> = model
+        .clusters
+        .values()
+        .map(|c| &c.spec.environment)
+        .collect();
+    let tenant_names = || model.tenants.keys().map(Name::as_str);
+    for tenant in model.tenants.values() {
+        if let Some(parent) = &tenant.spec.parent
+            && !model.tenants.contains_key(parent)
+            && !model.is_rejected(Kind::Tenant, parent.as_str())
+        {
+            out.push(Diagnostic::error(
+                "unknown-reference",
+                Some(tenant.origin.at("/spec/parent")),
+                unknown("parent tenant", parent.as_str(), tenant_names()),
+            ));
+        }
+        if let Some(network) = &tenant.spec.network {
+            for (i, peer) in network.allow_from.iter().enumerate() {
+                if !model.tenants.contains_key(&peer.tenant)
+                    && !model.is_rejected(Kind::Tenant, peer.tenant.as_str())
+                {
+                    out.push(Diagnostic::error(
+                        "unknown-reference",
+                        Some(
+                            tenant
+                                .origin
+                                .at(&format!("/spec/network/allowFrom/{i}/tenant")),
+                        ),
+                        unknown("tenant", peer.tenant.as_str(), tenant_names()),
+                    ));
+                }
+            }
+        }
+        for env in tenant.spec.quota.keys() {
+            if !environments.contains(env) {
+                out.push(Diagnostic::warning(
+                    "unknown-environment",
+                    Some(tenant.origin.key(&format!("/spec/quota/{env}"))),
+                    format!(
+                        "no cluster serves environment `{env}`, so this budget constrains nothing{}",
+                        closest(env.as_str(), &environments.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+                            .map(|b| format!("; did you mean `{b}`?"))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Clusters a volume/VM/claim with an optional `environments:` filter lands on.
+fn placements<'m>(
+    model: &'m Model,
+    project: &'m ProjectSpec,
+    filter: Option<&[Name]>,
+) -> Vec<(&'m Name, &'m Item<ClusterSpec>)> {
+    project
+        .environments
+        .iter()
+        .filter(|e| filter.is_none_or(|f| f.contains(&e.name)))
+        .flat_map(|e| {
+            e.clusters
+                .iter()
+                .filter_map(move |c| model.clusters.get(c).map(|c| (&e.name, c)))
+        })
+        .collect()
+}
+
+fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagnostic>) {
+    let spec = &project.spec;
+    let origin = &project.origin;
+    if !model.tenants.contains_key(&spec.tenant)
+        && !model.is_rejected(Kind::Tenant, spec.tenant.as_str())
+    {
+        out.push(Diagnostic::error(
+            "unknown-reference",
+            Some(origin.at("/spec/tenant")),
+            unknown(
+                "tenant",
+                spec.tenant.as_str(),
+                model.tenants.keys().map(Name::as_str),
+            ),
+        ));
+    }
+
+    let mut env_names: BTreeMap<&Name, usize> = BTreeMap::new();
+    for (i, env) in spec.environments.iter().enumerate() {
+        let at = |p: &str| origin.at(&format!("/spec/environments/{i}{p}"));
+        if let Some(first) = env_names.insert(&env.name, i) {
+            out.push(
+                Diagnostic::error(
+                    "duplicate-name",
+                    Some(at("/name")),
+                    format!("environment `{}` is listed twice", env.name),
+                )
+                .with_note(
+                    Some(origin.at(&format!("/spec/environments/{first}/name"))),
+                    "first listed here",
+                ),
+            );
+        }
+        if env.namespace.is_none() {
+            let namespace = format!("{}-{}", project.name(), env.name);
+            if namespace.len() > 63 {
+                out.push(Diagnostic::error(
+                    "namespace-too-long",
+                    Some(at("/name")),
+                    format!(
+                        "namespace `{namespace}` would be {} characters; Kubernetes allows 63. Shorten the project name or set `namespace:`",
+                        namespace.len()
+                    ),
+                ));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for (j, name) in env.clusters.iter().enumerate() {
+            let location = Some(at(&format!("/clusters/{j}")));
+            if !seen.insert(name) {
+                out.push(Diagnostic::error(
+                    "duplicate-name",
+                    location,
+                    format!("cluster `{name}` is listed twice"),
+                ));
+                continue;
+            }
+            match model.clusters.get(name) {
+                None if model.is_rejected(Kind::Cluster, name.as_str()) => {}
+                None => out.push(Diagnostic::error(
+                    "unknown-reference",
+                    location,
+                    unknown(
+                        "cluster",
+                        name.as_str(),
+                        model.clusters.keys().map(Name::as_str),
+                    ),
+                )),
+                Some(cluster) if cluster.spec.environment != env.name => out.push(
+                    Diagnostic::error(
+                        "wrong-environment",
+                        location,
+                        format!(
+                            "cluster `{name}` serves environment `{}`, not `{}`",
+                            cluster.spec.environment, env.name
+                        ),
+                    )
+                    .with_note(Some(cluster.origin.at("/spec/environment")), "set here"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    let check_filter = |filter: &Option<Vec<Name>>, base: &str, out: &mut Vec<Diagnostic>| {
+        for (j, env) in filter.iter().flatten().enumerate() {
+            if !env_names.contains_key(env) {
+                out.push(Diagnostic::error(
+                    "unknown-reference",
+                    Some(origin.at(&format!("{base}/environments/{j}"))),
+                    unknown(
+                        "project environment",
+                        env.as_str(),
+                        env_names.keys().map(|n| n.as_str()),
+                    ),
+                ));
+            }
+        }
+    };
+
+    for (i, volume) in spec.volumes.iter().enumerate() {
+        let base = format!("/spec/volumes/{i}");
+        check_filter(&volume.environments, &base, out);
+        let clusters = placements(model, spec, volume.environments.as_deref());
+        tier_available(
+            volume.tier.as_ref(),
+            &clusters,
+            &origin.at(&format!("{base}/tier")),
+            &origin.at(&base),
+            out,
+        );
+    }
+    for (i, vm) in spec.virtual_machines.iter().enumerate() {
+        let base = format!("/spec/virtualMachines/{i}");
+        check_filter(&vm.environments, &base, out);
+        if catalog::instancetype(&vm.instancetype).is_none() {
+            let known: Vec<&str> = catalog::INSTANCETYPES.iter().map(|t| t.name).collect();
+            out.push(Diagnostic::error(
+                "unknown-instancetype",
+                Some(origin.at(&format!("{base}/instancetype"))),
+                format!(
+                    "{} (kprov knows the KubeVirt common-instancetypes of series u1, o1, cx1, m1 and n1)",
+                    unknown("instancetype", &vm.instancetype, known)
+                ),
+            ));
+        }
+        if let Some(preference) = &vm.preference
+            && !catalog::is_preference(preference)
+        {
+            out.push(Diagnostic::warning(
+                "unknown-preference",
+                Some(origin.at(&format!("{base}/preference"))),
+                format!(
+                    "{}; it is not one of the KubeVirt common preferences, so the cluster must provide it",
+                    unknown("preference", preference, catalog::PREFERENCES.iter().copied())
+                ),
+            ));
+        }
+        let clusters = placements(model, spec, vm.environments.as_deref());
+        tier_available(
+            vm.disk.tier.as_ref(),
+            &clusters,
+            &origin.at(&format!("{base}/disk/tier")),
+            &origin.at(&format!("{base}/disk")),
+            out,
+        );
+    }
+    for (i, claim) in spec.resources.iter().enumerate() {
+        let base = format!("/spec/resources/{i}");
+        check_filter(&claim.environments, &base, out);
+        if !model
+            .definitions
+            .values()
+            .any(|d| d.spec.kind == claim.kind)
+            && !model.rejected.iter().any(|(k, _)| *k == Kind::Definition)
+        {
+            out.push(Diagnostic::error(
+                "unknown-reference",
+                Some(origin.at(&format!("{base}/kind"))),
+                unknown(
+                    "claim kind",
+                    &claim.kind,
+                    model.definitions.values().map(|d| d.spec.kind.as_str()),
+                ),
+            ));
+        }
+    }
+}
+
+/// A named tier must exist on every cluster it lands on; an unnamed one
+/// needs each cluster's default.
+fn tier_available(
+    tier: Option<&Name>,
+    clusters: &[(&Name, &Item<ClusterSpec>)],
+    tier_location: &crate::diagnostic::Location,
+    item_location: &crate::diagnostic::Location,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut reported = BTreeSet::new();
+    for (_, cluster) in clusters {
+        if !reported.insert(cluster.name()) {
+            continue;
+        }
+        let storage = cluster.spec.storage.as_ref();
+        let tiers = || {
+            storage
+                .into_iter()
+                .flat_map(|s| s.tiers.keys().map(Name::as_str))
+        };
+        match tier {
+            Some(t) if !storage.is_some_and(|s| s.tiers.contains_key(t)) => out.push(
+                Diagnostic::error(
+                    "unknown-storage-tier",
+                    Some(tier_location.clone()),
+                    format!(
+                        "cluster `{}` has no {}",
+                        cluster.name(),
+                        unknown("storage tier", t.as_str(), tiers()).trim_start_matches("unknown ")
+                    ),
+                )
+                .with_note(Some(cluster.origin.at("/spec/storage/tiers")), "the cluster's tiers are here"),
+            ),
+            None if storage.and_then(|s| s.default.as_ref()).is_none() => out.push(Diagnostic::error(
+                "unknown-storage-tier",
+                Some(item_location.clone()),
+                format!(
+                    "no `tier` given and cluster `{}` has no default storage tier; name one of: {}",
+                    cluster.name(),
+                    tiers().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            _ => {}
+        }
+    }
+}
+
+fn compositions(model: &Model, out: &mut Vec<Diagnostic>) {
+    let kinds = || model.definitions.values().map(|d| d.spec.kind.as_str());
+    for composition in model.compositions.values() {
+        if !kinds().any(|k| k == composition.spec.kind) {
+            out.push(Diagnostic::error(
+                "unknown-reference",
+                Some(composition.origin.at("/spec/kind")),
+                unknown("claim kind", &composition.spec.kind, kinds()),
+            ));
+        }
+    }
+    for definition in model.definitions.values() {
+        if let Some(default) = &definition.spec.default_composition
+            && model
+                .compositions
+                .get(default)
+                .is_none_or(|c| c.spec.kind != definition.spec.kind)
+        {
+            out.push(Diagnostic::error(
+                "unknown-reference",
+                Some(definition.origin.at("/spec/defaultComposition")),
+                format!(
+                    "default composition `{default}` is not a Composition of kind `{}`",
+                    definition.spec.kind
+                ),
+            ));
+        }
+    }
+}

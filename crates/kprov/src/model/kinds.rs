@@ -1,0 +1,623 @@
+//! The input kinds of DESIGN §1 as Rust types. Unknown fields are rejected
+//! everywhere: a typo in a self-service request must fail the pull request,
+//! not silently drop a quota.
+//!
+//! Field docs double as the descriptions of the generated JSON Schemas (and
+//! of the Backstage form), so they are written for the estate author.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::names::{Date, Glob, LabelKey, LabelValue, Name, PortName, Subject};
+use super::quantity::Quantity;
+
+/// The one `apiVersion` of every kprov input object.
+pub const API_VERSION: &str = "kprov.dev/v1alpha1";
+
+/// Labels of an object or of the namespaces below it.
+pub type Labels = BTreeMap<LabelKey, LabelValue>;
+/// Annotations of an object or of the namespaces below it.
+pub type Annotations = BTreeMap<LabelKey, String>;
+
+/// An input object: `apiVersion`, `kind`, `metadata` and a kind-specific `spec`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Object<S> {
+    /// Always `kprov.dev/v1alpha1`.
+    pub api_version: String,
+    /// The kind of object.
+    pub kind: String,
+    /// Name, and the object's own labels and annotations.
+    pub metadata: Metadata,
+    /// The kind-specific content.
+    pub spec: S,
+}
+
+/// Identity of an input object.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metadata {
+    /// Unique name among objects of this kind in the estate (DNS-1123 label).
+    pub name: Name,
+    /// Labels of this input object (not propagated; use `spec.labels` for that).
+    #[schemars(extend("propertyNames" = {"format": "label-key"}))]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
+    /// Annotations of this input object (not propagated).
+    #[schemars(extend("propertyNames" = {"format": "label-key"}))]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: Annotations,
+}
+
+/// Pod Security Standards level, from loosest to strictest.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurity {
+    /// Unrestricted.
+    Privileged,
+    /// Prevents known privilege escalations.
+    Baseline,
+    /// Current pod hardening best practices.
+    Restricted,
+}
+
+/// Who may reach a namespace over the network, from loosest to strictest.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// No default-deny policy.
+    None,
+    /// Ingress from namespaces of the same tenant subtree.
+    Tenant,
+    /// Ingress only from the namespace itself.
+    Namespace,
+}
+
+// ---------------------------------------------------------------- Estate
+
+/// Spec of the one `Estate` object, at the root of the estate repository.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EstateSpec {
+    /// Output directory, relative to the estate root (default `clusters`).
+    pub output: Option<String>,
+    /// Kubernetes minor version the clusters run, e.g. `"1.32"`.
+    pub kubernetes_version: Option<String>,
+    /// Default Pod Security level of every namespace (default `baseline`).
+    pub pod_security: Option<PodSecurity>,
+    /// Default network isolation of every namespace.
+    pub network: Option<EstateNetwork>,
+    /// Monthly cost per unit, for reports.
+    pub rates: Option<Rates>,
+}
+
+/// Estate-wide network defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EstateNetwork {
+    /// Default isolation: `namespace`, `tenant` or `none` (default `namespace`).
+    pub isolation: Option<Isolation>,
+}
+
+/// Monthly cost per unit of allocated quota.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rates {
+    /// Cost per CPU core per month.
+    pub cpu: Option<Quantity>,
+    /// Cost per GiB of memory per month.
+    pub memory: Option<Quantity>,
+    /// Cost per GiB of storage per month, by storage tier name.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {"format": "dns1123-label"}))]
+    pub storage: BTreeMap<Name, Quantity>,
+}
+
+// ---------------------------------------------------------------- Cluster
+
+/// Spec of a `Cluster`: one Kubernetes cluster, one output directory.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// Environment this cluster serves (`dev`, `staging`, `prod`, …); project environments are placed by it.
+    pub environment: Name,
+    /// Region, e.g. `us-east-1`.
+    pub region: Option<String>,
+    /// Site or rack, e.g. `rack-a`.
+    pub site: Option<String>,
+    /// Whether KubeVirt runs here; VirtualMachines may only be placed on clusters with `kubevirt: true`.
+    #[serde(default)]
+    pub kubevirt: bool,
+    /// Control plane shape.
+    pub control_plane: Option<ControlPlane>,
+    /// Allocatable capacity of the cluster.
+    pub capacity: Option<Capacity>,
+    /// Factor by which the sum of quotas may exceed capacity.
+    pub overcommit: Option<Overcommit>,
+    /// Storage tiers offered by this cluster.
+    pub storage: Option<ClusterStorage>,
+}
+
+/// Control plane shape of a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControlPlane {
+    /// Number of etcd members (odd, at least 3 in production: quorum is ⌊n/2⌋+1).
+    pub etcd_members: u32,
+}
+
+/// Allocatable capacity of a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Capacity {
+    /// CPU cores.
+    pub cpu: Option<Quantity>,
+    /// Memory.
+    pub memory: Option<Quantity>,
+    /// Storage.
+    pub storage: Option<Quantity>,
+}
+
+/// Overcommit factors (exact decimals, e.g. `4` or `1.5`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Overcommit {
+    /// CPU quota may reach capacity × this factor.
+    pub cpu: Option<Quantity>,
+    /// Memory quota may reach capacity × this factor.
+    pub memory: Option<Quantity>,
+}
+
+/// Storage tiers of a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterStorage {
+    /// Tier used when a volume or disk names none.
+    pub default: Option<Name>,
+    /// Tiers by name.
+    #[schemars(extend("propertyNames" = {"format": "dns1123-label"}))]
+    pub tiers: BTreeMap<Name, StorageTier>,
+}
+
+/// How one storage tier is provisioned.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StorageTier {
+    /// StorageClass of the PersistentVolumeClaims of this tier.
+    pub storage_class: Name,
+    /// Access modes of the claims, e.g. `[ReadWriteMany]`.
+    #[schemars(length(min = 1))]
+    pub access_modes: Vec<AccessMode>,
+    /// `Filesystem` (default) or `Block`.
+    #[serde(default)]
+    pub volume_mode: VolumeMode,
+}
+
+/// PersistentVolume access mode.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum AccessMode {
+    /// Read-write by one node.
+    ReadWriteOnce,
+    /// Read-only by many nodes.
+    ReadOnlyMany,
+    /// Read-write by many nodes (needed for live migration).
+    ReadWriteMany,
+    /// Read-write by one pod.
+    ReadWriteOncePod,
+}
+
+/// PersistentVolume volume mode.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+pub enum VolumeMode {
+    /// A mounted filesystem.
+    #[default]
+    Filesystem,
+    /// A raw block device.
+    Block,
+}
+
+// ---------------------------------------------------------------- Tenant
+
+/// Spec of a `Tenant`: a node of the hierarchy (organisation, department, team).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantSpec {
+    /// Parent tenant; absent on a root tenant.
+    pub parent: Option<Name>,
+    /// Subjects bound to `admin` in every namespace below (additive down the tree).
+    #[serde(default)]
+    pub owners: Vec<Subject>,
+    /// Cost center of every namespace below (nearest wins).
+    pub cost_center: Option<LabelValue>,
+    /// Labels put on every namespace below (nearest wins; `kprov.dev/` keys are reserved).
+    #[schemars(extend("propertyNames" = {"format": "label-key"}))]
+    #[serde(default)]
+    pub labels: Labels,
+    /// Annotations put on every namespace below (nearest wins).
+    #[schemars(extend("propertyNames" = {"format": "label-key"}))]
+    #[serde(default)]
+    pub annotations: Annotations,
+    /// Pod Security level; may only tighten what ancestors set.
+    pub pod_security: Option<PodSecurity>,
+    /// Network isolation; may only tighten what ancestors set.
+    pub network: Option<Network>,
+    /// Role bindings put in every namespace below (additive).
+    #[serde(default)]
+    pub role_bindings: Vec<RoleBinding>,
+    /// Budget for the whole subtree, by environment name.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {"format": "dns1123-label"}))]
+    pub quota: BTreeMap<Name, Quota>,
+    /// LimitRange container defaults (nearest wins).
+    pub limits: Option<Limits>,
+    /// Globs of clusters projects below may use; a child may narrow, never widen.
+    pub allowed_clusters: Option<Vec<Glob>>,
+    /// Globs of storage tiers projects below may use.
+    pub allowed_storage_tiers: Option<Vec<Glob>>,
+    /// Globs of instancetypes VMs below may use, e.g. `u1.*`.
+    pub allowed_instancetypes: Option<Vec<Glob>>,
+}
+
+/// Network policy of a tenant or project.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Network {
+    /// `namespace` (strictest), `tenant` or `none`.
+    pub isolation: Option<Isolation>,
+    /// Tenants whose namespaces may also connect.
+    #[serde(default)]
+    pub allow_from: Vec<AllowFrom>,
+}
+
+/// A peer allowed to connect.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowFrom {
+    /// Every namespace of this tenant's subtree.
+    pub tenant: Name,
+}
+
+/// A ClusterRole bound to subjects.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleBinding {
+    /// Name of the ClusterRole, e.g. `view`, `edit`.
+    pub role: String,
+    /// Who gets it.
+    #[schemars(length(min = 1))]
+    pub subjects: Vec<Subject>,
+}
+
+/// Resource quota of a namespace, or a tenant's budget for one environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Quota {
+    /// CPU requests (`requests.cpu`).
+    pub cpu: Option<Quantity>,
+    /// Memory requests (`requests.memory`).
+    pub memory: Option<Quantity>,
+    /// Storage requests (`requests.storage`).
+    pub storage: Option<Quantity>,
+    /// Number of pods (`pods`).
+    pub pods: Option<Quantity>,
+    /// CPU limits (`limits.cpu`).
+    pub limits_cpu: Option<Quantity>,
+    /// Memory limits (`limits.memory`).
+    pub limits_memory: Option<Quantity>,
+    /// Further `ResourceQuota.spec.hard` entries, copied verbatim (e.g. `count/virtualmachines.kubevirt.io`).
+    #[serde(default)]
+    pub extra: BTreeMap<String, Quantity>,
+}
+
+/// LimitRange container defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    /// Default limits of a container.
+    pub default: Option<Resources>,
+    /// Default requests of a container.
+    pub default_request: Option<Resources>,
+    /// Maximum per container.
+    pub max: Option<Resources>,
+    /// Minimum per container.
+    pub min: Option<Resources>,
+}
+
+/// CPU and memory amounts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    /// CPU, e.g. `500m`.
+    pub cpu: Option<Quantity>,
+    /// Memory, e.g. `512Mi`.
+    pub memory: Option<Quantity>,
+}
+
+// ---------------------------------------------------------------- Project
+
+/// Spec of a `Project`: one self-service request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProjectSpec {
+    /// Tenant the project belongs to.
+    pub tenant: Name,
+    /// Subjects bound to `admin` in the project's namespaces.
+    #[serde(default)]
+    pub owners: Vec<Subject>,
+    /// What the project is for.
+    pub description: Option<String>,
+    /// Date after which the project should be reviewed or removed (YYYY-MM-DD).
+    pub expires: Option<Date>,
+    /// Cost center, overriding the tenant's.
+    pub cost_center: Option<LabelValue>,
+    /// Labels of the project's namespaces (nearest wins; `kprov.dev/` keys are reserved).
+    #[schemars(extend("propertyNames" = {"format": "label-key"}))]
+    #[serde(default)]
+    pub labels: Labels,
+    /// Annotations of the project's namespaces.
+    #[schemars(extend("propertyNames" = {"format": "label-key"}))]
+    #[serde(default)]
+    pub annotations: Annotations,
+    /// Pod Security level; may only tighten what the tenants set.
+    pub pod_security: Option<PodSecurity>,
+    /// Network isolation; may only tighten what the tenants set.
+    pub network: Option<Network>,
+    /// Additional role bindings in the project's namespaces.
+    #[serde(default)]
+    pub role_bindings: Vec<RoleBinding>,
+    /// LimitRange container defaults, overriding the tenant's.
+    pub limits: Option<Limits>,
+    /// Environments the project runs in; one namespace per environment and cluster.
+    #[schemars(length(min = 1))]
+    pub environments: Vec<Environment>,
+    /// Flux pulls the project's own manifests from this Git repository.
+    pub sync: Option<Sync>,
+    /// PersistentVolumeClaims in every namespace of the project.
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    /// KubeVirt VirtualMachines in every namespace of the project.
+    #[serde(default)]
+    pub virtual_machines: Vec<VirtualMachine>,
+    /// Claims served by the estate's compositions.
+    #[serde(default)]
+    pub resources: Vec<Claim>,
+    /// Flux notification-controller alerts for the project's deployments.
+    pub notify: Option<Notify>,
+}
+
+/// One environment of a project.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Environment {
+    /// Environment name; every cluster listed must serve it.
+    pub name: Name,
+    /// Clusters to create the namespace on.
+    #[schemars(length(min = 1))]
+    pub clusters: Vec<Name>,
+    /// Namespace name (default `<project>-<environment>`).
+    pub namespace: Option<Name>,
+    /// ResourceQuota of each of the environment's namespaces.
+    pub quota: Option<Quota>,
+}
+
+/// Flux sync of the project's own manifests.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Sync {
+    /// Git repository to pull.
+    pub git: GitSource,
+}
+
+/// A Git repository for Flux.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitSource {
+    /// Repository URL (`https://` or `ssh://`).
+    pub url: String,
+    /// Branch to follow (default `main`).
+    pub branch: Option<String>,
+    /// Path inside the repository; `{environment}` and `{cluster}` are substituted.
+    pub path: Option<String>,
+    /// Secret with credentials, in the project's namespace.
+    pub secret_ref: Option<Name>,
+}
+
+/// A PersistentVolumeClaim.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Volume {
+    /// Claim name.
+    pub name: Name,
+    /// Requested size, e.g. `50Gi`.
+    pub size: Quantity,
+    /// Storage tier (default: the cluster's default tier).
+    pub tier: Option<Name>,
+    /// Only in these environments (default: all).
+    pub environments: Option<Vec<Name>>,
+}
+
+/// A KubeVirt VirtualMachine.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VirtualMachine {
+    /// VM name.
+    pub name: Name,
+    /// Cluster instancetype, e.g. `u1.large` (KubeVirt common-instancetypes).
+    pub instancetype: String,
+    /// Cluster preference, e.g. `rhel.9`, `ubuntu`, `windows.2k22`.
+    pub preference: Option<String>,
+    /// Where the root disk image comes from.
+    pub image: Image,
+    /// Root disk.
+    pub disk: Disk,
+    /// Whether the VM runs (default true).
+    pub running: Option<bool>,
+    /// Ports exposed through a Service.
+    #[serde(default)]
+    pub ports: Vec<Port>,
+    /// Only in these environments (default: all).
+    pub environments: Option<Vec<Name>>,
+}
+
+/// Source of a VM's root disk: exactly one of `registry`, `http`, `pvc`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub struct Image {
+    /// Container disk image, e.g. `docker://registry.example.com/vm/rhel9:9.4`.
+    pub registry: Option<String>,
+    /// HTTP(S) URL of a disk image.
+    pub http: Option<String>,
+    /// Existing PersistentVolumeClaim to clone.
+    pub pvc: Option<PvcRef>,
+}
+
+/// A PersistentVolumeClaim in some namespace.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PvcRef {
+    /// Namespace of the claim.
+    pub namespace: Name,
+    /// Name of the claim.
+    pub name: Name,
+}
+
+/// A VM's root disk.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Disk {
+    /// Size, e.g. `60Gi`.
+    pub size: Quantity,
+    /// Storage tier (default: the cluster's default tier).
+    pub tier: Option<Name>,
+}
+
+/// A port of a VM's Service.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Port {
+    /// Port name, e.g. `ssh`.
+    pub name: PortName,
+    /// Port number.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    /// `TCP` (default), `UDP` or `SCTP`.
+    pub protocol: Option<Protocol>,
+}
+
+/// Transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Protocol {
+    /// TCP.
+    #[serde(rename = "TCP")]
+    Tcp,
+    /// UDP.
+    #[serde(rename = "UDP")]
+    Udp,
+    /// SCTP.
+    #[serde(rename = "SCTP")]
+    Sctp,
+}
+
+/// A claim of a kind served by an estate Composition.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Claim {
+    /// Claim kind, as a Definition declares it, e.g. `PostgresDatabase`.
+    pub kind: String,
+    /// Claim name.
+    pub name: Name,
+    /// Composition to use, where several serve the kind.
+    pub composition: Option<Name>,
+    /// Claim parameters, checked against the Definition's schema.
+    #[serde(default)]
+    pub spec: serde_json::Map<String, serde_json::Value>,
+    /// Only in these environments (default: all).
+    pub environments: Option<Vec<Name>>,
+}
+
+/// Where the project's deployment events are sent.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Notify {
+    /// Slack channel.
+    pub slack: Option<NotifyTarget>,
+    /// Microsoft Teams.
+    pub msteams: Option<NotifyTarget>,
+    /// Generic webhook.
+    pub generic: Option<NotifyTarget>,
+}
+
+/// A notification endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NotifyTarget {
+    /// Channel, e.g. `#checkout` (Slack only).
+    pub channel: Option<String>,
+    /// Secret holding the webhook address, in the project's namespace.
+    pub secret_ref: Name,
+}
+
+// ---------------------------------------------------------------- Compositions
+
+/// Spec of a `Definition`: a claim kind and its parameters' JSON Schema.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DefinitionSpec {
+    /// Claim kind, e.g. `PostgresDatabase`.
+    #[schemars(regex(pattern = r"^[A-Z][A-Za-z0-9]*$"))]
+    pub kind: String,
+    /// JSON Schema (draft-07) of the claim's `spec`.
+    pub schema: serde_json::Map<String, serde_json::Value>,
+    /// Whether compositions of this kind may emit cluster-scoped objects.
+    #[serde(default)]
+    pub cluster_scoped: bool,
+    /// Composition used when a claim names none and several serve the kind.
+    pub default_composition: Option<Name>,
+}
+
+/// Spec of a `Composition`: how one claim becomes Kubernetes objects.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CompositionSpec {
+    /// Claim kind this composition serves.
+    #[schemars(regex(pattern = r"^[A-Z][A-Za-z0-9]*$"))]
+    pub kind: String,
+    /// Template steps, rendered in order.
+    #[schemars(length(min = 1))]
+    pub pipeline: Vec<Step>,
+}
+
+/// One step of a composition pipeline: exactly one of `template`, `inline`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("minProperties" = 2, "maxProperties" = 2))]
+pub struct Step {
+    /// Step name.
+    pub step: Name,
+    /// Template file, relative to the Composition's file.
+    pub template: Option<String>,
+    /// Template text.
+    pub inline: Option<String>,
+}

@@ -1,0 +1,574 @@
+//! Validated strings: every name, label, subject and glob in the model is
+//! checked once, when it is parsed, so later stages never re-check strings.
+//!
+//! Each type also declares a JSON Schema `format`; the loader registers the
+//! same checks with the JSON Schema validator, so a bad value is reported with
+//! its position together with every other schema error of the document, not
+//! one at a time by serde.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// Declares a string newtype whose constructor runs `$check`.
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, format = $format:literal, description = $description:literal, check = $check:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// The JSON Schema `format` that checks this type.
+            pub const FORMAT: &'static str = $format;
+
+            /// The validated string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $check(&s)?;
+                Ok($name(s))
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::try_from(s.to_owned())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({"type": "string", "format": $format, "description": $description})
+            }
+        }
+    };
+}
+
+checked_string!(
+    /// A DNS-1123 label: what Kubernetes accepts as a namespace, and what
+    /// kprov accepts for every object, environment, tier and volume name.
+    Name,
+    format = "dns1123-label",
+    description = "DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.",
+    check = check_dns1123_label
+);
+
+checked_string!(
+    /// A label or annotation key: an optional DNS subdomain prefix and `/`,
+    /// then a name of at most 63 characters.
+    LabelKey,
+    format = "label-key",
+    description = "Kubernetes label or annotation key, e.g. `team` or `example.com/team`.",
+    check = check_label_key
+);
+
+checked_string!(
+    /// A label value: at most 63 characters of alphanumerics, `-`, `_`, `.`,
+    /// starting and ending with an alphanumeric (or empty).
+    LabelValue,
+    format = "label-value",
+    description = "Kubernetes label value: at most 63 characters, alphanumerics, '-', '_' and '.', beginning and ending with an alphanumeric.",
+    check = check_label_value
+);
+
+checked_string!(
+    /// An IANA service name, as Kubernetes requires for named ports.
+    PortName,
+    format = "port-name",
+    description = "Port name: at most 15 lower-case letters, digits and '-', with at least one letter.",
+    check = check_port_name
+);
+
+checked_string!(
+    /// A calendar date `YYYY-MM-DD`.
+    Date,
+    format = "date",
+    description = "Calendar date, YYYY-MM-DD.",
+    check = check_date
+);
+
+const EXAMPLE_NAME: &str = "e.g. `payments`, `cluster-us-east-1-prod`";
+
+/// Check a DNS-1123 label (RFC 1123, as Kubernetes uses it for namespaces).
+pub fn check_dns1123_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("name must not be empty ({EXAMPLE_NAME})"));
+    }
+    if s.len() > 63 {
+        return Err(format!(
+            "`{s}` is {} characters long; a DNS-1123 label has at most 63",
+            s.len()
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        let hint = if c.is_ascii_uppercase() {
+            " (names are lower case)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "`{s}` is not a DNS-1123 label: `{c}` is not allowed{hint}; use lower-case letters, digits and '-' ({EXAMPLE_NAME})"
+        ));
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err(format!(
+            "`{s}` is not a DNS-1123 label: it must start and end with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+fn check_dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err(format!(
+            "`{s}` must be a DNS subdomain of 1 to 253 characters"
+        ));
+    }
+    for part in s.split('.') {
+        check_dns1123_label(part).map_err(|_| format!("`{s}` is not a DNS subdomain"))?;
+    }
+    Ok(())
+}
+
+fn check_qualified_name_part(s: &str, what: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 63 {
+        return Err(format!("{what} must be 1 to 63 characters"));
+    }
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    if !s.starts_with(alnum) || !s.ends_with(alnum) {
+        return Err(format!(
+            "{what} `{s}` must begin and end with a letter or digit"
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{what} `{s}` contains `{c}`; allowed are letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// Check a Kubernetes label/annotation key (a qualified name).
+pub fn check_label_key(s: &str) -> Result<(), String> {
+    match s.split_once('/') {
+        Some((prefix, name)) => {
+            check_dns1123_subdomain(prefix).map_err(|e| format!("key `{s}`: prefix {e}"))?;
+            check_qualified_name_part(name, "key name")
+        }
+        None => check_qualified_name_part(s, "key"),
+    }
+}
+
+/// Check a Kubernetes label value.
+pub fn check_label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    check_qualified_name_part(s, "label value")
+}
+
+fn check_port_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars().any(|c| c.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a port name: at most 15 lower-case letters, digits and '-', with at least one letter (e.g. `http`, `ssh`)"
+        ))
+    }
+}
+
+fn check_date(s: &str) -> Result<(), String> {
+    let bad = || format!("`{s}` is not a date; write YYYY-MM-DD, e.g. `2027-06-30`");
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| bad());
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if day == 0 || day > days {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// Who a role is bound to, written `user:<name>`, `group:<name>` or
+/// `serviceaccount:<namespace>:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Subject {
+    /// A user, as the cluster's authenticator names it.
+    User(String),
+    /// A group, as the cluster's authenticator names it.
+    Group(String),
+    /// A Kubernetes ServiceAccount.
+    ServiceAccount {
+        /// Namespace of the ServiceAccount.
+        namespace: Name,
+        /// Name of the ServiceAccount.
+        name: Name,
+    },
+}
+
+impl Subject {
+    /// The JSON Schema `format` that checks this type.
+    pub const FORMAT: &'static str = "subject";
+}
+
+/// Check the text form of a [`Subject`].
+pub fn check_subject(s: &str) -> Result<(), String> {
+    Subject::from_str(s).map(|_| ())
+}
+
+impl FromStr for Subject {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "write `user:<name>`, `group:<name>` or `serviceaccount:<namespace>:<name>`";
+        let (kind, rest) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}` is not a subject; {usage}"))?;
+        let nonempty = |v: &str| {
+            if v.trim().is_empty() || v.chars().any(char::is_control) {
+                Err(format!(
+                    "`{s}` is not a subject: the name is empty; {usage}"
+                ))
+            } else {
+                Ok(v.to_owned())
+            }
+        };
+        match kind {
+            "user" => Ok(Subject::User(nonempty(rest)?)),
+            "group" => Ok(Subject::Group(nonempty(rest)?)),
+            "serviceaccount" => {
+                let (ns, name) = rest
+                    .split_once(':')
+                    .ok_or_else(|| format!("`{s}` is not a subject; {usage}"))?;
+                Ok(Subject::ServiceAccount {
+                    namespace: ns.parse().map_err(|e| format!("`{s}`: namespace {e}"))?,
+                    name: name.parse().map_err(|e| format!("`{s}`: name {e}"))?,
+                })
+            }
+            _ => Err(format!(
+                "`{s}` is not a subject: unknown kind `{kind}`; {usage}"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Subject {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::User(n) => write!(f, "user:{n}"),
+            Subject::Group(n) => write!(f, "group:{n}"),
+            Subject::ServiceAccount { namespace, name } => {
+                write!(f, "serviceaccount:{namespace}:{name}")
+            }
+        }
+    }
+}
+
+impl From<Subject> for String {
+    fn from(s: Subject) -> String {
+        s.to_string()
+    }
+}
+
+impl JsonSchema for Subject {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Subject".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "subject",
+            "description": "Subject: `user:<name>`, `group:<name>` or `serviceaccount:<namespace>:<name>`."
+        })
+    }
+}
+
+/// A shell-style glob (`cluster-us-*`, `u1.*`), matched against whole names.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Glob {
+    pattern: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl Glob {
+    /// The JSON Schema `format` that checks this type.
+    pub const FORMAT: &'static str = "glob";
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether `name` matches the whole pattern.
+    pub fn is_match(&self, name: &str) -> bool {
+        self.matcher.is_match(name)
+    }
+}
+
+/// Check the text form of a [`Glob`].
+pub fn check_glob(s: &str) -> Result<(), String> {
+    Glob::from_str(s).map(|_| ())
+}
+
+impl FromStr for Glob {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("a glob must not be empty (e.g. `cluster-us-*`)".into());
+        }
+        let glob = globset::GlobBuilder::new(s)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| format!("`{s}` is not a valid glob: {}", e.kind()))?;
+        Ok(Glob {
+            pattern: s.to_owned(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+}
+
+impl TryFrom<String> for Glob {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Glob> for String {
+    fn from(g: Glob) -> String {
+        g.pattern
+    }
+}
+
+impl fmt::Debug for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Glob({:?})", self.pattern)
+    }
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.pattern)
+    }
+}
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+    }
+}
+
+impl Eq for Glob {}
+
+impl JsonSchema for Glob {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Glob".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "glob",
+            "description": "Shell-style glob matched against whole names: `*` any run of characters, `?` one character, `[a-c]` a class, `{a,b}` alternatives."
+        })
+    }
+}
+
+/// A check of one string format: `Err` carries the message for the user.
+pub type FormatCheck = fn(&str) -> Result<(), String>;
+
+/// Every string format the model's JSON Schemas use, with the check that
+/// decides it; the loader registers these with the JSON Schema validator and
+/// uses the error text of the same check in its message.
+pub fn formats() -> Vec<(&'static str, FormatCheck)> {
+    vec![
+        (Name::FORMAT, check_dns1123_label),
+        (LabelKey::FORMAT, check_label_key),
+        (LabelValue::FORMAT, check_label_value),
+        (PortName::FORMAT, check_port_name),
+        (Date::FORMAT, check_date),
+        (Subject::FORMAT, check_subject),
+        (Glob::FORMAT, check_glob),
+        (super::Quantity::FORMAT, |s| {
+            super::Quantity::parse(s)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns1123_labels() {
+        for ok in [
+            "a",
+            "payments",
+            "cluster-us-east-1-prod",
+            "0abc",
+            &"a".repeat(63),
+        ] {
+            assert!(check_dns1123_label(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "Payments",
+            "a_b",
+            "a.b",
+            "a/b",
+            "..",
+            &"a".repeat(64),
+        ] {
+            assert!(check_dns1123_label(bad).is_err(), "{bad}");
+        }
+        assert!(
+            check_dns1123_label("Payments")
+                .unwrap_err()
+                .contains("lower case")
+        );
+    }
+
+    #[test]
+    fn label_keys_and_values() {
+        for ok in ["team", "app.kubernetes.io/name", "example.com/a_b.c"] {
+            assert!(check_label_key(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "/a", "a/", "Example.com/a", "a b", "-a"] {
+            assert!(check_label_key(bad).is_err(), "{bad}");
+        }
+        assert!(check_label_value("").is_ok());
+        assert!(check_label_value("v1.2_x").is_ok());
+        assert!(check_label_value("a b").is_err());
+        assert!(check_label_value(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn subjects_round_trip() {
+        for s in [
+            "user:alice@example.com",
+            "group:payments-leads",
+            "serviceaccount:flux-system:kustomize",
+        ] {
+            assert_eq!(Subject::from_str(s).unwrap().to_string(), s);
+        }
+        for bad in [
+            "alice",
+            "user:",
+            "robot:x",
+            "serviceaccount:ns",
+            "serviceaccount:NS:x",
+        ] {
+            assert!(Subject::from_str(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn globs_match_whole_names() {
+        let g: Glob = "cluster-us-*".parse().unwrap();
+        assert!(g.is_match("cluster-us-east-1-prod"));
+        assert!(!g.is_match("cluster-eu-west-1-prod"));
+        let g: Glob = "u1.*".parse().unwrap();
+        assert!(g.is_match("u1.large"));
+        assert!(!g.is_match("cu1.large"));
+        assert!(Glob::from_str("[").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert!(check_date("2027-06-30").is_ok());
+        assert!(check_date("2028-02-29").is_ok());
+        for bad in [
+            "2027-02-29",
+            "2027-13-01",
+            "2027-6-30",
+            "30-06-2027",
+            "2027-06-31",
+        ] {
+            assert!(check_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn port_names() {
+        assert!(check_port_name("ssh").is_ok());
+        assert!(check_port_name("http-8080").is_ok());
+        for bad in ["8080", "a-very-long-port-name", "SSH", "a--b"] {
+            assert!(check_port_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,719 @@
+//! Located YAML: a YAML stream becomes JSON values plus the source position of
+//! every node and every mapping key.
+//!
+//! Why not deserialize straight into the model types? Because every later stage
+//! (JSON Schema validation, reference checks, hierarchy rules) reports errors as
+//! `file:line:col: spec.environments[1].quota.cpu: …`, so positions have to
+//! outlive deserialization. We drive the YAML event parser ourselves (the same
+//! `granit-parser` that serde-saphyr is built on) and keep a table from JSON
+//! pointer to position.
+//!
+//! Driving the events ourselves also lets us refuse what a permissive loader
+//! accepts silently: duplicate keys, non-scalar keys, and alias expansion
+//! beyond a node budget ("billion laughs"). Nesting depth is bounded by the
+//! parser's own limits, so hostile input can never overflow the stack.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
+use serde_json::{Map, Number, Value};
+
+/// A 1-based line and column in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// Line, starting at 1.
+    pub line: u32,
+    /// Column in characters, starting at 1.
+    pub col: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+impl Pos {
+    fn of(span: &Span) -> Pos {
+        Pos {
+            line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+            col: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Positions of the nodes of one document, keyed by JSON pointer
+/// (RFC 6901: `/spec/environments/1/quota/cpu`).
+#[derive(Debug, Clone, Default)]
+pub struct Locations {
+    nodes: HashMap<String, Pos>,
+    keys: HashMap<String, Pos>,
+}
+
+impl Locations {
+    /// Position of the value at `pointer`, or of its nearest located ancestor
+    /// (values copied in through an alias are located at the alias).
+    pub fn value(&self, pointer: &str) -> Pos {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.nodes.get(p) {
+                return *pos;
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return Pos { line: 1, col: 1 },
+            }
+        }
+    }
+
+    /// Position of the mapping key whose value is at `pointer`, falling back
+    /// to the value's position (array items and the root have no key).
+    pub fn key(&self, pointer: &str) -> Pos {
+        self.keys
+            .get(pointer)
+            .copied()
+            .unwrap_or_else(|| self.value(pointer))
+    }
+}
+
+/// One parsed YAML document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The document's content as JSON.
+    pub value: Value,
+    /// Where each node of `value` came from.
+    pub locations: Locations,
+    /// Position of the document's root node.
+    pub start: Pos,
+}
+
+/// Why a YAML stream (or one of its documents) was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// Where the problem is.
+    pub pos: Pos,
+    /// JSON pointer of the node concerned, when known.
+    pub pointer: String,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// A second position that matters, such as the first occurrence of a duplicate key.
+    pub related: Option<(Pos, String)>,
+}
+
+/// Resource limits for one YAML stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Maximum number of nodes one document may expand to, aliases included.
+    pub max_nodes: usize,
+    /// Maximum nesting of collections (the parser enforces the same bound).
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_nodes: 1_000_000,
+            max_depth: 128,
+        }
+    }
+}
+
+/// The documents of a stream that parsed cleanly, and the errors of the rest.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// Documents without errors, in source order.
+    pub documents: Vec<Document>,
+    /// Problems found; a document with any problem is left out of `documents`.
+    pub errors: Vec<YamlError>,
+}
+
+/// Parse a YAML stream of any number of documents.
+///
+/// Scalars are resolved with the YAML 1.2 core schema, so `yes`, `on` and
+/// `2027-06-30` stay strings; quoted scalars are always strings.
+pub fn parse_stream(text: &str, limits: Limits) -> Stream {
+    let mut options = Options::default();
+    options.flow_nesting_limit = limits.max_depth;
+    options.block_nesting_limit = limits.max_depth;
+    let mut builder = Builder::new(limits);
+    for item in Parser::new_from_str_with_options(text, options) {
+        match item {
+            Ok((event, span)) => builder.on_event(event, &span),
+            Err(e) => {
+                let m = e.marker();
+                builder.stream.errors.push(YamlError {
+                    pos: Pos {
+                        line: u32::try_from(m.line()).unwrap_or(u32::MAX),
+                        col: u32::try_from(m.col() + 1).unwrap_or(u32::MAX),
+                    },
+                    pointer: String::new(),
+                    message: format!("YAML syntax error: {}", e.info()),
+                    related: None,
+                });
+                break;
+            }
+        }
+    }
+    builder.stream
+}
+
+/// Append one RFC 6901 reference token to a JSON pointer.
+pub fn push_pointer(pointer: &str, token: &str) -> String {
+    let mut out = String::with_capacity(pointer.len() + token.len() + 1);
+    out.push_str(pointer);
+    out.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Render a JSON pointer as the path a person reads: `spec.environments[1].quota.cpu`,
+/// with keys that are not identifiers quoted: `metadata.labels["app.kubernetes.io/name"]`.
+/// `root` tells which numeric tokens are array indices.
+pub fn display_path(root: &Value, pointer: &str) -> String {
+    let mut out = String::new();
+    let mut node = Some(root);
+    for raw in pointer.split('/').skip(1) {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        match node {
+            Some(Value::Array(items)) => {
+                out.push('[');
+                out.push_str(&token);
+                out.push(']');
+                node = token.parse::<usize>().ok().and_then(|i| items.get(i));
+            }
+            other => {
+                let is_ident = !token.is_empty()
+                    && token
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if is_ident {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(&token);
+                } else {
+                    out.push('[');
+                    out.push_str(&serde_json::to_string(&token).unwrap_or_default());
+                    out.push(']');
+                }
+                node = match other {
+                    Some(Value::Object(map)) => map.get(&token),
+                    _ => None,
+                };
+            }
+        }
+    }
+    out
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        pointer: String,
+        anchor: usize,
+        first_node: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        pointer: String,
+        anchor: usize,
+        first_node: usize,
+        pending_key: Option<String>,
+        key_positions: HashMap<String, Pos>,
+    },
+}
+
+struct Anchored {
+    value: Value,
+    nodes: usize,
+}
+
+struct Builder {
+    limits: Limits,
+    stream: Stream,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    locations: Locations,
+    root: Option<(Value, Pos)>,
+    nodes: usize,
+    doc_errors: Vec<YamlError>,
+    /// Set once the node budget is blown, so one bomb yields one error.
+    exhausted: bool,
+}
+
+impl Builder {
+    fn new(limits: Limits) -> Self {
+        Builder {
+            limits,
+            stream: Stream::default(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            locations: Locations::default(),
+            root: None,
+            nodes: 0,
+            doc_errors: Vec::new(),
+            exhausted: false,
+        }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, span: &Span) {
+        // Past the node budget the document is rejected; skip to its end.
+        if self.exhausted && !matches!(event, Event::DocumentStart(..) | Event::DocumentEnd) {
+            return;
+        }
+        match event {
+            Event::DocumentStart(..) => {
+                self.stack.clear();
+                self.anchors.clear();
+                self.locations = Locations::default();
+                self.root = None;
+                self.nodes = 0;
+                self.exhausted = false;
+            }
+            Event::DocumentEnd => self.finish_document(),
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag_suffix = tag
+                    .as_ref()
+                    .and_then(|t| t.core_suffix().map(str::to_owned));
+                let pos = Pos::of(span);
+                // A scalar directly inside a mapping with no pending key *is* the key.
+                if let Some(Frame::Map {
+                    pending_key,
+                    key_positions,
+                    map,
+                    pointer,
+                    ..
+                }) = self.stack.last_mut()
+                    && pending_key.is_none()
+                {
+                    let key = text.into_owned();
+                    if let Some(first) = key_positions.get(&key) {
+                        let at = push_pointer(pointer, &key);
+                        self.doc_errors.push(YamlError {
+                            pos,
+                            pointer: at,
+                            message: format!("duplicate key `{key}`"),
+                            related: Some((*first, "first defined here".to_owned())),
+                        });
+                        // Keep the first value; the rest of the document still parses
+                        // so that every duplicate is reported at once.
+                    } else {
+                        let _ = map;
+                        key_positions.insert(key.clone(), pos);
+                        self.locations.keys.insert(push_pointer(pointer, &key), pos);
+                    }
+                    *pending_key = Some(key);
+                    return;
+                }
+                let value = resolve_scalar(&text, style, tag_suffix.as_deref());
+                if !self.count(1, pos) {
+                    return;
+                }
+                if anchor != 0 {
+                    self.anchors.insert(
+                        anchor,
+                        Anchored {
+                            value: value.clone(),
+                            nodes: 1,
+                        },
+                    );
+                }
+                self.attach(value, pos);
+            }
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                let pos = Pos::of(span);
+                if self.key_expected() {
+                    self.doc_errors.push(YamlError {
+                        pos,
+                        pointer: self.current_pointer(),
+                        message: "mapping keys must be plain strings, not collections".into(),
+                        related: None,
+                    });
+                    // Parse on, discarding; the document is already rejected.
+                    self.set_pending_key("<complex key>".to_owned());
+                }
+                if !self.count(1, pos) {
+                    return;
+                }
+                let pointer = self.child_pointer();
+                self.locations.nodes.insert(pointer.clone(), pos);
+                let first_node = self.nodes;
+                let frame = if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        pointer,
+                        anchor,
+                        first_node,
+                    }
+                } else {
+                    Frame::Map {
+                        map: Map::new(),
+                        pointer,
+                        anchor,
+                        first_node,
+                        pending_key: None,
+                        key_positions: HashMap::new(),
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return;
+                };
+                let (value, pointer, anchor, first_node) = match frame {
+                    Frame::Seq {
+                        items,
+                        pointer,
+                        anchor,
+                        first_node,
+                    } => (Value::Array(items), pointer, anchor, first_node),
+                    Frame::Map {
+                        map,
+                        pointer,
+                        anchor,
+                        first_node,
+                        ..
+                    } => (Value::Object(map), pointer, anchor, first_node),
+                };
+                if anchor != 0 {
+                    self.anchors.insert(
+                        anchor,
+                        Anchored {
+                            value: value.clone(),
+                            nodes: self.nodes - first_node + 1,
+                        },
+                    );
+                }
+                let pos = self.locations.value(&pointer);
+                self.attach_at(value, pos, false);
+            }
+            Event::Alias(id) => {
+                let pos = Pos::of(span);
+                if self.key_expected() {
+                    self.doc_errors.push(YamlError {
+                        pos,
+                        pointer: self.current_pointer(),
+                        message: "aliases cannot be used as mapping keys".into(),
+                        related: None,
+                    });
+                    self.set_pending_key("<alias key>".to_owned());
+                    return;
+                }
+                let Some(anchored) = self.anchors.get(&id) else {
+                    self.doc_errors.push(YamlError {
+                        pos,
+                        pointer: self.child_pointer(),
+                        message: "alias refers to an unknown anchor".into(),
+                        related: None,
+                    });
+                    self.attach(Value::Null, pos);
+                    return;
+                };
+                let (value, n) = (anchored.value.clone(), anchored.nodes);
+                if !self.count(n, pos) {
+                    return;
+                }
+                self.attach(value, pos);
+            }
+            _ => {}
+        }
+    }
+
+    /// Charge `n` nodes to the document's budget; false once it is exceeded.
+    fn count(&mut self, n: usize, pos: Pos) -> bool {
+        if self.exhausted {
+            return false;
+        }
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            self.exhausted = true;
+            self.doc_errors.push(YamlError {
+                pos,
+                pointer: String::new(),
+                message: format!(
+                    "document expands to more than {} nodes (alias expansion bomb?)",
+                    self.limits.max_nodes
+                ),
+                related: None,
+            });
+            return false;
+        }
+        true
+    }
+
+    fn key_expected(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Map {
+                pending_key: None,
+                ..
+            })
+        )
+    }
+
+    fn set_pending_key(&mut self, key: String) {
+        if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
+            *pending_key = Some(key);
+        }
+    }
+
+    fn current_pointer(&self) -> String {
+        match self.stack.last() {
+            Some(Frame::Seq { pointer, .. } | Frame::Map { pointer, .. }) => pointer.clone(),
+            None => String::new(),
+        }
+    }
+
+    /// Pointer of the node about to be attached to the innermost collection.
+    fn child_pointer(&self) -> String {
+        match self.stack.last() {
+            Some(Frame::Seq { items, pointer, .. }) => {
+                push_pointer(pointer, &items.len().to_string())
+            }
+            Some(Frame::Map {
+                pointer,
+                pending_key,
+                ..
+            }) => push_pointer(pointer, pending_key.as_deref().unwrap_or("")),
+            None => String::new(),
+        }
+    }
+
+    fn attach(&mut self, value: Value, pos: Pos) {
+        self.attach_at(value, pos, true);
+    }
+
+    fn attach_at(&mut self, value: Value, pos: Pos, record: bool) {
+        if record {
+            let pointer = self.child_pointer();
+            self.locations.nodes.entry(pointer).or_insert(pos);
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map {
+                map, pending_key, ..
+            }) => {
+                if let Some(key) = pending_key.take() {
+                    // Duplicates keep their first value (already reported).
+                    map.entry(key).or_insert(value);
+                }
+            }
+            None => {
+                self.root = Some((value, pos));
+            }
+        }
+    }
+
+    fn finish_document(&mut self) {
+        let locations = std::mem::take(&mut self.locations);
+        let root = self.root.take();
+        self.stack.clear();
+        if !self.doc_errors.is_empty() {
+            self.stream.errors.append(&mut self.doc_errors);
+            return;
+        }
+        if let Some((value, start)) = root {
+            if value.is_null() {
+                return; // an empty document (`---` with nothing after it)
+            }
+            self.stream.documents.push(Document {
+                value,
+                locations,
+                start,
+            });
+        }
+    }
+}
+
+/// YAML 1.2 core schema resolution of one scalar.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+    match tag {
+        Some("str") => return Value::String(text.to_owned()),
+        Some("null") => return Value::Null,
+        _ => {}
+    }
+    if style != ScalarStyle::Plain && tag.is_none() {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = resolve_int(text) {
+        return Value::Number(n);
+    }
+    if is_core_float(text)
+        && let Ok(f) = text.parse::<f64>()
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
+    Value::String(text.to_owned())
+}
+
+fn resolve_int(text: &str) -> Option<Number> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        (8, oct)
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    if radix != 10 && negative {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        let v = i64::try_from(magnitude).ok()?;
+        Some(Number::from(-v))
+    } else {
+        Some(Number::from(magnitude))
+    }
+}
+
+fn is_core_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (!int.is_empty() || !frac.is_empty())
+                && int.chars().all(|c| c.is_ascii_digit())
+                && frac.chars().all(|c| c.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(text: &str) -> Document {
+        let s = parse_stream(text, Limits::default());
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert_eq!(s.documents.len(), 1);
+        s.documents.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn core_schema_keeps_yaml11_booleans_and_dates_as_strings() {
+        let d =
+            one("a: yes\nb: on\nc: 2027-06-30\nd: true\ne: 0755\nf: '1'\ng: 0.5\nh: ~\ni: 1e3\n");
+        assert_eq!(
+            d.value,
+            json!({"a": "yes", "b": "on", "c": "2027-06-30", "d": true, "e": 755, "f": "1", "g": 0.5, "h": null, "i": 1000.0})
+        );
+    }
+
+    #[test]
+    fn positions_of_values_and_keys() {
+        let d = one("spec:\n  environments:\n    - name: dev\n      quota: {cpu: \"4\"}\n");
+        assert_eq!(
+            d.locations.value("/spec/environments/0/quota/cpu"),
+            Pos { line: 4, col: 20 }
+        );
+        assert_eq!(
+            d.locations.key("/spec/environments/0/quota"),
+            Pos { line: 4, col: 7 }
+        );
+        assert_eq!(
+            d.locations.value("/spec/environments/0"),
+            Pos { line: 3, col: 7 }
+        );
+        assert_eq!(
+            display_path(&d.value, "/spec/environments/0/quota/cpu"),
+            "spec.environments[0].quota.cpu"
+        );
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_in_paths() {
+        let d = one("metadata:\n  labels:\n    app.kubernetes.io/name: x\n");
+        let p = push_pointer("/metadata/labels", "app.kubernetes.io/name");
+        assert_eq!(p, "/metadata/labels/app.kubernetes.io~1name");
+        assert_eq!(d.locations.value(&p), Pos { line: 3, col: 29 });
+        assert_eq!(
+            display_path(&d.value, &p),
+            "metadata.labels[\"app.kubernetes.io/name\"]"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_naming_both_places() {
+        let s = parse_stream("a: 1\nb: 2\na: 3\n", Limits::default());
+        assert!(s.documents.is_empty());
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.errors[0].pos, Pos { line: 3, col: 1 });
+        assert_eq!(
+            s.errors[0].related.as_ref().unwrap().0,
+            Pos { line: 1, col: 1 }
+        );
+    }
+
+    #[test]
+    fn multi_document_streams_skip_empty_documents() {
+        let s = parse_stream("---\na: 1\n---\n---\nb: 2\n", Limits::default());
+        assert_eq!(s.documents.len(), 2);
+        assert_eq!(s.documents[1].start.line, 5);
+    }
+
+    #[test]
+    fn aliases_expand_within_budget_and_bombs_are_refused() {
+        let d = one("a: &x {k: v}\nb: *x\n");
+        assert_eq!(d.value, json!({"a": {"k": "v"}, "b": {"k": "v"}}));
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let s = parse_stream(&bomb, Limits::default());
+        assert!(s.documents.is_empty());
+        assert_eq!(s.errors.len(), 1);
+        assert!(s.errors[0].message.contains("expands to more than"));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
+        let text = "[".repeat(100_000);
+        let s = parse_stream(&text, Limits::default());
+        assert!(s.documents.is_empty());
+        assert!(!s.errors.is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let s = parse_stream("a: 1\nb: [1, 2\nc: 3\n", Limits::default());
+        assert_eq!(s.errors.len(), 1);
+        assert!(s.errors[0].message.starts_with("YAML syntax error"));
+        assert!(s.errors[0].pos.line >= 2);
+    }
+}

@@ -1,0 +1,40 @@
+//! Repository chores, in Rust rather than shell (matklad's xtask pattern).
+//!
+//! `cargo xtask schemas` rewrites the committed JSON Schemas of the input
+//! kinds from the model types; the test suite fails while they are stale.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("schemas") => schemas(),
+        _ => bail!(
+            "usage: cargo xtask schemas\n\n  schemas   rewrite schemas/kprov.dev/v1alpha1/*.json from the model types"
+        ),
+    }
+}
+
+fn schemas() -> anyhow::Result<()> {
+    let dir = repo_root().join("schemas/kprov.dev/v1alpha1");
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, text) in kprov::schema::committed_files() {
+        let path = dir.join(&name);
+        let old = fs::read_to_string(&path).unwrap_or_default();
+        if old != text {
+            fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
