@@ -97,3 +97,34 @@ fn a_missing_directory_is_an_error_not_a_panic() {
     assert_eq!(code, 2);
     assert!(stderr.contains("not a directory"), "{stderr}");
 }
+
+#[test]
+fn tree_of_the_example_estate() {
+    let (code, stdout, stderr) = kprov(&["tree", "fixtures/acme"], &repo());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let (code, stdout, _) = kprov(&["tree", "fixtures/acme", "--format", "json"], &repo());
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("tree JSON");
+    assert_eq!(json["tenants"][0]["name"], "acme");
+}
+
+#[test]
+fn explain_a_namespace_three_levels_down() {
+    let (code, stdout, stderr) = kprov(
+        &[
+            "explain",
+            "cluster-us-east-1-prod/checkout-prod",
+            "fixtures/acme",
+        ],
+        &repo(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let (code, _, stderr) = kprov(
+        &["explain", "cluster-us-east-1-prod/nope", "fixtures/acme"],
+        &repo(),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("it has: analytics-etl-prod"), "{stderr}");
+}

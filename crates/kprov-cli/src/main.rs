@@ -32,6 +32,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Show the tenant hierarchy with budget, allocation and headroom per environment.
+    Tree {
+        /// Estate root.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show every effective value of one namespace and the file:line that set it.
+    Explain {
+        /// `<cluster>/<namespace>`, e.g. `cluster-us-east-1-prod/checkout-prod`.
+        target: String,
+        /// Estate root.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print the JSON Schema (draft-07) of an input kind, or of all kinds.
     Schema {
         /// Estate, Cluster, Tenant, Project, Definition or Composition (any case).
@@ -67,6 +87,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate { dir, format } => validate(&dir, format),
+        Command::Tree { dir, format } => tree(&dir, format),
+        Command::Explain {
+            target,
+            dir,
+            format,
+        } => explain(&target, &dir, format),
         Command::Schema { kind } => schema(kind.as_deref()),
     }
 }
@@ -82,13 +108,18 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn validate(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
+fn check(dir: &std::path::Path) -> anyhow::Result<kprov::Checked> {
     let sources = kprov::load::read_estate(dir, &kprov::load::LoadConfig::default())?;
-    let (model, diagnostics) = kprov::model::build(&sources);
-    report(&diagnostics, format)?;
-    if diagnostic::has_errors(&diagnostics) {
+    Ok(kprov::check(&sources))
+}
+
+fn validate(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
+    let checked = check(dir)?;
+    report(&checked.diagnostics, format)?;
+    if checked.hierarchy.is_none() {
         return Ok(exit::ERRORS);
     }
+    let model = &checked.model;
     if format == Format::Text {
         eprintln!(
             "{}: valid ({} clusters, {} tenants, {} projects, {} definitions, {} compositions)",
@@ -100,6 +131,54 @@ fn validate(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
             model.compositions.len(),
         );
     }
+    Ok(exit::OK)
+}
+
+fn tree(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
+    let checked = check(dir)?;
+    eprint!("{}", diagnostic::render_text(&checked.diagnostics));
+    let Some(hierarchy) = checked.hierarchy else {
+        return Ok(exit::ERRORS);
+    };
+    let text = match format {
+        Format::Text => kprov::hierarchy::tree_text(&hierarchy),
+        Format::Json => format!("{:#}\n", kprov::hierarchy::tree_json(&hierarchy)),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
+    let Some((cluster, namespace)) = target.split_once('/') else {
+        anyhow::bail!(
+            "`{target}`: expected <cluster>/<namespace>, e.g. cluster-us-east-1-prod/checkout-prod"
+        );
+    };
+    let checked = check(dir)?;
+    eprint!("{}", diagnostic::render_text(&checked.diagnostics));
+    let Some(hierarchy) = checked.hierarchy else {
+        return Ok(exit::ERRORS);
+    };
+    let Some(ns) = hierarchy.namespace(cluster, namespace) else {
+        let known: Vec<String> = hierarchy
+            .namespaces
+            .keys()
+            .filter(|(c, _)| c.as_str() == cluster)
+            .map(|(_, n)| n.to_string())
+            .collect();
+        if known.is_empty() {
+            anyhow::bail!("no namespaces on cluster `{cluster}`");
+        }
+        anyhow::bail!(
+            "no namespace `{namespace}` on cluster `{cluster}`; it has: {}",
+            known.join(", ")
+        );
+    };
+    let text = match format {
+        Format::Text => kprov::hierarchy::explain_text(ns),
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(ns)?),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
 

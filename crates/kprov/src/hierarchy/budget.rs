@@ -1,0 +1,373 @@
+//! Quota budgets (DESIGN §2): per tenant and environment, direct child
+//! tenants' budgets (or, without one, their subtree's allocation) plus direct
+//! projects' namespaces (quota × clusters) must fit the budget, per resource,
+//! in exact quantity arithmetic.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Hierarchy, Provenance, Source, Sourced};
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::kinds::Quota;
+use crate::model::{Item, Model, Name, Quantity};
+use crate::yaml::push_pointer;
+
+/// Use of one tenant's budget in one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Budget {
+    /// The tenant.
+    pub tenant: Name,
+    /// The environment.
+    pub environment: Name,
+    /// The tenant's budget for the environment, if it set one.
+    pub budget: Option<Sourced<Quota>>,
+    /// Per resource (`cpu`, `memory`, …, `extra` keys verbatim): budget, allocation, contributors.
+    pub resources: BTreeMap<String, ResourceUse>,
+}
+
+/// Budget and allocation of one resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceUse {
+    /// The budget, when the tenant set one for this resource.
+    pub budget: Option<Quantity>,
+    /// Sum of the contributors.
+    pub allocated: Quantity,
+    /// What the allocation is made of, largest first.
+    pub contributors: Vec<Contributor>,
+}
+
+/// One part of an allocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contributor {
+    /// What it is, e.g. `project checkout (16 × 2 clusters)`.
+    pub what: String,
+    /// How much.
+    pub amount: Quantity,
+    /// Where it is set.
+    pub location: Location,
+}
+
+/// Quota entries as (resource key, pointer suffix, amount).
+pub(super) fn entries(quota: &Quota) -> Vec<(String, String, &Quantity)> {
+    let named = [
+        ("cpu", &quota.cpu),
+        ("memory", &quota.memory),
+        ("storage", &quota.storage),
+        ("pods", &quota.pods),
+        ("limitsCpu", &quota.limits_cpu),
+        ("limitsMemory", &quota.limits_memory),
+    ];
+    let mut out: Vec<(String, String, &Quantity)> = named
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), format!("/{k}"), v)))
+        .collect();
+    for (k, v) in &quota.extra {
+        out.push((k.clone(), push_pointer("/extra", k), v));
+    }
+    out
+}
+
+fn add(use_: &mut ResourceUse, contributor: Contributor, overflow: &mut bool) {
+    match use_.allocated.checked_add(&contributor.amount) {
+        Some(sum) => use_.allocated = sum,
+        None => *overflow = true,
+    }
+    use_.contributors.push(contributor);
+}
+
+fn fresh(amount_format: &Quantity) -> ResourceUse {
+    ResourceUse {
+        budget: None,
+        allocated: Quantity::from_nanos(0, amount_format.format()),
+        contributors: Vec::new(),
+    }
+}
+
+/// Compute every tenant's allocation per environment and check the budgets.
+pub(super) fn check(model: &Model, hierarchy: &mut Hierarchy, out: &mut Vec<Diagnostic>) {
+    let mut order: Vec<&Name> = hierarchy.tenants.keys().collect();
+    // Children before parents: a tenant without a budget passes its subtree's allocation up.
+    order.sort_by(|a, b| {
+        let depth = |n: &Name| hierarchy.tenants[n].chain.len();
+        depth(b).cmp(&depth(a)).then(a.cmp(b))
+    });
+    let mut budgets: BTreeMap<(Name, Name), Budget> = BTreeMap::new();
+    for name in order {
+        let node = &hierarchy.tenants[name];
+        let Some(tenant) = model.tenants.get(name) else {
+            continue;
+        };
+        let mut per_env: BTreeMap<Name, BTreeMap<String, ResourceUse>> = BTreeMap::new();
+        let mut overflow = false;
+        for child_name in &node.children {
+            let Some(child) = model.tenants.get(child_name) else {
+                continue;
+            };
+            // Budgets the child set.
+            for (env, quota) in &child.spec.quota {
+                for (key, suffix, amount) in entries(quota) {
+                    let use_ = per_env
+                        .entry(env.clone())
+                        .or_default()
+                        .entry(key)
+                        .or_insert_with(|| fresh(amount));
+                    let location = child.origin.at(&format!(
+                        "{}{suffix}",
+                        push_pointer("/spec/quota", env.as_str())
+                    ));
+                    add(
+                        use_,
+                        Contributor {
+                            what: format!("tenant {child_name} (budget)"),
+                            amount: *amount,
+                            location,
+                        },
+                        &mut overflow,
+                    );
+                }
+            }
+            // Environments the child has no budget for count its subtree.
+            for ((t, env), child_budget) in budgets.iter().filter(|((t, _), _)| t == child_name) {
+                if child.spec.quota.contains_key(env) {
+                    continue;
+                }
+                let _ = t;
+                for (key, child_use) in &child_budget.resources {
+                    let use_ = per_env
+                        .entry(env.clone())
+                        .or_default()
+                        .entry(key.clone())
+                        .or_insert_with(|| fresh(&child_use.allocated));
+                    let location = child.origin.at("/metadata/name");
+                    add(
+                        use_,
+                        Contributor {
+                            what: format!("tenant {child_name} (subtree, no budget)"),
+                            amount: child_use.allocated,
+                            location,
+                        },
+                        &mut overflow,
+                    );
+                }
+            }
+        }
+        for project_name in &node.projects {
+            let Some(project) = model.projects.get(project_name) else {
+                continue;
+            };
+            for (e, env) in project.spec.environments.iter().enumerate() {
+                let Some(quota) = &env.quota else { continue };
+                let clusters = env.clusters.len();
+                for (key, suffix, amount) in entries(quota) {
+                    let Some(total) = amount.checked_mul_int(clusters as i128) else {
+                        overflow = true;
+                        continue;
+                    };
+                    let use_ = per_env
+                        .entry(env.name.clone())
+                        .or_default()
+                        .entry(key)
+                        .or_insert_with(|| fresh(amount));
+                    let plural = if clusters == 1 { "cluster" } else { "clusters" };
+                    let location = project
+                        .origin
+                        .at(&format!("/spec/environments/{e}/quota{suffix}"));
+                    add(
+                        use_,
+                        Contributor {
+                            what: format!(
+                                "project {project_name} ({amount} × {clusters} {plural})"
+                            ),
+                            amount: total,
+                            location,
+                        },
+                        &mut overflow,
+                    );
+                }
+            }
+        }
+        if overflow {
+            out.push(Diagnostic::error(
+                "quantity-overflow",
+                Some(tenant.origin.at("/metadata/name")),
+                format!("the allocation below tenant `{name}` overflows exact arithmetic; check for absurd quantities"),
+            ));
+        }
+        for env in tenant.spec.quota.keys() {
+            per_env.entry(env.clone()).or_default();
+        }
+        for (env, mut resources) in per_env {
+            let budget = tenant.spec.quota.get(&env).map(|q| Sourced {
+                value: q.clone(),
+                from: Provenance {
+                    source: Source::Tenant(name.clone()),
+                    location: Some(tenant.origin.at(&push_pointer("/spec/quota", env.as_str()))),
+                },
+            });
+            if let Some(b) = &budget {
+                for (key, _, amount) in entries(&b.value) {
+                    resources.entry(key).or_insert_with(|| fresh(amount)).budget = Some(*amount);
+                }
+            }
+            for use_ in resources.values_mut() {
+                use_.contributors
+                    .sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.what.cmp(&b.what)));
+            }
+            for (key, use_) in &resources {
+                if let Some(limit) = &use_.budget
+                    && use_.allocated > *limit
+                {
+                    let location = tenant.origin.at(&format!(
+                        "{}{}",
+                        push_pointer("/spec/quota", env.as_str()),
+                        resource_suffix(key)
+                    ));
+                    let mut d = Diagnostic::error(
+                        "over-budget",
+                        Some(location),
+                        format!(
+                            "tenant `{name}` is over its {env} budget for {key}: {} allocated, budget {limit}",
+                            use_.allocated
+                        ),
+                    );
+                    for c in &use_.contributors {
+                        d = d.with_note(
+                            Some(c.location.clone()),
+                            format!("{}: {}", c.what, c.amount),
+                        );
+                    }
+                    out.push(d);
+                }
+            }
+            budgets.insert(
+                (name.clone(), env.clone()),
+                Budget {
+                    tenant: name.clone(),
+                    environment: env,
+                    budget,
+                    resources,
+                },
+            );
+        }
+    }
+    child_above_ancestor(model, hierarchy, out);
+    unbounded(model, hierarchy, out);
+    hierarchy.budgets = budgets;
+}
+
+fn resource_suffix(key: &str) -> String {
+    match key {
+        "cpu" | "memory" | "storage" | "pods" | "limitsCpu" | "limitsMemory" => format!("/{key}"),
+        extra => push_pointer("/extra", extra),
+    }
+}
+
+/// The nearest proper ancestor of `tenant` with a budget for `env` and `key`.
+fn nearest_budget<'m>(
+    model: &'m Model,
+    hierarchy: &Hierarchy,
+    tenant: &Name,
+    env: &Name,
+    key: &str,
+) -> Option<(&'m Item<crate::model::kinds::TenantSpec>, Quantity)> {
+    let chain = &hierarchy.tenants.get(tenant)?.chain;
+    chain.iter().rev().skip(1).find_map(|a| {
+        let t = model.tenants.get(a)?;
+        let quota = t.spec.quota.get(env)?;
+        entries(quota)
+            .into_iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, q)| (t, *q))
+    })
+}
+
+/// A child's own budget above its nearest budgeted ancestor's is an error
+/// even when nothing uses it (HNC accepted that: hnc#277).
+fn child_above_ancestor(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
+    for name in hierarchy.tenants.keys() {
+        let Some(tenant) = model.tenants.get(name) else {
+            continue;
+        };
+        for (env, quota) in &tenant.spec.quota {
+            for (key, suffix, amount) in entries(quota) {
+                if let Some((ancestor, limit)) = nearest_budget(model, hierarchy, name, env, &key)
+                    && *amount > limit
+                {
+                    let pointer = format!("{}{suffix}", push_pointer("/spec/quota", env.as_str()));
+                    out.push(
+                        Diagnostic::error(
+                            "budget-above-parent",
+                            Some(tenant.origin.at(&pointer)),
+                            format!(
+                                "tenant `{name}` budgets {amount} {key} for {env}, more than the {limit} of its ancestor `{}`",
+                                ancestor.name()
+                            ),
+                        )
+                        .with_note(Some(ancestor.origin.at(&pointer)), format!("tenant `{}` budgets {limit} here", ancestor.name())),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A namespace without a quota for a resource its chain budgets could use
+/// any amount of it; the budget would be a fiction.
+fn unbounded(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
+    for (name, project) in &model.projects {
+        if !hierarchy.tenants.contains_key(&project.spec.tenant) {
+            continue;
+        }
+        for (e, env) in project.spec.environments.iter().enumerate() {
+            let declared: Vec<String> = env
+                .quota
+                .as_ref()
+                .map(|q| entries(q).into_iter().map(|(k, _, _)| k).collect())
+                .unwrap_or_default();
+            let chain = &hierarchy.tenants[&project.spec.tenant].chain;
+            let mut keys: Vec<(String, &Name)> = Vec::new();
+            for t in chain.iter().rev() {
+                if let Some(q) = model
+                    .tenants
+                    .get(t)
+                    .and_then(|t| t.spec.quota.get(&env.name))
+                {
+                    for (k, _, _) in entries(q) {
+                        if !keys.iter().any(|(known, _)| *known == k) {
+                            keys.push((k, t));
+                        }
+                    }
+                }
+            }
+            for (key, tenant) in keys {
+                if declared.contains(&key) {
+                    continue;
+                }
+                let pointer = if env.quota.is_some() {
+                    format!("/spec/environments/{e}/quota")
+                } else {
+                    format!("/spec/environments/{e}")
+                };
+                let budget_at = model.tenants.get(tenant).map(|t| {
+                    t.origin.at(&format!(
+                        "{}{}",
+                        push_pointer("/spec/quota", env.name.as_str()),
+                        resource_suffix(&key)
+                    ))
+                });
+                out.push(
+                    Diagnostic::error(
+                        "quota-unbounded",
+                        Some(project.origin.at(&pointer)),
+                        format!(
+                            "project `{name}` sets no {key} quota for {}, but tenant `{tenant}` budgets {key} there; without a quota the namespace could use any amount",
+                            env.name
+                        ),
+                    )
+                    .with_note(budget_at, "the budget is set here"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Human and machine views of the hierarchy: `kprov tree` and `kprov explain`.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::{Hierarchy, Namespace, Provenance, Source, serde_name};
+use crate::model::Quantity;
+
+fn headroom(budget: &Quantity, allocated: &Quantity) -> String {
+    match budget.checked_sub(allocated) {
+        Some(free) if free.nanos() >= 0 => format!("{free} free"),
+        Some(over) => format!(
+            "{} over",
+            Quantity::from_nanos(-over.nanos(), over.format())
+        ),
+        None => "overflow".into(),
+    }
+}
+
+fn budget_lines(h: &Hierarchy, tenant: &crate::model::Name) -> Vec<String> {
+    h.budgets
+        .iter()
+        .filter(|((t, _), _)| t == tenant)
+        .map(|((_, env), b)| {
+            let parts: Vec<String> = b
+                .resources
+                .iter()
+                .map(|(key, u)| match &u.budget {
+                    Some(limit) => {
+                        let pct = u
+                            .allocated
+                            .ratio_permille(limit)
+                            .map(|p| format!(", {}%", p / 10))
+                            .unwrap_or_default();
+                        format!(
+                            "{key} {}/{limit} ({}{pct})",
+                            u.allocated,
+                            headroom(limit, &u.allocated)
+                        )
+                    }
+                    None => format!("{key} {} (no budget)", u.allocated),
+                })
+                .collect();
+            let parts = if parts.is_empty() {
+                "nothing allocated".to_owned()
+            } else {
+                parts.join(" · ")
+            };
+            format!("{:<8} {parts}", env.as_str())
+        })
+        .collect()
+}
+
+/// The hierarchy as an indented tree with, per tenant and environment,
+/// budget, allocation and headroom.
+pub fn tree_text(h: &Hierarchy) -> String {
+    let mut out = String::new();
+    for root in &h.roots {
+        node_text(h, root, "", "", &mut out);
+    }
+    out
+}
+
+fn node_text(h: &Hierarchy, name: &crate::model::Name, first: &str, rest: &str, out: &mut String) {
+    let Some(node) = h.tenants.get(name) else {
+        return;
+    };
+    let _ = writeln!(out, "{first}tenant {name}");
+    let has_children = !node.children.is_empty() || !node.projects.is_empty();
+    let detail = if has_children {
+        format!("{rest}│   ")
+    } else {
+        format!("{rest}    ")
+    };
+    for line in budget_lines(h, name) {
+        let _ = writeln!(out, "{detail}{line}");
+    }
+    let total = node.children.len() + node.projects.len();
+    let mut i = 0;
+    for child in &node.children {
+        i += 1;
+        let (f, r) = if i == total {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        node_text(h, child, &format!("{rest}{f}"), &format!("{rest}{r}"), out);
+    }
+    for project in &node.projects {
+        i += 1;
+        let f = if i == total {
+            "└── "
+        } else {
+            "├── "
+        };
+        // Environments in the project's own order, with their namespace count.
+        let mut envs: std::collections::BTreeMap<usize, (&str, usize)> = Default::default();
+        for ns in h.namespaces.values().filter(|ns| &ns.project == project) {
+            envs.entry(ns.environment_index)
+                .or_insert((ns.environment.as_str(), 0))
+                .1 += 1;
+        }
+        let envs: Vec<String> = envs.values().map(|(e, n)| format!("{e} ×{n}")).collect();
+        let _ = writeln!(out, "{rest}{f}project {project}  {}", envs.join(" · "));
+    }
+}
+
+/// The hierarchy as JSON: tenants with budgets, children and projects.
+pub fn tree_json(h: &Hierarchy) -> Value {
+    fn node(h: &Hierarchy, name: &crate::model::Name) -> Value {
+        let Some(n) = h.tenants.get(name) else {
+            return Value::Null;
+        };
+        let budgets: serde_json::Map<String, Value> = h
+            .budgets
+            .iter()
+            .filter(|((t, _), _)| t == name)
+            .map(|((_, env), b)| {
+                let resources: serde_json::Map<String, Value> = b
+                    .resources
+                    .iter()
+                    .map(|(k, u)| {
+                        let headroom = u.budget.as_ref().and_then(|l| l.checked_sub(&u.allocated));
+                        (k.clone(), json!({"budget": u.budget, "allocated": u.allocated, "headroom": headroom}))
+                    })
+                    .collect();
+                (env.to_string(), Value::Object(resources))
+            })
+            .collect();
+        let projects: Vec<Value> = n
+            .projects
+            .iter()
+            .map(|p| {
+                let namespaces: Vec<Value> = h
+                    .namespaces
+                    .values()
+                    .filter(|ns| &ns.project == p)
+                    .map(|ns| json!({"cluster": ns.cluster, "namespace": ns.name, "environment": ns.environment}))
+                    .collect();
+                json!({"name": p, "namespaces": namespaces})
+            })
+            .collect();
+        json!({
+            "name": name,
+            "budgets": budgets,
+            "children": n.children.iter().map(|c| node(h, c)).collect::<Vec<_>>(),
+            "projects": projects,
+        })
+    }
+    json!({"tenants": h.roots.iter().map(|r| node(h, r)).collect::<Vec<_>>()})
+}
+
+fn provenance(from: &Provenance) -> String {
+    match (&from.location, &from.source) {
+        (Some(l), source) => format!("{}:{}:{}  ({source})", l.file, l.line, l.column),
+        (None, Source::Default) => "(kprov default)".into(),
+        (None, source) => format!("({source})"),
+    }
+}
+
+fn row(out: &mut String, indent: &str, value: &str, from: &Provenance) {
+    let _ = writeln!(out, "{indent}{value:<40}  {}", provenance(from));
+}
+
+fn quota_text(q: &crate::model::kinds::Quota) -> String {
+    super::budget::entries(q)
+        .iter()
+        .map(|(k, _, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn resources_text(name: &str, r: &Option<crate::model::kinds::Resources>) -> Option<String> {
+    let r = r.as_ref()?;
+    let parts: Vec<String> = [("cpu", &r.cpu), ("memory", &r.memory)]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect();
+    Some(format!("{name} {}", parts.join(", ")))
+}
+
+/// Every effective value of one namespace, with the file:line that set it.
+pub fn explain_text(ns: &Namespace) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "namespace {} on cluster {}", ns.name, ns.cluster);
+    let chain: Vec<&str> = ns
+        .tenants
+        .iter()
+        .map(|t| t.as_str())
+        .chain([ns.project.as_str()])
+        .collect();
+    let _ = writeln!(out, "  chain         {}", chain.join(" → "));
+    let _ = writeln!(out, "  environment   {}", ns.environment);
+    let _ = writeln!(out);
+    row(
+        &mut out,
+        "pod security   ",
+        &serde_name(&ns.pod_security.value),
+        &ns.pod_security.from,
+    );
+    row(
+        &mut out,
+        "isolation      ",
+        &serde_name(&ns.isolation.value),
+        &ns.isolation.from,
+    );
+    match &ns.cost_center {
+        Some(c) => row(&mut out, "cost center    ", c.value.as_str(), &c.from),
+        None => {
+            let _ = writeln!(out, "cost center    (none on the chain)");
+        }
+    }
+    match &ns.quota {
+        Some(q) => row(&mut out, "quota          ", &quota_text(&q.value), &q.from),
+        None => {
+            let _ = writeln!(out, "quota          (none)");
+        }
+    }
+    match &ns.limits {
+        Some(l) => {
+            let parts: Vec<String> = [
+                resources_text("default", &l.value.default),
+                resources_text("defaultRequest", &l.value.default_request),
+                resources_text("max", &l.value.max),
+                resources_text("min", &l.value.min),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            row(&mut out, "limits         ", &parts.join("; "), &l.from);
+        }
+        None => {
+            let _ = writeln!(out, "limits         (none)");
+        }
+    }
+    let _ = writeln!(out, "owners (admin)");
+    for o in &ns.owners {
+        row(&mut out, "  ", &o.value.to_string(), &o.from);
+    }
+    let _ = writeln!(out, "role bindings");
+    for b in &ns.role_bindings {
+        let subjects: Vec<String> = b.value.subjects.iter().map(|s| s.to_string()).collect();
+        row(
+            &mut out,
+            "  ",
+            &format!("{} → {}", b.value.role, subjects.join(", ")),
+            &b.from,
+        );
+    }
+    if !ns.allow_from.is_empty() {
+        let _ = writeln!(out, "allow from");
+        for a in &ns.allow_from {
+            row(&mut out, "  ", &format!("tenant {}", a.value), &a.from);
+        }
+    }
+    let _ = writeln!(out, "labels");
+    for (k, v) in &ns.kprov_labels {
+        let _ = writeln!(out, "  {:<40} (kprov)", format!("{k}: {v}"));
+    }
+    for (k, v) in &ns.labels {
+        row(&mut out, "  ", &format!("{k}: {}", v.value), &v.from);
+    }
+    if !ns.annotations.is_empty() {
+        let _ = writeln!(out, "annotations");
+        for (k, v) in &ns.annotations {
+            row(&mut out, "  ", &format!("{k}: {}", v.value), &v.from);
+        }
+    }
+    out
+}

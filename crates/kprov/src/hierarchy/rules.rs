@@ -1,0 +1,785 @@
+//! The rules of DESIGN §2, one function per concern. Each reports on the
+//! object that breaks a rule (once, not once per namespace) and names the
+//! ancestor's setting it conflicts with.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Hierarchy, Namespace, Provenance, Source, Sourced, TenantNode};
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::kinds::{Isolation, Labels, PodSecurity, ProjectSpec, TenantSpec};
+use crate::model::{Glob, Item, Model, Name};
+
+/// What a tenant passes down besides additive lists.
+#[derive(Debug, Clone)]
+pub(super) struct Effective {
+    pub pod_security: Sourced<PodSecurity>,
+    pub isolation: Sourced<Isolation>,
+    /// Allow-lists on the chain, root first: every one must admit a name.
+    pub allowed: [Vec<AllowList>; 3],
+}
+
+/// One `allowed…` list of one tenant.
+#[derive(Debug, Clone)]
+pub(super) struct AllowList {
+    pub owner: Name,
+    pub globs: Vec<Glob>,
+    pub location: Location,
+}
+
+/// The three allow-lists: field name, what it constrains.
+const ALLOW_LISTS: [(&str, &str); 3] = [
+    ("allowedClusters", "cluster"),
+    ("allowedStorageTiers", "storage tier"),
+    ("allowedInstancetypes", "instancetype"),
+];
+const CLUSTERS: usize = 0;
+const TIERS: usize = 1;
+const INSTANCETYPES: usize = 2;
+
+fn tenant_source(tenant: &Item<TenantSpec>, pointer: &str) -> Provenance {
+    Provenance {
+        source: Source::Tenant(tenant.name().clone()),
+        location: Some(tenant.origin.at(pointer)),
+    }
+}
+
+/// Build the tenant forest; report cycles and self-parents with every member.
+pub(super) fn tree(model: &Model, out: &mut Vec<Diagnostic>) -> Hierarchy {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Visiting,
+        Done,
+    }
+    let mut state: BTreeMap<&Name, State> = BTreeMap::new();
+    let mut in_cycle: BTreeSet<&Name> = BTreeSet::new();
+    for start in model.tenants.keys() {
+        let mut path: Vec<&Name> = Vec::new();
+        let mut current = Some(start);
+        while let Some(name) = current {
+            match state.get(name) {
+                Some(State::Done) => break,
+                Some(State::Visiting) => {
+                    let from = path.iter().position(|n| *n == name).unwrap_or(0);
+                    let cycle = &path[from..];
+                    in_cycle.extend(cycle.iter().copied());
+                    out.push(cycle_error(model, cycle));
+                    break;
+                }
+                None => {}
+            }
+            state.insert(name, State::Visiting);
+            path.push(name);
+            current = model.tenants.get(name).and_then(|t| t.spec.parent.as_ref());
+        }
+        for name in path {
+            state.insert(name, State::Done);
+        }
+    }
+
+    // Chains of tenants whose parent links reach a root; tenants under a
+    // cycle or an unknown parent are left out (already reported).
+    let mut hierarchy = Hierarchy::default();
+    for (name, tenant) in &model.tenants {
+        let mut chain = vec![name.clone()];
+        let mut parent = tenant.spec.parent.as_ref();
+        let mut rooted = !in_cycle.contains(name);
+        while let Some(p) = parent {
+            match model.tenants.get(p) {
+                Some(t) if rooted && !in_cycle.contains(p) => {
+                    chain.push(p.clone());
+                    parent = t.spec.parent.as_ref();
+                }
+                _ => {
+                    rooted = false;
+                    break;
+                }
+            }
+        }
+        if !rooted {
+            continue;
+        }
+        chain.reverse();
+        hierarchy.tenants.insert(
+            name.clone(),
+            TenantNode {
+                name: name.clone(),
+                parent: tenant.spec.parent.clone(),
+                children: Vec::new(),
+                projects: Vec::new(),
+                chain,
+            },
+        );
+    }
+    let links: Vec<(Name, Name)> = hierarchy
+        .tenants
+        .values()
+        .filter_map(|t| t.parent.clone().map(|p| (p, t.name.clone())))
+        .collect();
+    for (parent, child) in links {
+        if let Some(p) = hierarchy.tenants.get_mut(&parent) {
+            p.children.push(child);
+        }
+    }
+    for (name, project) in &model.projects {
+        if let Some(t) = hierarchy.tenants.get_mut(&project.spec.tenant) {
+            t.projects.push(name.clone());
+        }
+    }
+    hierarchy.roots = hierarchy
+        .tenants
+        .values()
+        .filter(|t| t.parent.is_none())
+        .map(|t| t.name.clone())
+        .collect();
+    hierarchy
+}
+
+fn cycle_error(model: &Model, cycle: &[&Name]) -> Diagnostic {
+    // Report at the smallest name so the message does not depend on walk order.
+    let start = cycle
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, n)| **n)
+        .map_or(0, |(i, _)| i);
+    let ordered: Vec<&Name> = cycle[start..]
+        .iter()
+        .chain(&cycle[..start])
+        .copied()
+        .collect();
+    let at = |n: &Name| model.tenants.get(n).map(|t| t.origin.at("/spec/parent"));
+    let message = if ordered.len() == 1 {
+        format!("tenant `{}` is its own parent", ordered[0])
+    } else {
+        let mut names: Vec<String> = ordered.iter().map(|n| n.to_string()).collect();
+        names.push(ordered[0].to_string());
+        format!("tenant parents form a cycle: {}", names.join(" → "))
+    };
+    let mut d = Diagnostic::error("tenant-cycle", at(ordered[0]), message);
+    for n in ordered.iter().skip(1) {
+        d = d.with_note(at(n), format!("tenant `{n}` names its parent here"));
+    }
+    d
+}
+
+fn reserved_key(key: &str) -> bool {
+    let Some((domain, _)) = key.split_once('/') else {
+        return false;
+    };
+    domain == "kprov.dev"
+        || domain.ends_with(".kprov.dev")
+        || domain == "pod-security.kubernetes.io"
+}
+
+/// `kprov.dev/` and tree labels select namespaces in NetworkPolicies, and
+/// pod-security labels enforce the effective level: input may set neither.
+/// A project named like a tenant would carry that tenant's tree label.
+pub(super) fn reserved_names(model: &Model, out: &mut Vec<Diagnostic>) {
+    let mut check = |labels: &Labels,
+                     annotations: &crate::model::kinds::Annotations,
+                     origin: &crate::model::Origin| {
+        let keys = labels
+            .keys()
+            .map(|k| ("labels", k))
+            .chain(annotations.keys().map(|k| ("annotations", k)));
+        for (field, key) in keys {
+            if reserved_key(key.as_str()) {
+                out.push(Diagnostic::error(
+                    "reserved-label",
+                    Some(origin.key(&crate::yaml::push_pointer(&format!("/spec/{field}"), key.as_str()))),
+                    format!(
+                        "`{key}` is reserved: kprov sets `kprov.dev/`, `*.tree.kprov.dev/` and `pod-security.kubernetes.io/` keys itself, and network policies and pod security rely on them"
+                    ),
+                ));
+            }
+        }
+    };
+    for tenant in model.tenants.values() {
+        check(
+            &tenant.spec.labels,
+            &tenant.spec.annotations,
+            &tenant.origin,
+        );
+    }
+    for project in model.projects.values() {
+        check(
+            &project.spec.labels,
+            &project.spec.annotations,
+            &project.origin,
+        );
+    }
+    for (name, project) in &model.projects {
+        if let Some(tenant) = model.tenants.get(name) {
+            out.push(
+                Diagnostic::error(
+                    "name-collision",
+                    Some(project.origin.at("/metadata/name")),
+                    format!(
+                        "project `{name}` has the name of a tenant; its namespaces would carry the tree label `{name}.tree.kprov.dev/depth` that selects that tenant's subtree"
+                    ),
+                )
+                .with_note(Some(tenant.origin.at("/metadata/name")), "the tenant is defined here"),
+            );
+        }
+    }
+}
+
+fn estate_defaults(model: &Model) -> (Sourced<PodSecurity>, Sourced<Isolation>) {
+    let estate = model.estate.as_ref();
+    let pod_security = match estate.and_then(|e| e.spec.pod_security) {
+        Some(level) => Sourced {
+            value: level,
+            from: Provenance {
+                source: Source::Estate,
+                location: estate.map(|e| e.origin.at("/spec/podSecurity")),
+            },
+        },
+        None => Sourced {
+            value: PodSecurity::Baseline,
+            from: Provenance {
+                source: Source::Default,
+                location: None,
+            },
+        },
+    };
+    let isolation = match estate
+        .and_then(|e| e.spec.network.as_ref())
+        .and_then(|n| n.isolation)
+    {
+        Some(isolation) => Sourced {
+            value: isolation,
+            from: Provenance {
+                source: Source::Estate,
+                location: estate.map(|e| e.origin.at("/spec/network/isolation")),
+            },
+        },
+        None => Sourced {
+            value: Isolation::Namespace,
+            from: Provenance {
+                source: Source::Default,
+                location: None,
+            },
+        },
+    };
+    (pod_security, isolation)
+}
+
+/// A child's setting against what it inherits: equal or stricter wins,
+/// looser is an error naming both places.
+fn tighten<T: Ord + Copy + serde::Serialize>(
+    inherited: &Sourced<T>,
+    own: Option<T>,
+    own_from: impl FnOnce() -> Provenance,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Sourced<T> {
+    let Some(value) = own else {
+        return inherited.clone();
+    };
+    let from = own_from();
+    if value < inherited.value {
+        let name = super::serde_name::<T>;
+        out.push(
+            Diagnostic::error(
+                "loosened",
+                from.location.clone(),
+                format!(
+                    "{what} `{}` is looser than `{}` set by {}; a child may only keep or tighten it",
+                    name(&value),
+                    name(&inherited.value),
+                    inherited.from.source
+                ),
+            )
+            .with_note(inherited.from.location.clone(), format!("`{}` is set here", name(&inherited.value))),
+        );
+        return inherited.clone();
+    }
+    Sourced { value, from }
+}
+
+/// Effective settings of every rooted tenant, parents before children.
+pub(super) fn tenant_settings(
+    model: &Model,
+    hierarchy: &Hierarchy,
+    out: &mut Vec<Diagnostic>,
+) -> BTreeMap<Name, Effective> {
+    let (pod_security, isolation) = estate_defaults(model);
+    let root = Effective {
+        pod_security,
+        isolation,
+        allowed: Default::default(),
+    };
+    let mut order: Vec<&TenantNode> = hierarchy.tenants.values().collect();
+    order.sort_by(|a, b| a.chain.len().cmp(&b.chain.len()).then(a.name.cmp(&b.name)));
+    let mut effective: BTreeMap<Name, Effective> = BTreeMap::new();
+    for node in order {
+        let Some(tenant) = model.tenants.get(&node.name) else {
+            continue;
+        };
+        let inherited = node
+            .parent
+            .as_ref()
+            .and_then(|p| effective.get(p))
+            .unwrap_or(&root)
+            .clone();
+        let own = settings(
+            &inherited,
+            tenant.spec.pod_security,
+            tenant.spec.network.as_ref().and_then(|n| n.isolation),
+            [
+                tenant.spec.allowed_clusters.as_ref(),
+                tenant.spec.allowed_storage_tiers.as_ref(),
+                tenant.spec.allowed_instancetypes.as_ref(),
+            ],
+            |p| tenant_source(tenant, p),
+            out,
+        );
+        effective.insert(node.name.clone(), own);
+    }
+    effective
+}
+
+fn settings(
+    inherited: &Effective,
+    pod_security: Option<PodSecurity>,
+    isolation: Option<Isolation>,
+    lists: [Option<&Vec<Glob>>; 3],
+    source: impl Fn(&str) -> Provenance,
+    out: &mut Vec<Diagnostic>,
+) -> Effective {
+    let mut allowed = inherited.allowed.clone();
+    for (i, list) in lists.into_iter().enumerate() {
+        if let Some(globs) = list {
+            let from = source(&format!("/spec/{}", ALLOW_LISTS[i].0));
+            if let (Source::Tenant(owner) | Source::Project(owner), Some(location)) =
+                (from.source, from.location)
+            {
+                allowed[i].push(AllowList {
+                    owner,
+                    globs: globs.clone(),
+                    location,
+                });
+            }
+        }
+    }
+    Effective {
+        pod_security: tighten(
+            &inherited.pod_security,
+            pod_security,
+            || source("/spec/podSecurity"),
+            "pod security",
+            out,
+        ),
+        isolation: tighten(
+            &inherited.isolation,
+            isolation,
+            || source("/spec/network/isolation"),
+            "network isolation",
+            out,
+        ),
+        allowed,
+    }
+}
+
+/// The first allow-list on the chain that refuses `name`, as a diagnostic.
+fn refused(lists: &[AllowList], kind: usize, name: &str, location: Location) -> Option<Diagnostic> {
+    let refusing: Vec<&AllowList> = lists
+        .iter()
+        .filter(|l| !l.globs.iter().any(|g| g.is_match(name)))
+        .collect();
+    let first = refusing.first()?;
+    let (field, what) = ALLOW_LISTS[kind];
+    let globs: Vec<&str> = first.globs.iter().map(Glob::as_str).collect();
+    let mut d = Diagnostic::error(
+        "not-allowed",
+        Some(location),
+        format!(
+            "{what} `{name}` is not allowed by tenant `{}` ({field}: [{}])",
+            first.owner,
+            globs.join(", ")
+        ),
+    );
+    for list in refusing {
+        d = d.with_note(
+            Some(list.location.clone()),
+            format!("{field} of tenant `{}`", list.owner),
+        );
+    }
+    Some(d)
+}
+
+fn merge_map(
+    into: &mut BTreeMap<String, Sourced<String>>,
+    entries: impl Iterator<Item = (String, String)>,
+    field: &str,
+    origin: &crate::model::Origin,
+    source: Source,
+) {
+    for (key, value) in entries {
+        let location = origin.at(&crate::yaml::push_pointer(&format!("/spec/{field}"), &key));
+        into.insert(
+            key,
+            Sourced {
+                value,
+                from: Provenance {
+                    source: source.clone(),
+                    location: Some(location),
+                },
+            },
+        );
+    }
+}
+
+/// Where an environment's namespace name comes from: its override, or its name.
+fn namespace_pointer(spec: &ProjectSpec, e: usize) -> String {
+    let field = match spec
+        .environments
+        .get(e)
+        .and_then(|env| env.namespace.as_ref())
+    {
+        Some(_) => "namespace",
+        None => "name",
+    };
+    format!("/spec/environments/{e}/{field}")
+}
+
+/// Namespaces that belong to the cluster and its operators, never to a project.
+fn reserved_namespace(name: &str) -> bool {
+    matches!(name, "default" | "flux-system" | "kubevirt" | "cdi") || name.starts_with("kube-")
+}
+
+/// Resolve every namespace of every project whose tenant chain is sound.
+pub(super) fn namespaces(
+    model: &Model,
+    hierarchy: &mut Hierarchy,
+    tenants: &BTreeMap<Name, Effective>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, project) in &model.projects {
+        let Some(node) = hierarchy.tenants.get(&project.spec.tenant) else {
+            continue;
+        };
+        let Some(inherited) = tenants.get(&node.name) else {
+            continue;
+        };
+        let chain: Vec<&Item<TenantSpec>> = node
+            .chain
+            .iter()
+            .filter_map(|t| model.tenants.get(t))
+            .collect();
+        let project_source = |p: &str| Provenance {
+            source: Source::Project(name.clone()),
+            location: Some(project.origin.at(p)),
+        };
+        let spec: &ProjectSpec = &project.spec;
+        let effective = settings(
+            inherited,
+            spec.pod_security,
+            spec.network.as_ref().and_then(|n| n.isolation),
+            [None, None, None],
+            project_source,
+            out,
+        );
+
+        // Merged, chain order (root first), then the project.
+        let mut labels = BTreeMap::new();
+        let mut annotations = BTreeMap::new();
+        let mut owners: Vec<Sourced<crate::model::Subject>> = Vec::new();
+        let mut role_bindings = Vec::new();
+        let mut allow_from = Vec::new();
+        let mut limits = None;
+        let mut cost_center = None;
+        let mut add_owner = |subject: &crate::model::Subject, from: Provenance| {
+            if !owners.iter().any(|o| &o.value == subject) {
+                owners.push(Sourced {
+                    value: subject.clone(),
+                    from,
+                });
+            }
+        };
+        for tenant in &chain {
+            let src = Source::Tenant(tenant.name().clone());
+            merge_map(
+                &mut labels,
+                tenant
+                    .spec
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+                "labels",
+                &tenant.origin,
+                src.clone(),
+            );
+            merge_map(
+                &mut annotations,
+                tenant
+                    .spec
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone())),
+                "annotations",
+                &tenant.origin,
+                src.clone(),
+            );
+            for (i, owner) in tenant.spec.owners.iter().enumerate() {
+                add_owner(owner, tenant_source(tenant, &format!("/spec/owners/{i}")));
+            }
+            for (i, binding) in tenant.spec.role_bindings.iter().enumerate() {
+                role_bindings.push(Sourced {
+                    value: binding.clone(),
+                    from: tenant_source(tenant, &format!("/spec/roleBindings/{i}")),
+                });
+            }
+            for (i, peer) in tenant
+                .spec
+                .network
+                .iter()
+                .flat_map(|n| n.allow_from.iter())
+                .enumerate()
+            {
+                allow_from.push(Sourced {
+                    value: peer.tenant.clone(),
+                    from: tenant_source(tenant, &format!("/spec/network/allowFrom/{i}")),
+                });
+            }
+            if let Some(l) = &tenant.spec.limits {
+                limits = Some(Sourced {
+                    value: l.clone(),
+                    from: tenant_source(tenant, "/spec/limits"),
+                });
+            }
+            if let Some(c) = &tenant.spec.cost_center {
+                cost_center = Some(Sourced {
+                    value: c.clone(),
+                    from: tenant_source(tenant, "/spec/costCenter"),
+                });
+            }
+        }
+        let src = Source::Project(name.clone());
+        merge_map(
+            &mut labels,
+            spec.labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+            "labels",
+            &project.origin,
+            src.clone(),
+        );
+        merge_map(
+            &mut annotations,
+            spec.annotations
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone())),
+            "annotations",
+            &project.origin,
+            src,
+        );
+        for (i, owner) in spec.owners.iter().enumerate() {
+            add_owner(owner, project_source(&format!("/spec/owners/{i}")));
+        }
+        for (i, binding) in spec.role_bindings.iter().enumerate() {
+            role_bindings.push(Sourced {
+                value: binding.clone(),
+                from: project_source(&format!("/spec/roleBindings/{i}")),
+            });
+        }
+        for (i, peer) in spec
+            .network
+            .iter()
+            .flat_map(|n| n.allow_from.iter())
+            .enumerate()
+        {
+            allow_from.push(Sourced {
+                value: peer.tenant.clone(),
+                from: project_source(&format!("/spec/network/allowFrom/{i}")),
+            });
+        }
+        if let Some(l) = &spec.limits {
+            limits = Some(Sourced {
+                value: l.clone(),
+                from: project_source("/spec/limits"),
+            });
+        }
+        if let Some(c) = &spec.cost_center {
+            cost_center = Some(Sourced {
+                value: c.clone(),
+                from: project_source("/spec/costCenter"),
+            });
+        }
+        if cost_center.is_none() {
+            out.push(Diagnostic::warning(
+                "cost-center-missing",
+                Some(project.origin.at("/metadata/name")),
+                format!("project `{name}` has no costCenter, neither its own nor on its tenant chain; its cost is unattributed"),
+            ));
+        }
+
+        allow_lists(model, project, &effective, out);
+
+        for (e, env) in spec.environments.iter().enumerate() {
+            let namespace = env.namespace.clone().unwrap_or_else(|| {
+                Name::try_from(format!("{name}-{}", env.name)).unwrap_or_else(|_| name.clone())
+            });
+            let ns_pointer = namespace_pointer(spec, e);
+            if reserved_namespace(namespace.as_str()) {
+                out.push(Diagnostic::error(
+                    "reserved-namespace",
+                    Some(project.origin.at(&ns_pointer)),
+                    format!("namespace `{namespace}` belongs to the cluster's operators; a project may not use it"),
+                ));
+                continue;
+            }
+            let quota = env.quota.clone().map(|q| Sourced {
+                value: q,
+                from: project_source(&format!("/spec/environments/{e}/quota")),
+            });
+            for cluster in &env.clusters {
+                let key = (cluster.clone(), namespace.clone());
+                if let Some(other) = hierarchy.namespaces.get(&key) {
+                    let first = model.projects.get(&other.project).map(|p| {
+                        p.origin
+                            .at(&namespace_pointer(&p.spec, other.environment_index))
+                    });
+                    out.push(
+                        Diagnostic::error(
+                            "namespace-collision",
+                            Some(project.origin.at(&ns_pointer)),
+                            format!(
+                                "namespace `{namespace}` on cluster `{cluster}` is also created by project `{}`",
+                                other.project
+                            ),
+                        )
+                        .with_note(first, format!("project `{}` creates it here", other.project)),
+                    );
+                    continue;
+                }
+                let mut kprov_labels = BTreeMap::new();
+                kprov_labels.insert("kprov.dev/tenant".to_owned(), node.name.to_string());
+                kprov_labels.insert("kprov.dev/project".to_owned(), name.to_string());
+                kprov_labels.insert("kprov.dev/environment".to_owned(), env.name.to_string());
+                if let Some(c) = &cost_center {
+                    kprov_labels.insert("kprov.dev/cost-center".to_owned(), c.value.to_string());
+                }
+                kprov_labels.insert(format!("{name}.tree.kprov.dev/depth"), "0".to_owned());
+                for (depth, tenant) in node.chain.iter().rev().enumerate() {
+                    kprov_labels.insert(
+                        format!("{tenant}.tree.kprov.dev/depth"),
+                        (depth + 1).to_string(),
+                    );
+                }
+                let level = super::serde_name(&effective.pod_security.value);
+                for mode in ["enforce", "audit", "warn"] {
+                    kprov_labels
+                        .insert(format!("pod-security.kubernetes.io/{mode}"), level.clone());
+                }
+                hierarchy.namespaces.insert(
+                    key,
+                    Namespace {
+                        name: namespace.clone(),
+                        cluster: cluster.clone(),
+                        project: name.clone(),
+                        environment: env.name.clone(),
+                        environment_index: e,
+                        tenants: node.chain.clone(),
+                        kprov_labels,
+                        labels: labels.clone(),
+                        annotations: annotations.clone(),
+                        owners: owners.clone(),
+                        role_bindings: role_bindings.clone(),
+                        pod_security: effective.pod_security.clone(),
+                        isolation: effective.isolation.clone(),
+                        allow_from: allow_from.clone(),
+                        limits: limits.clone(),
+                        cost_center: cost_center.clone(),
+                        quota: quota.clone(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Every cluster, tier and instancetype a project uses must pass every
+/// allow-list on its chain.
+fn allow_lists(
+    model: &Model,
+    project: &Item<ProjectSpec>,
+    effective: &Effective,
+    out: &mut Vec<Diagnostic>,
+) {
+    let spec = &project.spec;
+    let origin = &project.origin;
+    for (e, env) in spec.environments.iter().enumerate() {
+        for (c, cluster) in env.clusters.iter().enumerate() {
+            if let Some(d) = refused(
+                &effective.allowed[CLUSTERS],
+                CLUSTERS,
+                cluster.as_str(),
+                origin.at(&format!("/spec/environments/{e}/clusters/{c}")),
+            ) {
+                out.push(d);
+            }
+        }
+    }
+    let in_env =
+        |filter: &Option<Vec<Name>>, env: &Name| filter.as_ref().is_none_or(|f| f.contains(env));
+    let mut tiers: BTreeMap<(String, String), Location> = BTreeMap::new();
+    for env in &spec.environments {
+        for cluster in env.clusters.iter().filter_map(|c| model.clusters.get(c)) {
+            let default = cluster
+                .spec
+                .storage
+                .as_ref()
+                .and_then(|s| s.default.as_ref());
+            for (i, volume) in spec.volumes.iter().enumerate() {
+                if let Some(tier) = volume
+                    .tier
+                    .as_ref()
+                    .or(default)
+                    .filter(|_| in_env(&volume.environments, &env.name))
+                {
+                    let pointer = if volume.tier.is_some() {
+                        format!("/spec/volumes/{i}/tier")
+                    } else {
+                        format!("/spec/volumes/{i}")
+                    };
+                    tiers
+                        .entry((pointer, tier.to_string()))
+                        .or_insert_with_key(|(p, _)| origin.at(p));
+                }
+            }
+            for (i, vm) in spec.virtual_machines.iter().enumerate() {
+                if let Some(tier) = vm
+                    .disk
+                    .tier
+                    .as_ref()
+                    .or(default)
+                    .filter(|_| in_env(&vm.environments, &env.name))
+                {
+                    let pointer = if vm.disk.tier.is_some() {
+                        format!("/spec/virtualMachines/{i}/disk/tier")
+                    } else {
+                        format!("/spec/virtualMachines/{i}/disk")
+                    };
+                    tiers
+                        .entry((pointer, tier.to_string()))
+                        .or_insert_with_key(|(p, _)| origin.at(p));
+                }
+            }
+        }
+    }
+    for ((_, tier), location) in tiers {
+        if let Some(d) = refused(&effective.allowed[TIERS], TIERS, &tier, location) {
+            out.push(d);
+        }
+    }
+    for (i, vm) in spec.virtual_machines.iter().enumerate() {
+        if let Some(d) = refused(
+            &effective.allowed[INSTANCETYPES],
+            INSTANCETYPES,
+            &vm.instancetype,
+            origin.at(&format!("/spec/virtualMachines/{i}/instancetype")),
+        ) {
+            out.push(d);
+        }
+    }
+}
