@@ -2,6 +2,7 @@
 //! arguments, calls the library, prints, and maps outcomes to exit codes;
 //! all decisions live in the library.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Compile the estate and write the output tree (`spec.output`, default `clusters/`).
+    ///
+    /// Atomic; removes stale generated files; never touches files kprov did
+    /// not generate. Exit status: 0 written, 2 errors.
+    Render {
+        /// Estate root.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Only render clusters matching this glob (repeatable); others are left as they are.
+        #[arg(long = "cluster", value_name = "GLOB")]
+        clusters: Vec<String>,
+    },
+    /// Compile in memory and compare with the committed output tree.
+    ///
+    /// Exit status: 0 no drift, 1 drift, 2 errors.
+    #[command(visible_alias = "check")]
+    Diff {
+        /// Estate root.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Only compare clusters matching this glob (repeatable).
+        #[arg(long = "cluster", value_name = "GLOB")]
+        clusters: Vec<String>,
+    },
     /// Show the tenant hierarchy with budget, allocation and headroom per environment.
     Tree {
         /// Estate root.
@@ -52,11 +80,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run the golden tests of compositions: every `tests/<case>/claim.yaml`
+    /// beside a Composition renders and is compared with `expected.yaml`.
+    ///
+    /// Exit status: 0 all passed, 1 any failed, 2 errors.
+    Test {
+        /// Estate root, or a composition's directory inside one.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Rewrite `expected.yaml` with what the composition renders now.
+        #[arg(long)]
+        update: bool,
+    },
     /// Print the JSON Schema (draft-07) of an input kind, or of all kinds.
     Schema {
         /// Estate, Cluster, Tenant, Project, Definition or Composition (any case).
         kind: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    /// Per-cluster object lists and unified diffs.
+    Text,
+    /// Machine-readable drift.
+    Json,
+    /// A pull-request comment with a collapsible section per cluster.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,6 +120,8 @@ enum Format {
 /// Exit statuses, shared by every command (DESIGN §5).
 mod exit {
     pub const OK: u8 = 0;
+    /// Drift (`diff`) or failed golden tests (`test`).
+    pub const FAILED: u8 = 1;
     pub const ERRORS: u8 = 2;
 }
 
@@ -87,12 +139,19 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate { dir, format } => validate(&dir, format),
+        Command::Render { dir, clusters } => render(&dir, &clusters),
+        Command::Diff {
+            dir,
+            format,
+            clusters,
+        } => diff(&dir, format, &clusters),
         Command::Tree { dir, format } => tree(&dir, format),
         Command::Explain {
             target,
             dir,
             format,
         } => explain(&target, &dir, format),
+        Command::Test { path, update } => test(&path, update),
         Command::Schema { kind } => schema(kind.as_deref()),
     }
 }
@@ -108,36 +167,116 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(dir: &std::path::Path) -> anyhow::Result<kprov::Checked> {
+fn compile(dir: &std::path::Path) -> anyhow::Result<kprov::Compiled> {
     let sources = kprov::load::read_estate(dir, &kprov::load::LoadConfig::default())?;
-    Ok(kprov::check(&sources))
+    Ok(kprov::compile(&sources))
 }
 
 fn validate(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
-    let checked = check(dir)?;
+    let checked = compile(dir)?;
     report(&checked.diagnostics, format)?;
-    if checked.hierarchy.is_none() {
+    if diagnostic::has_errors(&checked.diagnostics) {
         return Ok(exit::ERRORS);
     }
     let model = &checked.model;
     if format == Format::Text {
         eprintln!(
-            "{}: valid ({} clusters, {} tenants, {} projects, {} definitions, {} compositions)",
+            "{}: valid ({} clusters, {} tenants, {} projects, {} namespaces, {} objects)",
             dir.display(),
             model.clusters.len(),
             model.tenants.len(),
             model.projects.len(),
-            model.definitions.len(),
-            model.compositions.len(),
+            checked.hierarchy.as_ref().map_or(0, |h| h.namespaces.len()),
+            checked.composed.as_ref().map_or(0, Vec::len),
         );
     }
     Ok(exit::OK)
 }
 
+/// Cluster names matching any of `globs`; `None` when no globs were given.
+fn select_clusters(
+    model: &kprov::model::Model,
+    globs: &[String],
+) -> anyhow::Result<Option<BTreeSet<String>>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let globs: Vec<kprov::model::Glob> = globs
+        .iter()
+        .map(|g| g.parse().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<_>>()?;
+    let selected: BTreeSet<String> = model
+        .clusters
+        .keys()
+        .filter(|c| globs.iter().any(|g| g.is_match(c.as_str())))
+        .map(|c| c.to_string())
+        .collect();
+    if selected.is_empty() {
+        anyhow::bail!(
+            "no cluster matches --cluster {}",
+            globs
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(Some(selected))
+}
+
+fn render(dir: &std::path::Path, globs: &[String]) -> anyhow::Result<u8> {
+    let compiled = compile(dir)?;
+    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+    let Some(files) = &compiled.files else {
+        return Ok(exit::ERRORS);
+    };
+    let clusters = select_clusters(&compiled.model, globs)?;
+    let output = compiled.model.output_dir();
+    let config = kprov::output::WriteConfig {
+        clusters,
+        ..Default::default()
+    };
+    let report = kprov::output::write_tree(dir, output, files, &config)?;
+    for f in &report.foreign {
+        eprintln!("{output}/{f}: not generated by kprov; left alone");
+    }
+    eprintln!(
+        "{output}: {} written, {} unchanged, {} removed",
+        report.written, report.unchanged, report.removed
+    );
+    Ok(exit::OK)
+}
+
+fn diff(dir: &std::path::Path, format: DiffFormat, globs: &[String]) -> anyhow::Result<u8> {
+    let compiled = compile(dir)?;
+    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+    let Some(files) = &compiled.files else {
+        return Ok(exit::ERRORS);
+    };
+    let clusters = select_clusters(&compiled.model, globs)?;
+    let output = compiled.model.output_dir();
+    let on_disk = kprov::output::read_tree(dir, output)?;
+    let drift = kprov::diff::diff(output, files, &on_disk, clusters.as_ref());
+    let text = match format {
+        DiffFormat::Text => kprov::diff::render_text(&drift),
+        DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&drift)?),
+        DiffFormat::Markdown => kprov::diff::render_markdown(&drift),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(if drift.is_clean() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
+}
+
 fn tree(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
-    let checked = check(dir)?;
+    let checked = compile(dir)?;
     eprint!("{}", diagnostic::render_text(&checked.diagnostics));
-    let Some(hierarchy) = checked.hierarchy else {
+    let (Some(hierarchy), false) = (
+        checked.hierarchy,
+        diagnostic::has_errors(&checked.diagnostics),
+    ) else {
         return Ok(exit::ERRORS);
     };
     let text = match format {
@@ -154,9 +293,12 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
             "`{target}`: expected <cluster>/<namespace>, e.g. cluster-us-east-1-prod/checkout-prod"
         );
     };
-    let checked = check(dir)?;
+    let checked = compile(dir)?;
     eprint!("{}", diagnostic::render_text(&checked.diagnostics));
-    let Some(hierarchy) = checked.hierarchy else {
+    let (Some(hierarchy), false) = (
+        checked.hierarchy,
+        diagnostic::has_errors(&checked.diagnostics),
+    ) else {
         return Ok(exit::ERRORS);
     };
     let Some(ns) = hierarchy.namespace(cluster, namespace) else {
@@ -179,6 +321,111 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
         Format::Json => format!("{}\n", serde_json::to_string_pretty(ns)?),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// A unified diff of `expected` → `actual`, coloured on a terminal.
+fn unified_diff(expected: &str, actual: &str, from: &str, to: &str) -> String {
+    use std::io::IsTerminal as _;
+    let colour = std::io::stdout().is_terminal();
+    let diff = similar::TextDiff::from_lines(expected, actual);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(from, to)
+        .to_string();
+    if !colour {
+        return text;
+    }
+    text.lines()
+        .map(|line| match line.chars().next() {
+            Some('+') if !line.starts_with("+++") => format!("\x1b[32m{line}\x1b[0m\n"),
+            Some('-') if !line.starts_with("---") => format!("\x1b[31m{line}\x1b[0m\n"),
+            Some('@') => format!("\x1b[36m{line}\x1b[0m\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect()
+}
+
+fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("{}: no such directory", path.display()))?;
+    // The estate the path belongs to; a directory of compositions outside
+    // any estate (like kprov's own built-ins) is tested on its own.
+    let root = path.ancestors().find(|d| d.join("kprov.yaml").is_file());
+    let standalone = root.is_none();
+    let root = root.unwrap_or(&path).to_path_buf();
+    let sources = kprov::load::read_estate(&root, &kprov::load::LoadConfig::default())?;
+    let (model, mut diagnostics) = kprov::model::build(&sources);
+    let compositions = kprov::compose::Compositions::prepare(&sources, &model, &mut diagnostics);
+    if standalone {
+        diagnostics.retain(|d| d.code != "no-estate" && d.code != "builtin-overridden");
+    }
+    eprint!("{}", diagnostic::render_text(&diagnostics));
+    if diagnostic::has_errors(&diagnostics) {
+        return Ok(exit::ERRORS);
+    }
+    let under = path.strip_prefix(&root).unwrap_or(std::path::Path::new(""));
+    let under = under.to_string_lossy().replace('\\', "/");
+    let files: Vec<String> = model
+        .compositions
+        .values()
+        .map(|c| c.origin.file().to_owned())
+        .filter(|f| under.is_empty() || f.starts_with(&format!("{under}/")))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let (mut passed, mut failed) = (0, 0);
+    for (file, case) in kprov::load::read_test_cases(&root, &files) {
+        for name in compositions.defined_in(&file) {
+            let outcome = compositions.run_case(&name, &case);
+            let expected_path = root.join(&case.dir).join("expected.yaml");
+            match outcome.actual {
+                Err(message) => {
+                    failed += 1;
+                    writeln!(
+                        out,
+                        "FAIL  {} ({name})\n      {}",
+                        case.dir,
+                        message.replace('\n', "\n      ")
+                    )?;
+                }
+                Ok(actual) if update => {
+                    if case.expected.as_deref() != Some(actual.as_str()) {
+                        std::fs::write(&expected_path, &actual)
+                            .with_context(|| format!("writing {}", expected_path.display()))?;
+                        writeln!(out, "wrote {}/expected.yaml ({name})", case.dir)?;
+                    } else {
+                        writeln!(out, "ok    {} ({name})", case.dir)?;
+                    }
+                    passed += 1;
+                }
+                Ok(actual) if case.expected.as_deref() == Some(actual.as_str()) => {
+                    passed += 1;
+                    writeln!(out, "ok    {} ({name})", case.dir)?;
+                }
+                Ok(actual) => {
+                    failed += 1;
+                    writeln!(out, "FAIL  {} ({name})", case.dir)?;
+                    let expected = case.expected.as_deref().unwrap_or("");
+                    let from = format!("{}/expected.yaml", case.dir);
+                    write!(
+                        out,
+                        "{}",
+                        unified_diff(expected, &actual, &from, "rendered")
+                    )?;
+                }
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    if failed > 0 {
+        writeln!(
+            out,
+            "(run `kprov test --update` to accept the rendered output)"
+        )?;
+        return Ok(exit::FAILED);
+    }
     Ok(exit::OK)
 }
 

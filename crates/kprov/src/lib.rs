@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! let sources = kprov::load::read_estate("fixtures/acme".as_ref(), &Default::default())?;
-//! let checked = kprov::check(&sources);
+//! let checked = kprov::compile(&sources);
 //! print!("{}", kprov::diagnostic::render_text(&checked.diagnostics));
 //! if let Some(hierarchy) = &checked.hierarchy {
 //!     print!("{}", kprov::hierarchy::tree_text(hierarchy));
@@ -26,43 +26,62 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod compose;
 pub mod diagnostic;
+pub mod diff;
+pub mod emit;
 pub mod hierarchy;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod schema;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
 
-/// An estate checked as far as it is sound.
+/// An estate compiled as far as it is sound.
 #[derive(Debug)]
-pub struct Checked {
+pub struct Compiled {
     /// Every object that loaded.
     pub model: model::Model,
     /// The resolved hierarchy; `None` when any stage before it, or the
     /// hierarchy rules themselves, found errors.
     pub hierarchy: Option<hierarchy::Hierarchy>,
+    /// Every composed object; `None` unless every stage succeeded.
+    pub composed: Option<Vec<compose::Composed>>,
+    /// Every output file, relative to the output directory; `None` unless
+    /// every stage succeeded.
+    pub files: Option<Vec<emit::OutputFile>>,
     /// Every diagnostic of every stage that ran, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Run the checking stages (model, then hierarchy) on loaded sources.
-/// Each stage runs only when the ones before it found no errors.
-pub fn check(sources: &load::Sources) -> Checked {
+/// Compile loaded sources: model, hierarchy, compose, emit. Pure: sources
+/// in, files out. Each stage runs only when the ones before it found no
+/// errors; the diagnostics of every stage that ran come back sorted.
+pub fn compile(sources: &load::Sources) -> Compiled {
     let (model, mut diagnostics) = model::build(sources);
-    let mut hierarchy = None;
+    let mut checked = Compiled {
+        model,
+        hierarchy: None,
+        composed: None,
+        files: None,
+        diagnostics: Vec::new(),
+    };
     if !diagnostic::has_errors(&diagnostics) {
-        let (resolved, more) = hierarchy::resolve(&model);
+        let (resolved, more) = hierarchy::resolve(&checked.model);
         diagnostics.extend(more);
-        diagnostic::sort(&mut diagnostics);
         if !diagnostic::has_errors(&diagnostics) {
-            hierarchy = Some(resolved);
+            let (composed, more) = compose::compose(sources, &checked.model, &resolved);
+            diagnostics.extend(more);
+            if !diagnostic::has_errors(&diagnostics) {
+                checked.files = Some(emit::emit(&checked.model, &composed));
+                checked.composed = Some(composed);
+            }
+            checked.hierarchy = Some(resolved);
         }
     }
-    Checked {
-        model,
-        hierarchy,
-        diagnostics,
-    }
+    diagnostic::sort(&mut diagnostics);
+    checked.diagnostics = diagnostics;
+    checked
 }

@@ -30,6 +30,14 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// The file at `path` (relative, `/`-separated), if it was read.
+    pub fn file(&self, path: &str) -> Option<&SourceFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
     /// Sources from in-memory `(path, text)` pairs, as if read from disk.
     pub fn from_memory<P: Into<String>, T: Into<String>>(
         files: impl IntoIterator<Item = (P, T)>,
@@ -111,7 +119,8 @@ fn file_location(path: &str, line: u32) -> Option<Location> {
     })
 }
 
-/// Read every YAML file under `root` that holds kprov objects.
+/// Read every YAML file under `root` that holds kprov objects, and every
+/// template (`*.j2`).
 ///
 /// Skips dot-directories and the output directory; does not follow symlinks
 /// (they are reported, so nothing outside the estate is ever read). Files
@@ -164,11 +173,18 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
             ));
             continue;
         }
-        let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-        if !entry.file_type().is_file() || !is_yaml {
+        let kind = if is_yaml(&path) {
+            Input::Yaml
+        } else if path.ends_with(".j2") {
+            Input::Template
+        } else {
+            continue;
+        };
+        if !entry.file_type().is_file() {
             continue;
         }
-        if let Some(file) = read_input(entry.path(), &path, config, &mut sources.diagnostics) {
+        if let Some(file) = read_input(entry.path(), &path, kind, config, &mut sources.diagnostics)
+        {
             sources.files.push(file);
         }
     }
@@ -176,9 +192,24 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
     Ok(sources)
 }
 
+/// Whether a path names a YAML file.
+pub fn is_yaml(path: &str) -> bool {
+    path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
+/// What an input file is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// YAML that may hold kprov objects (read only when it mentions kprov).
+    Yaml,
+    /// A composition template (always read; compositions refer to it by path).
+    Template,
+}
+
 fn read_input(
     full: &Path,
     path: &str,
+    kind: Input,
     config: &LoadConfig,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<SourceFile> {
@@ -202,7 +233,7 @@ fn read_input(
         // Only an input file is an error; a big unrelated YAML file is not ours.
         let mut head = vec![0; 64 * 1024];
         let n = file.read(&mut head).unwrap_or(0);
-        if contains(&head[..n], marker) {
+        if kind == Input::Template || contains(&head[..n], marker) {
             diagnostics.push(Diagnostic::error(
                 "file-too-large",
                 file_location(path, 1),
@@ -219,7 +250,7 @@ fn read_input(
         diagnostics.push(unreadable(e));
         return None;
     }
-    if !contains(&bytes, marker) {
+    if kind == Input::Yaml && !contains(&bytes, marker) {
         return None;
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -250,4 +281,39 @@ fn read_input(
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
+}
+
+/// The golden test cases of compositions defined in `composition_files`
+/// (paths relative to `root`): every `tests/<case>/claim.yaml` beside them.
+pub fn read_test_cases(
+    root: &Path,
+    composition_files: &[String],
+) -> Vec<(String, crate::compose::testing::CaseFiles)> {
+    let mut cases = Vec::new();
+    for file in composition_files {
+        let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+        let tests = root.join(dir).join("tests");
+        let Ok(entries) = fs::read_dir(&tests) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        for case in dirs {
+            let Ok(claim) = fs::read_to_string(case.join("claim.yaml")) else {
+                continue;
+            };
+            cases.push((
+                file.clone(),
+                crate::compose::testing::CaseFiles {
+                    dir: relative(root, &case),
+                    claim,
+                    expected: fs::read_to_string(case.join("expected.yaml")).ok(),
+                },
+            ));
+        }
+    }
+    cases
 }

@@ -361,7 +361,8 @@ fn tier_available(
 fn compositions(model: &Model, out: &mut Vec<Diagnostic>) {
     let kinds = || model.definitions.values().map(|d| d.spec.kind.as_str());
     for composition in model.compositions.values() {
-        if !kinds().any(|k| k == composition.spec.kind) {
+        let builtin = crate::compose::builtin::KINDS.contains(&composition.spec.kind.as_str());
+        if !builtin && !kinds().any(|k| k == composition.spec.kind) {
             out.push(Diagnostic::error(
                 "unknown-reference",
                 Some(composition.origin.at("/spec/kind")),

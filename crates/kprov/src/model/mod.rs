@@ -139,7 +139,11 @@ struct Found {
 pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
     let mut diagnostics = sources.diagnostics.clone();
     let mut found = Found::default();
-    for file in &sources.files {
+    for file in sources
+        .files
+        .iter()
+        .filter(|f| crate::load::is_yaml(&f.path))
+    {
         let path: Arc<str> = Arc::from(file.path.as_str());
         let stream = yaml::parse_stream(&file.text, yaml::Limits::default());
         for e in stream.errors {

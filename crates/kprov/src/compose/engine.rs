@@ -1,0 +1,193 @@
+//! The template engine: one minijinja `Environment` for the whole estate,
+//! every template compiled once, strict undefined, bounded work, and the
+//! marker scheme of [`super::scalar`] for every interpolated value.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::Value;
+
+use super::scalar;
+use crate::yaml;
+
+/// Work one template render may do before it is stopped (minijinja fuel).
+const FUEL: u64 = 20_000_000;
+/// Bytes of interpolated values one render may produce.
+const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
+thread_local! {
+    /// Values interpolated by the render in progress on this thread, in order.
+    static INTERPOLATED: RefCell<(Vec<Value>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+/// Where a registered template's text comes from, for error positions.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    /// File, relative to the estate root (or `kprov:` + path for built-ins).
+    pub file: String,
+    /// Line of the file on which the template's first line stands.
+    pub first_line: u32,
+}
+
+/// Why a render failed: a message and, when known, the template position.
+#[derive(Debug, Clone)]
+pub struct RenderError {
+    /// Template file and line, when the error is in a template.
+    pub at: Option<(String, u32)>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Compiled templates, shared by every claim.
+pub struct Engine {
+    env: Environment<'static>,
+    sources: BTreeMap<String, TemplateSource>,
+}
+
+impl Engine {
+    /// An engine with no templates.
+    pub fn new() -> Engine {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        // Never let a value through unexamined: `safe` would mark text as
+        // trusted, and nothing a claim carries is.
+        env.remove_filter("safe");
+        env.set_formatter(|out, _state, value| {
+            let json = serde_json::to_value(value).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+            })?;
+            let index = INTERPOLATED.with(|cell| {
+                let (values, bytes) = &mut *cell.borrow_mut();
+                *bytes += match &json {
+                    Value::String(s) => s.len(),
+                    other => other.to_string().len(),
+                };
+                values.push(json);
+                (values.len() - 1, *bytes)
+            });
+            if index.1 > MAX_OUTPUT {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("template output exceeds {MAX_OUTPUT} bytes"),
+                ));
+            }
+            write!(out, "{}{}{}", scalar::OPEN, index.0, scalar::CLOSE)
+                .map_err(minijinja::Error::from)
+        });
+        Engine {
+            env,
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Compile a template under `name`; a syntax error comes back located.
+    pub fn add(
+        &mut self,
+        name: String,
+        text: String,
+        source: TemplateSource,
+    ) -> Result<(), RenderError> {
+        self.sources.insert(name.clone(), source);
+        self.env
+            .add_template_owned(name, text)
+            .map_err(|e| self.error(&e))
+    }
+
+    fn error(&self, e: &minijinja::Error) -> RenderError {
+        let at = e.name().and_then(|name| {
+            self.sources.get(name).map(|s| {
+                (
+                    s.file.clone(),
+                    s.first_line + e.line().unwrap_or(1) as u32 - 1,
+                )
+            })
+        });
+        let mut message = match e.detail() {
+            Some(detail) => format!("{}: {detail}", e.kind()),
+            None => e.kind().to_string(),
+        };
+        if e.kind() == minijinja::ErrorKind::OutOfFuel {
+            message = "template ran too long (loop without end?); kprov stops a template after a bounded amount of work".into();
+        }
+        RenderError { at, message }
+    }
+
+    /// Render template `name` with `context` and parse the result into objects.
+    pub fn render(&self, name: &str, context: &Value) -> Result<Vec<Value>, RenderError> {
+        INTERPOLATED.with(|cell| *cell.borrow_mut() = (Vec::new(), 0));
+        let template = self.env.get_template(name).map_err(|e| self.error(&e))?;
+        let rendered = template
+            .render(minijinja::Value::from(minijinja::value::Serde(context)))
+            .map_err(|e| self.error(&e))?;
+        let values = INTERPOLATED.with(|cell| std::mem::take(&mut cell.borrow_mut().0));
+        let text = self.substitute(name, &rendered, &values)?;
+        let stream = yaml::parse_stream(&text, yaml::Limits::default());
+        let source = self.sources.get(name);
+        if let Some(e) = stream.errors.first() {
+            return Err(RenderError {
+                at: source.map(|s| (s.file.clone(), s.first_line)),
+                message: format!(
+                    "the template's output is not valid YAML (line {} of the output): {}",
+                    e.pos.line, e.message
+                ),
+            });
+        }
+        Ok(stream.documents.into_iter().map(|d| d.value).collect())
+    }
+
+    /// Replace markers by the scalar text their position allows.
+    fn substitute(
+        &self,
+        name: &str,
+        rendered: &str,
+        values: &[Value],
+    ) -> Result<String, RenderError> {
+        let mut out = String::with_capacity(rendered.len());
+        for (n, line) in rendered.split_inclusive('\n').enumerate() {
+            if !line.contains(scalar::OPEN) {
+                out.push_str(line);
+                continue;
+            }
+            let mut rest = 0;
+            let mut cursor = 0;
+            while let Some(open) = line[cursor..].find(scalar::OPEN).map(|i| i + cursor) {
+                let Some(close) = line[open..].find(scalar::CLOSE).map(|i| i + open) else {
+                    break;
+                };
+                let end = close + scalar::CLOSE.len_utf8();
+                let index: usize = line[open + scalar::OPEN.len_utf8()..close]
+                    .parse()
+                    .unwrap_or(usize::MAX);
+                let Some(value) = values.get(index) else {
+                    break;
+                };
+                let text = if scalar::stands_alone(line, open, end) {
+                    scalar::standalone(value)
+                } else {
+                    scalar::inline(value).ok_or_else(|| RenderError {
+                        at: self.sources.get(name).map(|s| (s.file.clone(), s.first_line)),
+                        message: format!(
+                            "line {} of the output: the value {} would need quoting in the middle of a larger scalar; interpolate it as a whole value (`key: {{{{ … }}}}`) instead",
+                            n + 1,
+                            serde_json::to_string(value).unwrap_or_default()
+                        ),
+                    })?
+                };
+                out.push_str(&line[rest..open]);
+                out.push_str(&text);
+                rest = end;
+                cursor = end;
+            }
+            out.push_str(&line[rest..]);
+        }
+        Ok(out)
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}

@@ -1,0 +1,764 @@
+//! Compositions (DESIGN §3): claims become Kubernetes objects through
+//! pipelines of minijinja templates.
+//!
+//! Everything kprov emits goes through a composition. The built-in ones
+//! (`namespace`, `volume`, `virtual-machine`, `flux-sync`) receive claims that
+//! kprov synthesizes from the resolved hierarchy; estate compositions receive
+//! the claims of `Project.spec.resources`, validated against their
+//! Definition's schema with its defaults applied. An estate may replace a
+//! built-in by shipping a Composition of the same name.
+//!
+//! The stage is pure: templates come from [`Sources`] or from the binary, and
+//! the result is a list of [`Composed`] objects plus diagnostics.
+
+pub mod builtin;
+mod context;
+mod engine;
+mod scalar;
+pub mod testing;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::hierarchy::{Hierarchy, Namespace};
+use crate::load::Sources;
+use crate::model::kinds::{API_VERSION, CompositionSpec, Object};
+use crate::model::{Item, Model, Name};
+use engine::{Engine, TemplateSource};
+
+/// Which output directory of a cluster an object belongs in (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// Platform objects: the `namespace` composition, cluster-scoped objects.
+    Config,
+    /// Everything else: volumes, VMs, Flux sync, estate claims.
+    Apps,
+}
+
+/// One object produced by a composition, with where it goes and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Composed {
+    /// Cluster it is for.
+    pub cluster: Name,
+    /// Namespace, or `None` for a cluster-scoped object.
+    pub namespace: Option<Name>,
+    /// Output layer.
+    pub layer: Layer,
+    /// Output file name within the layer, without `.yaml`: the claim's
+    /// namespace, or `_cluster` for cluster-scoped objects of estate compositions.
+    pub file_stem: String,
+    /// The object.
+    pub object: Value,
+    /// Composition that produced it.
+    pub composition: Name,
+    /// The claim it was produced for, e.g. `Volume data (project checkout)`.
+    pub claim: String,
+    /// Input files it derives from, relative to the estate root, sorted.
+    pub sources: Vec<String>,
+}
+
+/// A composition ready to run: its spec, where it was defined, and the
+/// names its steps' templates are registered under.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub name: Name,
+    pub spec: CompositionSpec,
+    /// File the Composition is defined in (`kprov:compositions/…` for built-ins).
+    pub file: String,
+    /// Registered template name of each step.
+    pub steps: Vec<(Name, String)>,
+    pub builtin: bool,
+}
+
+/// Kinds that live outside namespaces; a composition may emit them only when
+/// its Definition says `clusterScoped: true`.
+pub const CLUSTER_SCOPED_KINDS: &[&str] = &[
+    "APIService",
+    "CSIDriver",
+    "ClusterIssuer",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PriorityClass",
+    "RuntimeClass",
+    "StorageClass",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration",
+    "VirtualMachineClusterInstancetype",
+    "VirtualMachineClusterPreference",
+    "VolumeSnapshotClass",
+];
+
+/// The composition engine of one estate: built-ins, estate compositions and
+/// definitions, with every template compiled once.
+pub struct Compositions {
+    engine: Engine,
+    pub(crate) by_name: BTreeMap<Name, Prepared>,
+    validators: BTreeMap<String, ClaimSchema>,
+}
+
+/// A Definition, compiled: its claim schema and whether its compositions may
+/// emit cluster-scoped objects.
+struct ClaimSchema {
+    validator: jsonschema::Validator,
+    schema: Value,
+    cluster_scoped: bool,
+}
+
+/// Normalize `base_dir/relative` into a path inside the estate, or `None`
+/// when it climbs out.
+fn join_inside(base_dir: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base_dir.split('/').filter(|p| !p.is_empty()).collect();
+    if relative.starts_with('/') {
+        return None;
+    }
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+impl Compositions {
+    /// Prepare every composition the estate uses; problems (missing
+    /// templates, template syntax errors, bad claim schemas) are reported.
+    pub fn prepare(sources: &Sources, model: &Model, out: &mut Vec<Diagnostic>) -> Compositions {
+        let mut engine = Engine::new();
+        let mut by_name = BTreeMap::new();
+        for (path, text) in builtin::FILES
+            .iter()
+            .filter(|(p, _)| p.ends_with("composition.yaml"))
+        {
+            let stream = crate::yaml::parse_stream(text, crate::yaml::Limits::default());
+            let Some(doc) = stream.documents.into_iter().next() else {
+                continue;
+            };
+            let Ok(object) = serde_json::from_value::<Object<CompositionSpec>>(doc.value) else {
+                continue;
+            };
+            let name = object.metadata.name.clone();
+            if let Some(estate) = model.compositions.get(&name) {
+                out.push(Diagnostic::warning(
+                    "builtin-overridden",
+                    Some(estate.origin.at("/metadata/name")),
+                    format!("this Composition replaces kprov's built-in `{name}` composition"),
+                ));
+                continue;
+            }
+            let file = format!("kprov:{path}");
+            let steps = register_steps(
+                &mut engine,
+                &object.spec,
+                &file,
+                parent_dir(path),
+                None,
+                |p| builtin::file(p).map(str::to_owned),
+                out,
+            );
+            by_name.insert(
+                name.clone(),
+                Prepared {
+                    name,
+                    spec: object.spec,
+                    file,
+                    steps,
+                    builtin: true,
+                },
+            );
+        }
+        for (name, item) in &model.compositions {
+            let file = item.origin.file().to_owned();
+            let steps = register_steps(
+                &mut engine,
+                &item.spec,
+                &file,
+                parent_dir(&file),
+                Some(item),
+                |p| sources.file(p).map(|f| f.text.clone()),
+                out,
+            );
+            let builtin = builtin::KINDS.contains(&item.spec.kind.as_str());
+            by_name.insert(
+                name.clone(),
+                Prepared {
+                    name: name.clone(),
+                    spec: item.spec.clone(),
+                    file,
+                    steps,
+                    builtin,
+                },
+            );
+        }
+        let mut validators = BTreeMap::new();
+        for definition in model.definitions.values() {
+            let schema = Value::Object(definition.spec.schema.clone());
+            match jsonschema::draft7::options().build(&schema) {
+                Ok(validator) => {
+                    validators.insert(
+                        definition.spec.kind.clone(),
+                        ClaimSchema {
+                            validator,
+                            schema,
+                            cluster_scoped: definition.spec.cluster_scoped,
+                        },
+                    );
+                }
+                Err(e) => out.push(Diagnostic::error(
+                    "invalid-schema",
+                    Some(
+                        definition
+                            .origin
+                            .at(&format!("/spec/schema{}", e.instance_path().as_str())),
+                    ),
+                    format!("not a valid JSON Schema: {e}"),
+                )),
+            }
+        }
+        Compositions {
+            engine,
+            by_name,
+            validators,
+        }
+    }
+
+    /// Apply the Definition's defaults to a claim spec of `kind` and validate
+    /// it; every violation as (JSON pointer inside the spec, message).
+    pub(crate) fn prepare_claim(&self, kind: &str, spec: &mut Value) -> Vec<(String, String)> {
+        let Some(claim_schema) = self.validators.get(kind) else {
+            return Vec::new();
+        };
+        apply_defaults(&claim_schema.schema, spec);
+        claim_schema
+            .validator
+            .iter_errors(spec)
+            .map(|e| (e.instance_path().as_str().to_owned(), e.to_string()))
+            .collect()
+    }
+
+    /// Whether compositions of claim `kind` may emit cluster-scoped objects.
+    pub(crate) fn cluster_scoped(&self, kind: &str) -> bool {
+        self.validators.get(kind).is_some_and(|c| c.cluster_scoped)
+    }
+
+    /// Run composition `name` for one claim; the objects of all its steps.
+    pub(crate) fn run(
+        &self,
+        prepared: &Prepared,
+        mut context: Map<String, Value>,
+    ) -> Result<Vec<Value>, engine::RenderError> {
+        let mut composed: Vec<Value> = Vec::new();
+        for (_, template) in &prepared.steps {
+            context.insert("composed".into(), Value::Array(composed.clone()));
+            let objects = self
+                .engine
+                .render(template, &Value::Object(context.clone()))?;
+            composed.extend(objects);
+        }
+        Ok(composed)
+    }
+}
+
+fn register_steps(
+    engine: &mut Engine,
+    spec: &CompositionSpec,
+    file: &str,
+    dir: &str,
+    item: Option<&Item<CompositionSpec>>,
+    read: impl Fn(&str) -> Option<String>,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<(Name, String)> {
+    let mut steps = Vec::new();
+    for (i, step) in spec.pipeline.iter().enumerate() {
+        let at = |field: &str| item.map(|it| it.origin.at(&format!("/spec/pipeline/{i}/{field}")));
+        let (name, text, first_line) = match (&step.template, &step.inline) {
+            (Some(path), None) => {
+                let Some(resolved) = join_inside(dir, path) else {
+                    out.push(Diagnostic::error(
+                        "template",
+                        at("template"),
+                        format!("template path `{path}` leaves the estate"),
+                    ));
+                    continue;
+                };
+                let Some(text) = read(&resolved) else {
+                    out.push(Diagnostic::error("template", at("template"), format!("template `{resolved}` not found (paths are relative to the Composition's file)")));
+                    continue;
+                };
+                let shown = if file.starts_with("kprov:") {
+                    format!("kprov:{resolved}")
+                } else {
+                    resolved
+                };
+                (shown.clone(), text, (shown, 1))
+            }
+            (None, Some(text)) => {
+                // Inline text starts on the line after a block scalar's `|`.
+                let line = at("inline").map_or(1, |l| l.line + 1);
+                (
+                    format!("{file}#{}", step.step),
+                    text.clone(),
+                    (file.to_owned(), line),
+                )
+            }
+            _ => {
+                out.push(Diagnostic::error(
+                    "template",
+                    at("step"),
+                    "a step has exactly one of `template` and `inline`",
+                ));
+                continue;
+            }
+        };
+        if let Err(e) = engine.add(
+            name.clone(),
+            text,
+            TemplateSource {
+                file: first_line.0,
+                first_line: first_line.1,
+            },
+        ) {
+            out.push(render_diagnostic(&e, at("step")));
+            continue;
+        }
+        steps.push((step.step.clone(), name));
+    }
+    steps
+}
+
+fn render_diagnostic(e: &engine::RenderError, claim: Option<Location>) -> Diagnostic {
+    let location = e.at.as_ref().map(|(file, line)| Location {
+        file: file.clone(),
+        line: *line,
+        column: 1,
+        path: String::new(),
+    });
+    let d = Diagnostic::error("template", location.clone(), e.message.clone());
+    match claim {
+        Some(c) if location.is_some() => {
+            d.with_note(Some(c), "while composing the claim defined here")
+        }
+        Some(c) => Diagnostic::error("template", Some(c), e.message.clone()),
+        None => d,
+    }
+}
+
+/// Fill in `default`s of a JSON Schema into `value`, recursively through
+/// `properties` and `items`.
+pub(crate) fn apply_defaults(schema: &Value, value: &mut Value) {
+    if let (Some(props), Value::Object(map)) = (
+        schema.get("properties").and_then(Value::as_object),
+        &mut *value,
+    ) {
+        for (key, sub) in props {
+            match map.get_mut(key) {
+                Some(v) => apply_defaults(sub, v),
+                None => {
+                    if let Some(default) = sub.get("default") {
+                        let mut d = default.clone();
+                        apply_defaults(sub, &mut d);
+                        map.insert(key.clone(), d);
+                    }
+                }
+            }
+        }
+    }
+    if let (Some(items), Value::Array(list)) = (schema.get("items"), value) {
+        for v in list {
+            apply_defaults(items, v);
+        }
+    }
+}
+
+/// One claim to compose.
+struct Claim<'a> {
+    kind: &'a str,
+    name: String,
+    spec: Value,
+    composition: &'a Prepared,
+    layer: Layer,
+    cluster_scoped_allowed: bool,
+    at: Location,
+    what: String,
+}
+
+/// Compose every object of every namespace.
+pub fn compose(
+    sources: &Sources,
+    model: &Model,
+    hierarchy: &Hierarchy,
+) -> (Vec<Composed>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let compositions = Compositions::prepare(sources, model, &mut out);
+    if crate::diagnostic::has_errors(&out) {
+        return (Vec::new(), out);
+    }
+    let contexts = context::Contexts::new(model);
+    let mut composed = Vec::new();
+    for ns in hierarchy.namespaces.values() {
+        let Some(project) = model.projects.get(&ns.project) else {
+            continue;
+        };
+        let Some(cluster) = model.clusters.get(&ns.cluster) else {
+            continue;
+        };
+        let base = contexts.base(ns, project, cluster);
+        for claim in claims(&compositions, model, ns, project, cluster, &mut out) {
+            let mut context = base.clone();
+            context.insert(
+                "claim".into(),
+                json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
+            );
+            match compositions.run(claim.composition, context) {
+                Ok(objects) => {
+                    let mut sources = vec![project.origin.file().to_owned()];
+                    sources.extend(
+                        ns.tenants
+                            .iter()
+                            .filter_map(|t| model.tenants.get(t))
+                            .map(|t| t.origin.file().to_owned()),
+                    );
+                    if !claim.composition.file.starts_with("kprov:") {
+                        sources.push(claim.composition.file.clone());
+                    }
+                    sources.sort();
+                    sources.dedup();
+                    for object in objects {
+                        if let Some(c) = place(object, &claim, ns, &sources, &mut out) {
+                            composed.push(c);
+                        }
+                    }
+                }
+                Err(e) => out.push(render_diagnostic(&e, Some(claim.at.clone()))),
+            }
+        }
+    }
+    duplicates(&composed, &mut out);
+    crate::diagnostic::sort(&mut out);
+    (composed, out)
+}
+
+/// Check one composed object and fix its namespace.
+fn place(
+    mut object: Value,
+    claim: &Claim<'_>,
+    ns: &Namespace,
+    sources: &[String],
+    out: &mut Vec<Diagnostic>,
+) -> Option<Composed> {
+    let who = format!(
+        "composition `{}` for {}",
+        claim.composition.name, claim.what
+    );
+    let error = |message: String| {
+        Diagnostic::error(
+            "composed-object",
+            Some(claim.at.clone()),
+            format!("{who}: {message}"),
+        )
+    };
+    let text = |p: &str| {
+        object
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (api_version, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
+    let binds_cluster_admin = matches!(kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
+        && object.pointer("/roleRef/name").and_then(Value::as_str) == Some("cluster-admin");
+    let Some(map) = object.as_object_mut() else {
+        out.push(error("produced a document that is not a mapping".into()));
+        return None;
+    };
+    if api_version.is_empty() || kind.is_empty() || name.is_empty() {
+        out.push(error(
+            "produced an object without apiVersion, kind or metadata.name".into(),
+        ));
+        return None;
+    }
+    if api_version == API_VERSION {
+        out.push(error(format!(
+            "produced a kprov input object ({kind} {name}); compositions emit Kubernetes objects"
+        )));
+        return None;
+    }
+    if binds_cluster_admin {
+        out.push(error(format!(
+            "{kind} `{name}` binds `cluster-admin`; kprov never grants it"
+        )));
+        return None;
+    }
+    let namespace = match force_namespace(
+        map,
+        &kind,
+        &name,
+        ns.name.as_str(),
+        claim.cluster_scoped_allowed,
+    ) {
+        Ok(true) => Some(ns.name.clone()),
+        Ok(false) => None,
+        Err(message) => {
+            out.push(error(message));
+            return None;
+        }
+    };
+    // The built-in namespace composition's Namespace object belongs with the
+    // namespace it creates; other cluster-scoped objects share one file.
+    let (layer, file_stem) = match (&namespace, claim.layer) {
+        (None, Layer::Apps) => (Layer::Config, "_cluster".to_owned()),
+        _ => (claim.layer, ns.name.to_string()),
+    };
+    Some(Composed {
+        cluster: ns.cluster.clone(),
+        namespace,
+        layer,
+        file_stem,
+        object,
+        composition: claim.composition.name.clone(),
+        claim: claim.what.clone(),
+        sources: sources.to_vec(),
+    })
+}
+
+/// Put a namespaced object into `namespace` (refusing one that names
+/// another) and refuse cluster-scoped kinds unless allowed. `Ok(true)` when
+/// the object is namespaced.
+pub(crate) fn force_namespace(
+    map: &mut Map<String, Value>,
+    kind: &str,
+    name: &str,
+    namespace: &str,
+    cluster_scoped_allowed: bool,
+) -> Result<bool, String> {
+    let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return Err(format!("{kind} `{name}` has no metadata mapping"));
+    };
+    if CLUSTER_SCOPED_KINDS.contains(&kind) {
+        if !cluster_scoped_allowed {
+            return Err(format!(
+                "{kind} `{name}` is cluster-scoped; only compositions whose Definition says `clusterScoped: true` may emit cluster-scoped objects"
+            ));
+        }
+        meta.remove("namespace");
+        return Ok(false);
+    }
+    match meta.get("namespace").and_then(Value::as_str) {
+        Some(other) if other != namespace => Err(format!(
+            "{kind} `{name}` names namespace `{other}`; a claim's objects stay in its namespace `{namespace}`"
+        )),
+        _ => {
+            meta.insert("namespace".into(), Value::String(namespace.to_owned()));
+            Ok(true)
+        }
+    }
+}
+
+/// Two objects with one identity on one cluster would overwrite each other.
+fn duplicates(composed: &[Composed], out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<(String, String, String, String, String), &Composed> = BTreeMap::new();
+    for c in composed {
+        let id = |p: &str| {
+            c.object
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let group = id("/apiVersion")
+            .rsplit_once('/')
+            .map_or(String::new(), |(g, _)| g.to_owned());
+        let key = (
+            c.cluster.to_string(),
+            group,
+            id("/kind"),
+            c.namespace
+                .as_ref()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            id("/metadata/name"),
+        );
+        if let Some(first) = seen.get(&key) {
+            out.push(Diagnostic::error(
+                "duplicate-object",
+                None,
+                format!(
+                    "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
+                    key.2, key.4, key.3, key.0, first.claim, c.claim
+                ),
+            ));
+        } else {
+            seen.insert(key, c);
+        }
+    }
+}
+
+/// Every claim of one namespace: the namespace itself, then volumes, VMs,
+/// Flux sync and estate claims, in source order.
+fn claims<'c>(
+    compositions: &'c Compositions,
+    model: &Model,
+    ns: &Namespace,
+    project: &Item<crate::model::kinds::ProjectSpec>,
+    cluster: &Item<crate::model::kinds::ClusterSpec>,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Claim<'c>> {
+    let mut claims = Vec::new();
+    let builtin = |name: &str| compositions.by_name.get(name);
+    let spec = &project.spec;
+    let origin = &project.origin;
+    let in_env =
+        |filter: &Option<Vec<Name>>| filter.as_ref().is_none_or(|f| f.contains(&ns.environment));
+    if let Some(c) = builtin(builtin::NAMESPACE) {
+        claims.push(Claim {
+            kind: "Namespace",
+            name: ns.name.to_string(),
+            spec: context::namespace_claim(ns),
+            composition: c,
+            layer: Layer::Config,
+            cluster_scoped_allowed: true,
+            at: origin.at(&format!("/spec/environments/{}", ns.environment_index)),
+            what: format!("namespace {} (project {})", ns.name, ns.project),
+        });
+    }
+    if let Some(c) = builtin(builtin::VOLUME) {
+        for (i, volume) in spec
+            .volumes
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| in_env(&v.environments))
+        {
+            let Some(spec) = context::volume_claim(volume, cluster) else {
+                continue;
+            };
+            claims.push(Claim {
+                kind: "Volume",
+                name: volume.name.to_string(),
+                spec,
+                composition: c,
+                layer: Layer::Apps,
+                cluster_scoped_allowed: false,
+                at: origin.at(&format!("/spec/volumes/{i}")),
+                what: format!("volume {} (project {})", volume.name, ns.project),
+            });
+        }
+    }
+    if let Some(c) = builtin(builtin::VIRTUAL_MACHINE) {
+        for (i, vm) in spec
+            .virtual_machines
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| in_env(&v.environments))
+        {
+            let Some(spec) = context::vm_claim(vm, cluster) else {
+                continue;
+            };
+            claims.push(Claim {
+                kind: "VirtualMachine",
+                name: vm.name.to_string(),
+                spec,
+                composition: c,
+                layer: Layer::Apps,
+                cluster_scoped_allowed: false,
+                at: origin.at(&format!("/spec/virtualMachines/{i}")),
+                what: format!("virtual machine {} (project {})", vm.name, ns.project),
+            });
+        }
+    }
+    if let (Some(c), Some(sync)) = (builtin(builtin::FLUX_SYNC), &spec.sync) {
+        claims.push(Claim {
+            kind: "FluxSync",
+            name: ns.project.to_string(),
+            spec: context::sync_claim(sync, ns),
+            composition: c,
+            layer: Layer::Apps,
+            cluster_scoped_allowed: false,
+            at: origin.at("/spec/sync"),
+            what: format!("Flux sync (project {})", ns.project),
+        });
+    }
+    for (i, claim) in spec
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| in_env(&c.environments))
+    {
+        let at = origin.at(&format!("/spec/resources/{i}"));
+        let candidates: Vec<&Prepared> = compositions
+            .by_name
+            .values()
+            .filter(|p| p.spec.kind == claim.kind && !p.builtin)
+            .collect();
+        let definition = model
+            .definitions
+            .values()
+            .find(|d| d.spec.kind == claim.kind);
+        let chosen = match &claim.composition {
+            Some(name) => candidates.iter().find(|p| &p.name == name).copied(),
+            None if candidates.len() == 1 => Some(candidates[0]),
+            None => definition
+                .and_then(|d| d.spec.default_composition.as_ref())
+                .and_then(|n| candidates.iter().find(|p| &p.name == n).copied()),
+        };
+        let Some(composition) = chosen else {
+            let names: Vec<&str> = candidates.iter().map(|p| p.name.as_str()).collect();
+            let message = match (&claim.composition, names.is_empty()) {
+                (_, true) => format!("no Composition serves kind `{}`", claim.kind),
+                (Some(n), false) => format!(
+                    "composition `{n}` does not serve kind `{}`; these do: {}",
+                    claim.kind,
+                    names.join(", ")
+                ),
+                (None, false) => format!(
+                    "several compositions serve kind `{}` ({}); choose one with `composition:` or set the Definition's `defaultComposition`",
+                    claim.kind,
+                    names.join(", ")
+                ),
+            };
+            out.push(Diagnostic::error("no-composition", Some(at), message));
+            continue;
+        };
+        let mut claim_spec = Value::Object(claim.spec.clone());
+        let cluster_scoped_allowed = compositions.cluster_scoped(&claim.kind);
+        let errors = compositions.prepare_claim(&claim.kind, &mut claim_spec);
+        if !errors.is_empty() {
+            for (pointer, message) in errors {
+                out.push(Diagnostic::error(
+                    "invalid-claim",
+                    Some(origin.at(&format!("/spec/resources/{i}/spec{pointer}"))),
+                    format!("{} {}: {message}", claim.kind, claim.name),
+                ));
+            }
+            continue;
+        }
+        claims.push(Claim {
+            kind: &composition.spec.kind,
+            name: claim.name.to_string(),
+            spec: claim_spec,
+            composition,
+            layer: Layer::Apps,
+            cluster_scoped_allowed,
+            at,
+            what: format!("{} {} (project {})", claim.kind, claim.name, ns.project),
+        });
+    }
+    claims
+}
