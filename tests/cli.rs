@@ -128,3 +128,326 @@ fn explain_a_namespace_three_levels_down() {
     assert_eq!(code, 2);
     assert!(stderr.contains("it has: analytics-etl-prod"), "{stderr}");
 }
+
+// ------------------------------------------------------------ compositions
+
+#[test]
+fn golden_tests_of_builtin_and_estate_compositions_pass() {
+    for path in ["compositions", "fixtures/acme"] {
+        let (code, stdout, stderr) = kprov(&["test", path], &repo());
+        assert_eq!(code, 0, "{path}: {stdout}{stderr}");
+        assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+        assert!(
+            !stdout.contains("0 passed"),
+            "{path} has no cases: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_golden_test_that_drifts_fails_with_a_diff_and_update_fixes_it() {
+    let dir = scratch("golden");
+    copy_dir(&repo().join("compositions/volume"), &dir.join("volume"));
+    let expected = dir.join("volume/tests/shared-nfs/expected.yaml");
+    let original = std::fs::read_to_string(&expected).unwrap();
+    std::fs::write(&expected, original.replace("storage: 50Gi", "storage: 5Gi")).unwrap();
+    let (code, stdout, _) = kprov(&["test", "."], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("-      storage: 5Gi") && stdout.contains("+      storage: 50Gi"),
+        "{stdout}"
+    );
+    let (code, _, _) = kprov(&["test", ".", "--update"], &dir);
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(&expected).unwrap(), original);
+}
+
+#[test]
+fn composed_objects_of_the_example_estate() {
+    let sources =
+        kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+    let compiled = kprov::compile(&sources);
+    let mut index: Vec<String> = compiled
+        .composed
+        .expect("acme composes")
+        .iter()
+        .map(|c| {
+            let s = |p: &str| {
+                c.object
+                    .pointer(p)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            format!(
+                "{}/{:?}/{}: {} {} <- {} ({})",
+                c.cluster,
+                c.layer,
+                c.file_stem,
+                s("/kind"),
+                s("/metadata/name"),
+                c.composition,
+                c.claim
+            )
+        })
+        .collect();
+    index.sort();
+    insta::assert_snapshot!(index.join("\n"));
+}
+
+// ------------------------------------------------------------ render and diff
+
+/// A fresh empty directory under the target directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut entries: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                out.extend(snapshot_tree(&path));
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// A copy of the example estate without its rendered output.
+fn acme_copy(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    copy_dir(&repo().join("fixtures/acme"), &dir);
+    std::fs::remove_dir_all(dir.join("clusters")).unwrap();
+    dir
+}
+
+#[test]
+fn the_committed_example_output_is_up_to_date() {
+    let (code, stdout, stderr) = kprov(&["diff", "fixtures/acme"], &repo());
+    assert_eq!(
+        code, 0,
+        "fixtures/acme/clusters is stale: run `kprov render fixtures/acme`\n{stdout}{stderr}"
+    );
+}
+
+#[test]
+fn every_rendered_cluster_builds_with_kubectl_kustomize() {
+    let clusters = repo().join("fixtures/acme/clusters");
+    let mut built = 0;
+    for entry in std::fs::read_dir(&clusters).unwrap() {
+        let dir = entry.unwrap().path();
+        let out = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&dir)
+            .output()
+            .expect("kubectl must be installed (.ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty());
+        built += 1;
+    }
+    assert_eq!(built, 6);
+}
+
+#[test]
+fn render_then_diff_is_clean_and_render_is_idempotent() {
+    let dir = acme_copy("idempotent");
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let first = snapshot_tree(&dir.join("clusters"));
+    assert_eq!(kprov(&["diff"], &dir).0, 0);
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 0);
+    assert!(stderr.contains(" 0 written"), "{stderr}");
+    assert_eq!(snapshot_tree(&dir.join("clusters")), first);
+    // Byte-identical to the committed example output.
+    let committed = snapshot_tree(&repo().join("fixtures/acme/clusters"));
+    let strip = |t: Vec<(PathBuf, Vec<u8>)>, base: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        t.into_iter()
+            .map(|(p, b)| (p.strip_prefix(base).unwrap().to_path_buf(), b))
+            .collect()
+    };
+    assert_eq!(
+        strip(first, &dir),
+        strip(committed, &repo().join("fixtures/acme"))
+    );
+}
+
+#[test]
+fn a_hand_edited_file_is_drift_with_the_object_changed() {
+    let dir = acme_copy("hand-edit");
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    let file = dir.join("clusters/cluster-us-east-1-prod/config/checkout-prod.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("requests.cpu: \"16\"", "requests.cpu: \"64\""),
+    )
+    .unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("~ ResourceQuota/checkout-prod/kprov-quota"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 cluster drifted: 0 added, 1 changed, 0 removed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-    requests.cpu: \"64\"\n+    requests.cpu: \"16\""),
+        "{stdout}"
+    );
+    let (code, stdout, _) = kprov(&["diff", "--format", "json"], &dir);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["clusters"][0]["changed"][0]["kind"], "ResourceQuota");
+}
+
+#[test]
+fn a_deleted_project_shows_as_removed_objects_and_render_removes_its_files() {
+    let dir = acme_copy("deleted");
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    std::fs::remove_file(dir.join("projects/fraud-scoring.yaml")).unwrap();
+    let (code, stdout, _) = kprov(&["diff", "--format", "markdown"], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("- removed `Namespace/fraud-scoring-prod`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("<details><summary><code>cluster-us-east-1-prod</code>"),
+        "{stdout}"
+    );
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    assert!(
+        !dir.join("clusters/cluster-us-east-1-prod/config/fraud-scoring-prod.yaml")
+            .exists()
+    );
+    assert_eq!(kprov(&["diff"], &dir).0, 0);
+}
+
+#[test]
+fn foreign_files_are_left_alone_and_never_overwritten() {
+    let dir = acme_copy("foreign");
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    let notes = dir.join("clusters/cluster-us-east-1-dev/NOTES.md");
+    std::fs::write(&notes, "hand-written\n").unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &dir);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains(
+            "not generated by kprov (left alone): clusters/cluster-us-east-1-dev/NOTES.md"
+        ),
+        "{stdout}"
+    );
+    std::fs::remove_file(dir.join("projects/checkout.yaml")).unwrap();
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "hand-written\n");
+
+    // A hand-written file where kprov would write: refuse, change nothing.
+    let target = dir.join("clusters/cluster-us-east-1-dev/apps/monitoring-dev.yaml");
+    std::fs::write(&target, "mine\n").unwrap();
+    let before = snapshot_tree(&dir.join("clusters"));
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("was not generated by kprov"), "{stderr}");
+    assert_eq!(snapshot_tree(&dir.join("clusters")), before);
+}
+
+#[test]
+fn an_interrupted_render_leaves_the_previous_tree_intact() {
+    let dir = acme_copy("interrupted");
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    std::fs::remove_file(dir.join("projects/monitoring.yaml")).unwrap();
+    let before = snapshot_tree(&dir.join("clusters"));
+    let sources = kprov::load::read_estate(&dir, &Default::default()).unwrap();
+    let files = kprov::compile(&sources).files.unwrap();
+    for fail_after in [0, 1, 10, 50] {
+        let config = kprov::output::WriteConfig {
+            fail_after_files: Some(fail_after),
+            ..Default::default()
+        };
+        let result = kprov::output::write_tree(&dir, "clusters", &files, &config);
+        assert!(result.is_err(), "the simulated failure must surface");
+        assert_eq!(
+            snapshot_tree(&dir.join("clusters")),
+            before,
+            "after failing at file {fail_after}"
+        );
+    }
+    let hidden: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.starts_with(".kprov-").then_some(name)
+        })
+        .collect();
+    assert!(hidden.is_empty(), "staging left behind: {hidden:?}");
+}
+
+#[test]
+fn render_can_be_limited_to_some_clusters() {
+    let dir = acme_copy("subset");
+    let (code, _, stderr) = kprov(&["render", "--cluster", "cluster-eu-*"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        dir.join("clusters/cluster-eu-west-1-prod/kustomization.yaml")
+            .exists()
+    );
+    assert!(!dir.join("clusters/cluster-us-east-1-prod").exists());
+    let (code, _, stderr) = kprov(&["render", "--cluster", "nope-*"], &dir);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no cluster matches"), "{stderr}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+    /// Whatever order files arrive in and documents stand in within a file,
+    /// the output bytes are the same.
+    #[test]
+    fn output_does_not_depend_on_file_or_document_order(seed in proptest::collection::vec(0usize..10_000, 64)) {
+        let sources = kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+        let expected = kprov::compile(&sources).files.unwrap();
+        let mut shuffled = sources.clone();
+        let mut rng = seed.into_iter().cycle();
+        for file in &mut shuffled.files {
+            let mut docs: Vec<&str> = file.text.split("\n---\n").collect();
+            for i in (1..docs.len()).rev() {
+                docs.swap(i, rng.next().unwrap() % (i + 1));
+            }
+            file.text = docs.join("\n---\n");
+        }
+        for i in (1..shuffled.files.len()).rev() {
+            shuffled.files.swap(i, rng.next().unwrap() % (i + 1));
+        }
+        let actual = kprov::compile(&shuffled).files.unwrap();
+        proptest::prop_assert!(actual == expected);
+    }
+}

@@ -85,3 +85,8 @@ pub fn compile(sources: &load::Sources) -> Compiled {
     checked.diagnostics = diagnostics;
     checked
 }
+
+/// The README's embedding example is compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

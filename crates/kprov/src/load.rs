@@ -32,10 +32,9 @@ pub struct Sources {
 impl Sources {
     /// The file at `path` (relative, `/`-separated), if it was read.
     pub fn file(&self, path: &str) -> Option<&SourceFile> {
-        self.files
-            .binary_search_by(|f| f.path.as_str().cmp(path))
-            .ok()
-            .map(|i| &self.files[i])
+        // Linear: only templates are looked up, once each, and `files` is
+        // public, so its order is not something to rely on.
+        self.files.iter().find(|f| f.path == path)
     }
 
     /// Sources from in-memory `(path, text)` pairs, as if read from disk.

@@ -336,7 +336,11 @@ fn register_steps(
                 first_line: first_line.1,
             },
         ) {
-            out.push(render_diagnostic(&e, at("step")));
+            out.push(render_diagnostic(
+                &e,
+                at("step"),
+                "the step that uses the template",
+            ));
             continue;
         }
         steps.push((step.step.clone(), name));
@@ -344,7 +348,7 @@ fn register_steps(
     steps
 }
 
-fn render_diagnostic(e: &engine::RenderError, claim: Option<Location>) -> Diagnostic {
+fn render_diagnostic(e: &engine::RenderError, context: Option<Location>, why: &str) -> Diagnostic {
     let location = e.at.as_ref().map(|(file, line)| Location {
         file: file.clone(),
         line: *line,
@@ -352,10 +356,8 @@ fn render_diagnostic(e: &engine::RenderError, claim: Option<Location>) -> Diagno
         path: String::new(),
     });
     let d = Diagnostic::error("template", location.clone(), e.message.clone());
-    match claim {
-        Some(c) if location.is_some() => {
-            d.with_note(Some(c), "while composing the claim defined here")
-        }
+    match context {
+        Some(c) if location.is_some() => d.with_note(Some(c), why),
         Some(c) => Diagnostic::error("template", Some(c), e.message.clone()),
         None => d,
     }
@@ -447,7 +449,11 @@ pub fn compose(
                         }
                     }
                 }
-                Err(e) => out.push(render_diagnostic(&e, Some(claim.at.clone()))),
+                Err(e) => out.push(render_diagnostic(
+                    &e,
+                    Some(claim.at.clone()),
+                    "while composing the claim defined here",
+                )),
             }
         }
     }
@@ -761,4 +767,101 @@ fn claims<'c>(
         });
     }
     claims
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::Sources;
+    use serde_json::Value;
+
+    const ESTATE: &[(&str, &str)] = &[
+        (
+            "kprov.yaml",
+            "apiVersion: kprov.dev/v1alpha1\nkind: Estate\nmetadata: {name: e}\nspec: {}\n",
+        ),
+        (
+            "clusters.yaml",
+            "apiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c1}\nspec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: local-path, accessModes: [ReadWriteOnce]}}}}\n",
+        ),
+        (
+            "org.yaml",
+            "apiVersion: kprov.dev/v1alpha1\nkind: Tenant\nmetadata: {name: org}\nspec: {costCenter: CC-1}\n",
+        ),
+        (
+            "w/composition.yaml",
+            "apiVersion: kprov.dev/v1alpha1\nkind: Definition\nmetadata: {name: widgets}\nspec:\n  kind: Widget\n  schema: {type: object, properties: {note: {type: string}, size: {type: string, default: 1Gi}}}\n---\napiVersion: kprov.dev/v1alpha1\nkind: Composition\nmetadata: {name: widget}\nspec:\n  kind: Widget\n  pipeline: [{step: one, template: one.yaml.j2}]\n",
+        ),
+        (
+            "w/one.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ claim.name }}-cfg\n  labels: {app: {{ claim.name }}}\ndata:\n  note: {{ claim.spec.note }}\n  size: {{ claim.spec.size }}\n  list: [{{ claim.spec.note }}, x]\n",
+        ),
+    ];
+
+    fn compose_notes(notes: &[&str]) -> Vec<Value> {
+        let resources: String = notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                format!(
+                    "    - {{kind: Widget, name: w{i}, spec: {{note: {}}}}}\n",
+                    serde_json::to_string(n).unwrap()
+                )
+            })
+            .collect();
+        let project = format!(
+            "apiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {{name: p}}\nspec:\n  tenant: org\n  environments: [{{name: dev, clusters: [c1]}}]\n  resources:\n{resources}"
+        );
+        let mut files: Vec<(String, String)> = ESTATE
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        files.push(("p.yaml".into(), project));
+        let compiled = crate::compile(&Sources::from_memory(files));
+        assert!(
+            !crate::diagnostic::has_errors(&compiled.diagnostics),
+            "{:#?}",
+            compiled.diagnostics
+        );
+        compiled
+            .composed
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.object["kind"] == "ConfigMap")
+            .map(|c| c.object)
+            .collect()
+    }
+
+    #[test]
+    fn claim_values_stay_strings_and_cannot_add_keys_or_documents() {
+        let hostile = [
+            "x\nkind: ClusterRoleBinding",
+            "a: b",
+            "yes",
+            "0755",
+            "null",
+            "}{",
+            "---\nkind: Secret",
+            "- item",
+            "#comment",
+            "\"quoted\"",
+        ];
+        let objects = compose_notes(&hostile);
+        assert_eq!(
+            objects.len(),
+            hostile.len(),
+            "one object per claim, no smuggled documents"
+        );
+        for (object, note) in objects.iter().zip(hostile) {
+            assert_eq!(object["data"]["note"], Value::String(note.to_string()));
+            assert_eq!(object["data"]["list"][0], Value::String(note.to_string()));
+            assert_eq!(
+                object["data"].as_object().unwrap().len(),
+                3,
+                "no extra keys: {object}"
+            );
+            // Schema defaults are applied before rendering.
+            assert_eq!(object["data"]["size"], "1Gi");
+        }
+        assert_eq!(objects[0]["metadata"]["name"], "w0-cfg");
+    }
 }
