@@ -118,8 +118,8 @@ fn file_location(path: &str, line: u32) -> Option<Location> {
     })
 }
 
-/// Read every YAML file under `root` that holds kprov objects, and every
-/// template (`*.j2`).
+/// Read every YAML file under `root` that holds kprov objects, every
+/// template (`*.j2`) and every Rego policy (`*.rego`).
 ///
 /// Skips dot-directories and the output directory; does not follow symlinks
 /// (they are reported, so nothing outside the estate is ever read). Files
@@ -174,7 +174,7 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
         }
         let kind = if is_yaml(&path) {
             Input::Yaml
-        } else if path.ends_with(".j2") {
+        } else if path.ends_with(".j2") || path.ends_with(".rego") {
             Input::Template
         } else {
             continue;
@@ -201,7 +201,7 @@ pub fn is_yaml(path: &str) -> bool {
 enum Input {
     /// YAML that may hold kprov objects (read only when it mentions kprov).
     Yaml,
-    /// A composition template (always read; compositions refer to it by path).
+    /// A composition template or a Rego policy (always read).
     Template,
 }
 
