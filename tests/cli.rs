@@ -25,9 +25,13 @@ fn kprov(args: &[&str], cwd: &Path) -> (i32, String, String) {
     )
 }
 
-/// Run `kprov validate` inside `dir` and describe everything it did.
+/// Run `kprov validate` inside `dir` (with the extra arguments of its
+/// `kprov.args`, if any) and describe everything it did.
 fn check(dir: &Path) -> (i32, String) {
-    let (code, stdout, stderr) = kprov(&["validate"], dir);
+    let extra = std::fs::read_to_string(dir.join("kprov.args")).unwrap_or_default();
+    let mut args = vec!["validate"];
+    args.extend(extra.split_whitespace());
+    let (code, stdout, stderr) = kprov(&args, dir);
     assert!(!stderr.contains("panicked"), "{stderr}");
     (
         code,
@@ -44,6 +48,18 @@ fn invalid_estates_fail_with_located_messages() {
         }
         let (code, report) = check(dir);
         assert_eq!(code, 2, "{}: {report}", dir.display());
+        insta::assert_snapshot!(report);
+    });
+}
+
+/// Estates that are valid but draw warnings, one concern per case.
+#[test]
+fn cases_report_what_they_should() {
+    insta::glob!("cases", "*", |dir| {
+        if !dir.is_dir() || dir.ends_with("tests/cases") {
+            return;
+        }
+        let (_, report) = check(dir);
         insta::assert_snapshot!(report);
     });
 }
@@ -166,7 +182,7 @@ fn a_golden_test_that_drifts_fails_with_a_diff_and_update_fixes_it() {
 fn composed_objects_of_the_example_estate() {
     let sources =
         kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
-    let compiled = kprov::compile(&sources);
+    let compiled = kprov::compile(&sources, &Default::default());
     let mut index: Vec<String> = compiled
         .composed
         .expect("acme composes")
@@ -388,7 +404,7 @@ fn an_interrupted_render_leaves_the_previous_tree_intact() {
     std::fs::remove_file(dir.join("projects/monitoring.yaml")).unwrap();
     let before = snapshot_tree(&dir.join("clusters"));
     let sources = kprov::load::read_estate(&dir, &Default::default()).unwrap();
-    let files = kprov::compile(&sources).files.unwrap();
+    let files = kprov::compile(&sources, &Default::default()).files.unwrap();
     for fail_after in [0, 1, 10, 50] {
         let config = kprov::output::WriteConfig {
             fail_after_files: Some(fail_after),
@@ -434,7 +450,7 @@ proptest::proptest! {
     #[test]
     fn output_does_not_depend_on_file_or_document_order(seed in proptest::collection::vec(0usize..10_000, 64)) {
         let sources = kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
-        let expected = kprov::compile(&sources).files.unwrap();
+        let expected = kprov::compile(&sources, &Default::default()).files.unwrap();
         let mut shuffled = sources.clone();
         let mut rng = seed.into_iter().cycle();
         for file in &mut shuffled.files {
@@ -447,7 +463,101 @@ proptest::proptest! {
         for i in (1..shuffled.files.len()).rev() {
             shuffled.files.swap(i, rng.next().unwrap() % (i + 1));
         }
-        let actual = kprov::compile(&shuffled).files.unwrap();
+        let actual = kprov::compile(&shuffled, &Default::default()).files.unwrap();
         proptest::prop_assert!(actual == expected);
     }
+}
+
+#[test]
+fn report_of_the_example_estate() {
+    for format in ["text", "markdown", "csv"] {
+        let (code, stdout, stderr) =
+            kprov(&["report", "fixtures/acme", "--format", format], &repo());
+        assert_eq!(code, 0, "{stderr}");
+        insta::assert_snapshot!(format!("report-{format}"), stdout);
+    }
+    let (code, stdout, _) = kprov(&["report", "fixtures/acme", "--format", "json"], &repo());
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["clusters"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn lints_are_listed_with_ids() {
+    let (code, stdout, _) = kprov(&["lints"], &repo());
+    assert_eq!(code, 0);
+    for id in [
+        "etcd-quorum",
+        "vm-live-migration",
+        "vm-fits-quota",
+        "vm-needs-kubevirt",
+        "cluster-overcommit",
+        "project-expired",
+        "cost-center-missing",
+    ] {
+        assert!(stdout.contains(id), "{id} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn output_is_the_same_on_one_thread_and_many() {
+    let sources =
+        kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| kprov::compile(&sources, &Default::default()).files.unwrap())
+    };
+    let one = run(1);
+    assert!(one.len() > 50);
+    for threads in [2, 4, 8] {
+        assert!(run(threads) == one, "{threads} threads differ from one");
+    }
+}
+
+#[test]
+fn rendered_objects_validate_strictly_and_a_corrupted_vm_does_not() {
+    let sources =
+        kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+    let config = kprov::Config {
+        conformance: kprov::conformance::ConformanceConfig {
+            skip: false,
+            strict_kinds: true,
+        },
+        ..Default::default()
+    };
+    let compiled = kprov::compile(&sources, &config);
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == kprov::diagnostic::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut composed = compiled.composed.unwrap();
+    let vm = composed
+        .iter_mut()
+        .find(|c| c.object["kind"] == "VirtualMachine")
+        .unwrap();
+    vm.object["spec"]["runStrategyy"] = serde_json::json!("Always");
+    vm.object["spec"]["template"]["spec"]["domain"]["devices"]["disks"][0]["bus"] =
+        serde_json::json!("virtio");
+    let mut diagnostics = Vec::new();
+    let schemas = kprov::conformance::EstateSchemas::load(&sources, &mut diagnostics);
+    let found = kprov::conformance::check(&composed, &schemas, &config.conformance);
+    let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(found.len(), 2, "{messages:#?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("VirtualMachine/") && m.contains("runStrategyy")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("spec.template.spec.domain.devices.disks[0]") && m.contains("bus")),
+        "{messages:#?}"
+    );
 }

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
+mod bench;
+mod gen_estate;
+mod upstream;
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -19,8 +23,11 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("schemas") => schemas(),
+        Some("upstream-schemas") => upstream::run(&repo_root()),
+        Some("gen-estate") => gen_estate::cli(&args[1..]).map_err(anyhow::Error::msg),
+        Some("bench") => bench::cli(&args[1..], &repo_root()),
         _ => bail!(
-            "usage: cargo xtask schemas\n\n  schemas   rewrite schemas/kprov.dev/v1alpha1/*.json from the model types"
+            "usage: cargo xtask schemas|upstream-schemas\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/*.json from the model types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages"
         ),
     }
 }

@@ -29,6 +29,8 @@ enum Command {
         /// Estate root (the directory holding kprov.yaml).
         #[arg(default_value = ".")]
         dir: PathBuf,
+        #[command(flatten)]
+        options: CompileOptions,
         /// Output format of the diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -41,6 +43,8 @@ enum Command {
         /// Estate root.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        #[command(flatten)]
+        options: CompileOptions,
         /// Only render clusters matching this glob (repeatable); others are left as they are.
         #[arg(long = "cluster", value_name = "GLOB")]
         clusters: Vec<String>,
@@ -53,6 +57,8 @@ enum Command {
         /// Estate root.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        #[command(flatten)]
+        options: CompileOptions,
         /// Report format.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
@@ -60,6 +66,18 @@ enum Command {
         #[arg(long = "cluster", value_name = "GLOB")]
         clusters: Vec<String>,
     },
+    /// Quota allocated per cluster, tenant and cost center against capacity
+    /// and budget, with the monthly cost from the Estate's `rates`.
+    Report {
+        /// Estate root.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+    /// List the built-in lints with their ids and what they check.
+    Lints,
     /// Show the tenant hierarchy with budget, allocation and headroom per environment.
     Tree {
         /// Estate root.
@@ -97,6 +115,51 @@ enum Command {
         /// Estate, Cluster, Tenant, Project, Definition or Composition (any case).
         kind: Option<String>,
     },
+}
+
+/// Options shared by the commands that compile the estate.
+#[derive(Debug, Clone, clap::Args)]
+struct CompileOptions {
+    /// Date (YYYY-MM-DD) for the `project-expired` lint; without it, expiry is not checked.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Do not validate rendered objects against the upstream schemas.
+    #[arg(long)]
+    no_validate: bool,
+    /// Objects of kinds with no schema are errors, not warnings.
+    #[arg(long)]
+    strict_kinds: bool,
+}
+
+impl CompileOptions {
+    fn config(&self) -> anyhow::Result<kprov::Config> {
+        let today = match &self.today {
+            Some(d) => Some(
+                d.parse()
+                    .map_err(|e: String| anyhow::anyhow!("--today: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(kprov::Config {
+            lints: kprov::lint::LintConfig { today },
+            conformance: kprov::conformance::ConformanceConfig {
+                skip: self.no_validate,
+                strict_kinds: self.strict_kinds,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// Aligned tables.
+    Text,
+    /// Tables for a pull-request comment.
+    Markdown,
+    /// Machine-readable report.
+    Json,
+    /// One CSV with a `table` column.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,13 +201,34 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Validate { dir, format } => validate(&dir, format),
-        Command::Render { dir, clusters } => render(&dir, &clusters),
+        Command::Validate {
+            dir,
+            options,
+            format,
+        } => validate(&dir, &options.config()?, format),
+        Command::Render {
+            dir,
+            options,
+            clusters,
+        } => render(&dir, &options.config()?, &clusters),
         Command::Diff {
             dir,
+            options,
             format,
             clusters,
-        } => diff(&dir, format, &clusters),
+        } => diff(&dir, &options.config()?, format, &clusters),
+        Command::Report { dir, format } => report_command(&dir, format),
+        Command::Lints => {
+            let mut out = std::io::stdout().lock();
+            for lint in kprov::lint::LINTS {
+                let severity = match lint.severity {
+                    diagnostic::Severity::Error => "error",
+                    diagnostic::Severity::Warning => "warning",
+                };
+                writeln!(out, "{:<20} {:<8} {}", lint.id, severity, lint.explanation)?;
+            }
+            Ok(exit::OK)
+        }
         Command::Tree { dir, format } => tree(&dir, format),
         Command::Explain {
             target,
@@ -167,13 +251,13 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn compile(dir: &std::path::Path) -> anyhow::Result<kprov::Compiled> {
+fn compile(dir: &std::path::Path, config: &kprov::Config) -> anyhow::Result<kprov::Compiled> {
     let sources = kprov::load::read_estate(dir, &kprov::load::LoadConfig::default())?;
-    Ok(kprov::compile(&sources))
+    Ok(kprov::compile(&sources, config))
 }
 
-fn validate(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
-    let checked = compile(dir)?;
+fn validate(dir: &std::path::Path, config: &kprov::Config, format: Format) -> anyhow::Result<u8> {
+    let checked = compile(dir, config)?;
     report(&checked.diagnostics, format)?;
     if diagnostic::has_errors(&checked.diagnostics) {
         return Ok(exit::ERRORS);
@@ -224,8 +308,8 @@ fn select_clusters(
     Ok(Some(selected))
 }
 
-fn render(dir: &std::path::Path, globs: &[String]) -> anyhow::Result<u8> {
-    let compiled = compile(dir)?;
+fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> anyhow::Result<u8> {
+    let compiled = compile(dir, config)?;
     eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
     let Some(files) = &compiled.files else {
         return Ok(exit::ERRORS);
@@ -247,8 +331,13 @@ fn render(dir: &std::path::Path, globs: &[String]) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn diff(dir: &std::path::Path, format: DiffFormat, globs: &[String]) -> anyhow::Result<u8> {
-    let compiled = compile(dir)?;
+fn diff(
+    dir: &std::path::Path,
+    config: &kprov::Config,
+    format: DiffFormat,
+    globs: &[String],
+) -> anyhow::Result<u8> {
+    let compiled = compile(dir, config)?;
     eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
     let Some(files) = &compiled.files else {
         return Ok(exit::ERRORS);
@@ -270,8 +359,28 @@ fn diff(dir: &std::path::Path, format: DiffFormat, globs: &[String]) -> anyhow::
     })
 }
 
+fn report_command(dir: &std::path::Path, format: ReportFormat) -> anyhow::Result<u8> {
+    let compiled = compile(dir, &kprov::Config::default())?;
+    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+    let (Some(hierarchy), false) = (
+        &compiled.hierarchy,
+        diagnostic::has_errors(&compiled.diagnostics),
+    ) else {
+        return Ok(exit::ERRORS);
+    };
+    let report = kprov::report::build(&compiled.model, hierarchy);
+    let text = match format {
+        ReportFormat::Text => kprov::report::render_text(&report),
+        ReportFormat::Markdown => kprov::report::render_markdown(&report),
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Csv => kprov::report::render_csv(&report),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
 fn tree(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
-    let checked = compile(dir)?;
+    let checked = compile(dir, &kprov::Config::default())?;
     eprint!("{}", diagnostic::render_text(&checked.diagnostics));
     let (Some(hierarchy), false) = (
         checked.hierarchy,
@@ -293,7 +402,7 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
             "`{target}`: expected <cluster>/<namespace>, e.g. cluster-us-east-1-prod/checkout-prod"
         );
     };
-    let checked = compile(dir)?;
+    let checked = compile(dir, &kprov::Config::default())?;
     eprint!("{}", diagnostic::render_text(&checked.diagnostics));
     let (Some(hierarchy), false) = (
         checked.hierarchy,

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::compose::{Composed, Layer};
@@ -154,21 +155,27 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
         entry.0.push(&c.object);
         entry.1.extend(c.sources.iter().cloned());
     }
-    let mut out = Vec::new();
     // A kustomization derives from its cluster and lists its layer's files.
     let mut layers: BTreeMap<(String, &'static str), BTreeSet<String>> = BTreeMap::new();
-    for ((cluster, layer, stem), (mut objects, sources)) in files {
-        objects.sort_by(|a, b| object_order(a).cmp(&object_order(b)));
-        let file = format!("{stem}.yaml");
+    for (cluster, layer, stem) in files.keys() {
         layers
             .entry((cluster.clone(), layer))
             .or_default()
-            .insert(file.clone());
-        out.push(OutputFile {
-            path: format!("{cluster}/{layer}/{file}"),
-            contents: with_header(&sources, &stream(&objects)),
-        });
+            .insert(format!("{stem}.yaml"));
     }
+    // Serializing is most of emission; files are independent.
+    let mut out: Vec<OutputFile> = files
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|((cluster, layer, stem), (mut objects, sources))| {
+            objects.sort_by(|a, b| object_order(a).cmp(&object_order(b)));
+            OutputFile {
+                path: format!("{cluster}/{layer}/{stem}.yaml"),
+                contents: with_header(&sources, &stream(&objects)),
+            }
+        })
+        .collect();
     for (name, cluster) in &model.clusters {
         let cluster_file: BTreeSet<String> = [cluster.origin.file().to_owned()].into();
         for layer in ["apps", "config"] {

@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! let sources = kprov::load::read_estate("fixtures/acme".as_ref(), &Default::default())?;
-//! let checked = kprov::compile(&sources);
+//! let checked = kprov::compile(&sources, &kprov::Config::default());
 //! print!("{}", kprov::diagnostic::render_text(&checked.diagnostics));
 //! if let Some(hierarchy) = &checked.hierarchy {
 //!     print!("{}", kprov::hierarchy::tree_text(hierarchy));
@@ -27,14 +27,19 @@
 #![deny(missing_docs)]
 
 pub mod compose;
+pub mod conformance;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod hierarchy;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod policy;
+pub mod report;
 pub mod schema;
+pub mod upstream_schemas;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
@@ -56,10 +61,20 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Compile loaded sources: model, hierarchy, compose, emit. Pure: sources
-/// in, files out. Each stage runs only when the ones before it found no
-/// errors; the diagnostics of every stage that ran come back sorted.
-pub fn compile(sources: &load::Sources) -> Compiled {
+/// Options of a compilation.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Options of the built-in lints.
+    pub lints: lint::LintConfig,
+    /// Options of output validation against upstream schemas.
+    pub conformance: conformance::ConformanceConfig,
+}
+
+/// Compile loaded sources: model, hierarchy, compose, then lints, output
+/// schemas and Rego policies, then emit. Pure:
+/// sources in, files out. Each stage runs only when the ones before it found
+/// no errors; the diagnostics of every stage that ran come back sorted.
+pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
     let (model, mut diagnostics) = model::build(sources);
     let mut checked = Compiled {
         model,
@@ -74,6 +89,26 @@ pub fn compile(sources: &load::Sources) -> Compiled {
         if !diagnostic::has_errors(&diagnostics) {
             let (composed, more) = compose::compose(sources, &checked.model, &resolved);
             diagnostics.extend(more);
+            if !diagnostic::has_errors(&diagnostics) {
+                diagnostics.extend(lint::run(
+                    &checked.model,
+                    &resolved,
+                    &composed,
+                    &config.lints,
+                ));
+                let estate_schemas = conformance::EstateSchemas::load(sources, &mut diagnostics);
+                diagnostics.extend(conformance::check(
+                    &composed,
+                    &estate_schemas,
+                    &config.conformance,
+                ));
+                diagnostics.extend(policy::evaluate(
+                    sources,
+                    &checked.model,
+                    &resolved,
+                    &composed,
+                ));
+            }
             if !diagnostic::has_errors(&diagnostics) {
                 checked.files = Some(emit::emit(&checked.model, &composed));
                 checked.composed = Some(composed);

@@ -30,6 +30,23 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// Sources from a bundle: one text holding several files, each starting
+    /// with a line `#### <path>`; text before the first such line is
+    /// `kprov.yaml`. Used by the fuzzer and for one-file reproductions.
+    pub fn from_bundle(text: &str) -> Sources {
+        let mut files: Vec<(String, String)> = Vec::new();
+        let mut parts = text.split("\n#### ");
+        if let Some(first) = parts.next() {
+            let first = first.strip_prefix("#### kprov.yaml\n").unwrap_or(first);
+            files.push(("kprov.yaml".to_owned(), first.to_owned()));
+        }
+        for part in parts {
+            let (path, contents) = part.split_once('\n').unwrap_or((part, ""));
+            files.push((path.trim().to_owned(), contents.to_owned()));
+        }
+        Sources::from_memory(files)
+    }
+
     /// The file at `path` (relative, `/`-separated), if it was read.
     pub fn file(&self, path: &str) -> Option<&SourceFile> {
         // Linear: only templates are looked up, once each, and `files` is
@@ -119,7 +136,8 @@ fn file_location(path: &str, line: u32) -> Option<Location> {
 }
 
 /// Read every YAML file under `root` that holds kprov objects, every
-/// template (`*.j2`) and every Rego policy (`*.rego`).
+/// template (`*.j2`), every Rego policy (`*.rego`) and every JSON Schema
+/// under `schemas/`.
 ///
 /// Skips dot-directories and the output directory; does not follow symlinks
 /// (they are reported, so nothing outside the estate is ever read). Files
@@ -174,7 +192,10 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
         }
         let kind = if is_yaml(&path) {
             Input::Yaml
-        } else if path.ends_with(".j2") || path.ends_with(".rego") {
+        } else if path.ends_with(".j2")
+            || path.ends_with(".rego")
+            || (path.starts_with("schemas/") && path.ends_with(".json"))
+        {
             Input::Template
         } else {
             continue;
@@ -201,7 +222,7 @@ pub fn is_yaml(path: &str) -> bool {
 enum Input {
     /// YAML that may hold kprov objects (read only when it mentions kprov).
     Yaml,
-    /// A composition template or a Rego policy (always read).
+    /// A composition template, a Rego policy or an estate JSON Schema (always read).
     Template,
 }
 

@@ -12,7 +12,7 @@ use super::scalar;
 use crate::yaml;
 
 /// Work one template render may do before it is stopped (minijinja fuel).
-const FUEL: u64 = 20_000_000;
+const FUEL: u64 = 5_000_000;
 /// Bytes of interpolated values one render may produce.
 const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 

@@ -19,6 +19,7 @@ pub mod testing;
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -414,51 +415,75 @@ pub fn compose(
         return (Vec::new(), out);
     }
     let contexts = context::Contexts::new(model);
+    // Namespaces compose independently; rayon keeps the results in namespace
+    // order, so the output is the same for any number of threads.
+    let per_namespace: Vec<(Vec<Composed>, Vec<Diagnostic>)> = hierarchy
+        .namespaces
+        .values()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|ns| compose_namespace(&compositions, &contexts, model, ns))
+        .collect();
     let mut composed = Vec::new();
-    for ns in hierarchy.namespaces.values() {
-        let Some(project) = model.projects.get(&ns.project) else {
-            continue;
-        };
-        let Some(cluster) = model.clusters.get(&ns.cluster) else {
-            continue;
-        };
-        let base = contexts.base(ns, project, cluster);
-        for claim in claims(&compositions, model, ns, project, cluster, &mut out) {
-            let mut context = base.clone();
-            context.insert(
-                "claim".into(),
-                json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
-            );
-            match compositions.run(claim.composition, context) {
-                Ok(objects) => {
-                    let mut sources = vec![project.origin.file().to_owned()];
-                    sources.extend(
-                        ns.tenants
-                            .iter()
-                            .filter_map(|t| model.tenants.get(t))
-                            .map(|t| t.origin.file().to_owned()),
-                    );
-                    if !claim.composition.file.starts_with("kprov:") {
-                        sources.push(claim.composition.file.clone());
-                    }
-                    sources.sort();
-                    sources.dedup();
-                    for object in objects {
-                        if let Some(c) = place(object, &claim, ns, &sources, &mut out) {
-                            composed.push(c);
-                        }
-                    }
-                }
-                Err(e) => out.push(render_diagnostic(
-                    &e,
-                    Some(claim.at.clone()),
-                    "while composing the claim defined here",
-                )),
-            }
-        }
+    for (objects, diagnostics) in per_namespace {
+        composed.extend(objects);
+        out.extend(diagnostics);
     }
     duplicates(&composed, &mut out);
     crate::diagnostic::sort(&mut out);
+    (composed, out)
+}
+
+/// Every object of one namespace.
+fn compose_namespace(
+    compositions: &Compositions,
+    contexts: &context::Contexts,
+    model: &Model,
+    ns: &Namespace,
+) -> (Vec<Composed>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let mut composed = Vec::new();
+    let (Some(project), Some(cluster)) = (
+        model.projects.get(&ns.project),
+        model.clusters.get(&ns.cluster),
+    ) else {
+        return (composed, out);
+    };
+    let base = contexts.base(ns, project, cluster);
+    let mut sources = vec![project.origin.file().to_owned()];
+    sources.extend(
+        ns.tenants
+            .iter()
+            .filter_map(|t| model.tenants.get(t))
+            .map(|t| t.origin.file().to_owned()),
+    );
+    for claim in claims(compositions, model, ns, project, cluster, &mut out) {
+        let mut context = base.clone();
+        context.insert(
+            "claim".into(),
+            json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
+        );
+        match compositions.run(claim.composition, context) {
+            Ok(objects) => {
+                let mut sources = sources.clone();
+                if !claim.composition.file.starts_with("kprov:") {
+                    sources.push(claim.composition.file.clone());
+                }
+                sources.sort();
+                sources.dedup();
+                for object in objects {
+                    if let Some(c) = place(object, &claim, ns, &sources, &mut out) {
+                        composed.push(c);
+                    }
+                }
+            }
+            Err(e) => out.push(render_diagnostic(
+                &e,
+                Some(claim.at.clone()),
+                "while composing the claim defined here",
+            )),
+        }
+    }
     (composed, out)
 }
 
@@ -793,7 +818,7 @@ mod tests {
         ),
         (
             "w/one.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ claim.name }}-cfg\n  labels: {app: {{ claim.name }}}\ndata:\n  note: {{ claim.spec.note }}\n  size: {{ claim.spec.size }}\n  list: [{{ claim.spec.note }}, x]\n",
+            "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: {{ claim.name }}-cfg\n  labels: {app: {{ claim.name }}}\ndata:\n  note: {{ claim.spec.note }}\n  size: {{ claim.spec.size }}\n  list: [{{ claim.spec.note }}, x]\n",
         ),
     ];
 
@@ -816,7 +841,7 @@ mod tests {
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect();
         files.push(("p.yaml".into(), project));
-        let compiled = crate::compile(&Sources::from_memory(files));
+        let compiled = crate::compile(&Sources::from_memory(files), &crate::Config::default());
         assert!(
             !crate::diagnostic::has_errors(&compiled.diagnostics),
             "{:#?}",
@@ -826,7 +851,7 @@ mod tests {
             .composed
             .unwrap()
             .into_iter()
-            .filter(|c| c.object["kind"] == "ConfigMap")
+            .filter(|c| c.object["kind"] == "Gadget")
             .map(|c| c.object)
             .collect()
     }

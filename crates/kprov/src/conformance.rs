@@ -1,0 +1,205 @@
+//! Output validation: every rendered object against the strict upstream
+//! JSON Schema of its kind (vendored under `schemas/upstream/`, see
+//! `schemas/upstream/SOURCES.md`), or against one the estate ships in its
+//! own `schemas/<group>/<version>/<kind>.json`. Kinds with no schema are
+//! reported as unchecked (an error with `strict_kinds`).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::compose::{Composed, Layer};
+use crate::diagnostic::Diagnostic;
+use crate::load::Sources;
+use crate::upstream_schemas::SCHEMAS;
+
+/// How many schema errors are reported per object; the rest are counted.
+const ERRORS_PER_OBJECT: usize = 5;
+
+fn compile(text: &str) -> Result<jsonschema::Validator, String> {
+    let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    jsonschema::draft7::options()
+        .should_validate_formats(false)
+        .build(&schema)
+        .map_err(|e| e.to_string())
+}
+
+/// The vendored validator for (apiVersion, kind), compiled on first use.
+fn vendored(api_version: &str, kind: &str) -> Option<&'static jsonschema::Validator> {
+    static COMPILED: OnceLock<Vec<OnceLock<Option<jsonschema::Validator>>>> = OnceLock::new();
+    let cells = COMPILED.get_or_init(|| SCHEMAS.iter().map(|_| OnceLock::new()).collect());
+    let index = SCHEMAS
+        .iter()
+        .position(|(a, k, _)| *a == api_version && *k == kind)?;
+    cells[index]
+        .get_or_init(|| compile(SCHEMAS[index].2).ok())
+        .as_ref()
+}
+
+/// `apiVersion` for a path `schemas/<group>/<version>/<kind>.json`.
+fn api_version_of(group: &str, version: &str) -> String {
+    if group == "core" {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    }
+}
+
+/// Schemas an estate ships for kinds kprov does not vendor (or to override).
+pub struct EstateSchemas {
+    by_kind: BTreeMap<(String, String), jsonschema::Validator>,
+}
+
+impl EstateSchemas {
+    /// Compile every `schemas/<group>/<version>/<kind>.json` among the sources.
+    pub fn load(sources: &Sources, out: &mut Vec<Diagnostic>) -> EstateSchemas {
+        let mut by_kind = BTreeMap::new();
+        for file in &sources.files {
+            let parts: Vec<&str> = file.path.split('/').collect();
+            let ["schemas", group, version, name] = parts.as_slice() else {
+                continue;
+            };
+            let Some(kind) = name.strip_suffix(".json") else {
+                continue;
+            };
+            match compile(&file.text) {
+                Ok(v) => {
+                    by_kind.insert(
+                        (api_version_of(group, version), kind.to_ascii_lowercase()),
+                        v,
+                    );
+                }
+                Err(e) => out.push(Diagnostic::error(
+                    "invalid-schema",
+                    Some(crate::diagnostic::Location {
+                        file: file.path.clone(),
+                        line: 1,
+                        column: 1,
+                        path: String::new(),
+                    }),
+                    format!("not a usable JSON Schema: {e}"),
+                )),
+            }
+        }
+        EstateSchemas { by_kind }
+    }
+}
+
+/// Options of output validation.
+#[derive(Debug, Clone, Default)]
+pub struct ConformanceConfig {
+    /// Skip output validation entirely.
+    pub skip: bool,
+    /// Objects of kinds without a schema are errors, not warnings.
+    pub strict_kinds: bool,
+}
+
+fn describe(c: &Composed) -> String {
+    let layer = match c.layer {
+        Layer::Config => "config",
+        Layer::Apps => "apps",
+    };
+    let s = |p: &str| {
+        c.object
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let ns = c
+        .namespace
+        .as_ref()
+        .map_or(String::new(), |n| format!("{n}/"));
+    format!(
+        "{}/{layer}/{}.yaml: {}/{ns}{}",
+        c.cluster,
+        c.file_stem,
+        s("/kind"),
+        s("/metadata/name")
+    )
+}
+
+/// Validate every composed object.
+pub fn check(
+    composed: &[Composed],
+    estate: &EstateSchemas,
+    config: &ConformanceConfig,
+) -> Vec<Diagnostic> {
+    if config.skip {
+        return Vec::new();
+    }
+    let results: Vec<Result<Vec<Diagnostic>, (String, String)>> = composed
+        .par_iter()
+        .map(|c| {
+            let api_version = c.object["apiVersion"].as_str().unwrap_or_default();
+            let kind = c.object["kind"].as_str().unwrap_or_default();
+            let validator = estate
+                .by_kind
+                .get(&(api_version.to_owned(), kind.to_ascii_lowercase()))
+                .or_else(|| vendored(api_version, kind));
+            let Some(validator) = validator else {
+                return Err((api_version.to_owned(), kind.to_owned()));
+            };
+            let errors: Vec<String> = validator
+                .iter_errors(&c.object)
+                .map(|e| {
+                    let path = crate::yaml::display_path(&c.object, e.instance_path().as_str());
+                    format!("{path}: {e}")
+                })
+                .collect();
+            let mut out: Vec<Diagnostic> = errors
+                .iter()
+                .take(ERRORS_PER_OBJECT)
+                .map(|e| {
+                    Diagnostic::error(
+                        "output-schema",
+                        None,
+                        format!(
+                            "{}: {e} (composition `{}`, {})",
+                            describe(c),
+                            c.composition,
+                            c.claim
+                        ),
+                    )
+                })
+                .collect();
+            if errors.len() > ERRORS_PER_OBJECT {
+                out.push(Diagnostic::error(
+                    "output-schema",
+                    None,
+                    format!(
+                        "{}: {} more schema errors",
+                        describe(c),
+                        errors.len() - ERRORS_PER_OBJECT
+                    ),
+                ));
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut unchecked: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for r in results {
+        match r {
+            Ok(d) => out.extend(d),
+            Err(key) => *unchecked.entry(key).or_default() += 1,
+        }
+    }
+    for ((api_version, kind), count) in unchecked {
+        let (group, version) = api_version
+            .rsplit_once('/')
+            .unwrap_or(("core", &api_version));
+        let message = format!(
+            "{count} {kind} object(s) ({api_version}) not checked: kprov ships no schema for this kind; add one as schemas/{group}/{version}/{}.json",
+            kind.to_ascii_lowercase()
+        );
+        out.push(if config.strict_kinds {
+            Diagnostic::error("unchecked-kind", None, message)
+        } else {
+            Diagnostic::warning("unchecked-kind", None, message)
+        });
+    }
+    out
+}

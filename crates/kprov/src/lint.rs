@@ -1,0 +1,352 @@
+//! Built-in lints: platform knowledge kprov checks on every estate, each
+//! with a stable id (for `--format json`, and for people searching for it).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::compose::Composed;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::hierarchy::Hierarchy;
+use crate::model::kinds::AccessMode;
+use crate::model::{Date, Model, Quantity, catalog};
+
+/// A lint: id, severity, and what it checks, in one line.
+pub struct Lint {
+    /// Stable identifier, used as the diagnostic code.
+    pub id: &'static str,
+    /// Severity of its findings (`cluster-overcommit` also warns at 80 %).
+    pub severity: Severity,
+    /// What it checks and why.
+    pub explanation: &'static str,
+}
+
+/// Every built-in lint.
+pub const LINTS: &[Lint] = &[
+    Lint {
+        id: "etcd-quorum",
+        severity: Severity::Error,
+        explanation: "prod clusters need an odd number of etcd members, at least 3: quorum is ⌊n/2⌋+1, so 3 survive one loss and 4 still only one",
+    },
+    Lint {
+        id: "vm-live-migration",
+        severity: Severity::Error,
+        explanation: "evictionStrategy LiveMigrate needs every VM disk on a ReadWriteMany tier; a VM on ReadWriteOnce storage is stopped, not moved, when its node drains (warning for prod VMs that cannot migrate)",
+    },
+    Lint {
+        id: "vm-fits-quota",
+        severity: Severity::Error,
+        explanation: "the instancetype CPU and memory of a namespace's VMs must fit its ResourceQuota, or the VMs can never all start",
+    },
+    Lint {
+        id: "vm-needs-kubevirt",
+        severity: Severity::Error,
+        explanation: "a VirtualMachine may only be placed on a cluster with `kubevirt: true`",
+    },
+    Lint {
+        id: "cluster-overcommit",
+        severity: Severity::Error,
+        explanation: "the quotas on a cluster may not exceed its capacity × overcommit (warning above 80 %, error above 100 %)",
+    },
+    Lint {
+        id: "project-expired",
+        severity: Severity::Error,
+        explanation: "a project whose `expires` date is before `--today` must be renewed or removed (not checked without `--today`: render never reads the clock)",
+    },
+    Lint {
+        id: "cost-center-missing",
+        severity: Severity::Warning,
+        explanation: "a project with no costCenter on its tenant chain cannot be charged back",
+    },
+];
+
+/// Options of the lints.
+#[derive(Debug, Clone, Default)]
+pub struct LintConfig {
+    /// The date `project-expired` compares with; `None` skips that lint.
+    pub today: Option<Date>,
+}
+
+/// Run every lint.
+pub fn run(
+    model: &Model,
+    hierarchy: &Hierarchy,
+    composed: &[Composed],
+    config: &LintConfig,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    etcd_quorum(model, &mut out);
+    vm_lints(model, hierarchy, &mut out);
+    live_migration(composed, &mut out);
+    cluster_overcommit(model, hierarchy, &mut out);
+    if let Some(today) = &config.today {
+        for (name, project) in &model.projects {
+            if let Some(expires) = &project.spec.expires
+                && expires.as_str() < today.as_str()
+            {
+                out.push(Diagnostic::error(
+                    "project-expired",
+                    Some(project.origin.at("/spec/expires")),
+                    format!("project `{name}` expired on {expires} (today is {today}); renew it or remove it"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn etcd_quorum(model: &Model, out: &mut Vec<Diagnostic>) {
+    for (name, cluster) in model
+        .clusters
+        .iter()
+        .filter(|(_, c)| c.spec.environment.as_str() == "prod")
+    {
+        match cluster.spec.control_plane.as_ref().map(|c| c.etcd_members) {
+            None => out.push(Diagnostic::warning(
+                "etcd-quorum",
+                Some(cluster.origin.at("/spec")),
+                format!("prod cluster `{name}` does not declare `controlPlane.etcdMembers`; production needs an odd number, at least 3"),
+            )),
+            Some(n) if n < 3 || n % 2 == 0 => out.push(Diagnostic::error(
+                "etcd-quorum",
+                Some(cluster.origin.at("/spec/controlPlane/etcdMembers")),
+                format!(
+                    "prod cluster `{name}` has {n} etcd members: quorum is {} and it survives {} loss(es); use an odd number, at least 3",
+                    n / 2 + 1,
+                    n.saturating_sub(n / 2 + 1)
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
+fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
+    for ns in hierarchy.namespaces.values() {
+        let (Some(project), Some(cluster)) = (
+            model.projects.get(&ns.project),
+            model.clusters.get(&ns.cluster),
+        ) else {
+            continue;
+        };
+        let vms: Vec<(usize, &crate::model::kinds::VirtualMachine)> = project
+            .spec
+            .virtual_machines
+            .iter()
+            .enumerate()
+            .filter(|(_, vm)| {
+                vm.environments
+                    .as_ref()
+                    .is_none_or(|e| e.contains(&ns.environment))
+            })
+            .collect();
+        if vms.is_empty() {
+            continue;
+        }
+        if !cluster.spec.kubevirt {
+            for (i, vm) in &vms {
+                out.push(
+                    Diagnostic::error(
+                        "vm-needs-kubevirt",
+                        Some(project.origin.at(&format!("/spec/virtualMachines/{i}"))),
+                        format!(
+                            "VM `{}` would be placed on cluster `{}`, which does not run KubeVirt",
+                            vm.name, ns.cluster
+                        ),
+                    )
+                    .with_note(
+                        Some(cluster.origin.at("/spec")),
+                        "the cluster is defined here (`kubevirt: false` or unset)",
+                    ),
+                );
+            }
+        }
+        // Sum instancetype sizes; compare with the namespace quota.
+        let types: Vec<&catalog::Instancetype> = vms
+            .iter()
+            .filter_map(|(_, vm)| catalog::instancetype(&vm.instancetype))
+            .collect();
+        let cpus: i128 = types.iter().map(|t| i128::from(t.cpus)).sum();
+        let memories: Vec<Quantity> = types.iter().map(|t| t.memory()).collect();
+        let memory = Quantity::sum(memories.iter()).unwrap_or_else(Quantity::zero);
+        let cpus = Quantity::from_nanos(
+            cpus * 1_000_000_000,
+            crate::model::quantity::Format::DecimalSI,
+        );
+        let Some(quota) = &ns.quota else { continue };
+        let checks = [
+            ("cpu", quota.value.cpu.as_ref(), cpus),
+            ("memory", quota.value.memory.as_ref(), memory),
+        ];
+        for (resource, limit, need) in checks {
+            if let Some(limit) = limit
+                && need > *limit
+            {
+                let names: Vec<String> = vms
+                    .iter()
+                    .map(|(_, vm)| format!("{} ({})", vm.name, vm.instancetype))
+                    .collect();
+                out.push(Diagnostic::error(
+                    "vm-fits-quota",
+                    Some(quota.from.location.clone().unwrap_or_else(|| project.origin.at("/spec"))),
+                    format!(
+                        "the VMs of namespace `{}` on `{}` need {need} {resource} but its quota allows {limit}: {}",
+                        ns.name,
+                        ns.cluster,
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+        // Prod VMs that cannot live-migrate stop when their node drains.
+        if ns.environment.as_str() == "prod" {
+            let default = cluster
+                .spec
+                .storage
+                .as_ref()
+                .and_then(|s| s.default.as_ref());
+            for (i, vm) in &vms {
+                let tier = vm.disk.tier.as_ref().or(default);
+                let rwx = tier
+                    .and_then(|t| cluster.spec.storage.as_ref().and_then(|s| s.tiers.get(t)))
+                    .is_some_and(|t| t.access_modes.contains(&AccessMode::ReadWriteMany));
+                if !rwx {
+                    out.push(Diagnostic::warning(
+                        "vm-live-migration",
+                        Some(project.origin.at(&format!("/spec/virtualMachines/{i}/disk"))),
+                        format!(
+                            "prod VM `{}` has its disk on tier `{}`, which is not ReadWriteMany: it cannot live-migrate and stops when its node is drained",
+                            vm.name,
+                            tier.map_or("?", |t| t.as_str())
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Composed VMs (an estate may override the built-in) that ask for live
+/// migration with a disk that cannot move.
+fn live_migration(composed: &[Composed], out: &mut Vec<Diagnostic>) {
+    for c in composed
+        .iter()
+        .filter(|c| c.object["kind"] == "VirtualMachine")
+    {
+        let o = &c.object;
+        if o.pointer("/spec/template/spec/evictionStrategy")
+            .and_then(Value::as_str)
+            != Some("LiveMigrate")
+        {
+            continue;
+        }
+        let templates = o
+            .pointer("/spec/dataVolumeTemplates")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let stuck: Vec<String> = templates
+            .iter()
+            .filter(|t| {
+                let modes = t
+                    .pointer("/spec/storage/accessModes")
+                    .or_else(|| t.pointer("/spec/pvc/accessModes"));
+                !modes
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| m.iter().any(|m| m == "ReadWriteMany"))
+            })
+            .map(|t| {
+                t.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect();
+        if !stuck.is_empty() {
+            out.push(Diagnostic::error(
+                "vm-live-migration",
+                None,
+                format!(
+                    "{}/{}: VirtualMachine {}: evictionStrategy LiveMigrate, but disk(s) {} are not ReadWriteMany (from {})",
+                    c.cluster,
+                    c.namespace.as_ref().map_or("", |n| n.as_str()),
+                    o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"),
+                    stuck.join(", "),
+                    c.claim
+                ),
+            ));
+        }
+    }
+}
+
+/// A factor as a plain decimal (`1.5`, not the quantity form `1500m`).
+fn decimal(q: &Quantity) -> String {
+    let n = q.nanos();
+    let (whole, frac) = (n / 1_000_000_000, (n % 1_000_000_000).abs());
+    if frac == 0 {
+        return whole.to_string();
+    }
+    format!("{whole}.{}", format!("{frac:09}").trim_end_matches('0'))
+}
+
+fn cluster_overcommit(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
+    let mut allocated: BTreeMap<&str, [Quantity; 3]> = BTreeMap::new();
+    for ns in hierarchy.namespaces.values() {
+        let Some(q) = &ns.quota else { continue };
+        let sums = allocated.entry(ns.cluster.as_str()).or_insert([
+            Quantity::zero(),
+            Quantity::zero(),
+            Quantity::zero(),
+        ]);
+        for (sum, value) in sums
+            .iter_mut()
+            .zip([&q.value.cpu, &q.value.memory, &q.value.storage])
+        {
+            if let Some(v) = value {
+                *sum = sum.checked_add(v).unwrap_or(*sum);
+            }
+        }
+    }
+    for (name, cluster) in &model.clusters {
+        let Some(capacity) = &cluster.spec.capacity else {
+            continue;
+        };
+        let Some(sums) = allocated.get(name.as_str()) else {
+            continue;
+        };
+        let overcommit = cluster.spec.overcommit.as_ref();
+        let factors = [
+            overcommit.and_then(|o| o.cpu),
+            overcommit.and_then(|o| o.memory),
+            None,
+        ];
+        let capacities = [capacity.cpu, capacity.memory, capacity.storage];
+        for (i, resource) in ["cpu", "memory", "storage"].into_iter().enumerate() {
+            let Some(cap) = capacities[i] else { continue };
+            let factor = factors[i].unwrap_or_else(|| {
+                Quantity::from_nanos(1_000_000_000, crate::model::quantity::Format::DecimalSI)
+            });
+            // capacity × factor, exactly: nanos × nanos / 1e9.
+            let limit = Quantity::from_nanos(
+                cap.nanos().saturating_mul(factor.nanos()) / 1_000_000_000,
+                cap.format(),
+            );
+            let Some(permille) = sums[i].ratio_permille(&limit) else {
+                continue;
+            };
+            let message = format!(
+                "quotas on cluster `{name}` allocate {} {resource}, {}.{}% of its capacity {cap} × overcommit {} = {limit}",
+                sums[i],
+                permille / 10,
+                permille % 10,
+                decimal(&factor)
+            );
+            let at = Some(cluster.origin.at(&format!("/spec/capacity/{resource}")));
+            if permille > 1000 {
+                out.push(Diagnostic::error("cluster-overcommit", at, message));
+            } else if permille > 800 {
+                out.push(Diagnostic::warning("cluster-overcommit", at, message));
+            }
+        }
+    }
+}

@@ -1,0 +1,902 @@
+//! Rego policies over the composed objects, with conftest's conventions,
+//! evaluated in-process by [regorus](https://github.com/microsoft/regorus).
+//!
+//! Every `*.rego` file of the estate is one policy: `package main`, Rego v1
+//! syntax, and any of the rules `deny` and `violation` (errors,
+//! `policy-deny`) and `warn` (warnings, `policy-warn`), each a set of
+//! messages — strings, or objects with a `msg` field as conftest accepts.
+//! `input` is one rendered object; `data.kprov` is the context of the
+//! namespace it lands in:
+//!
+//! ```text
+//! data.kprov.cluster      the Cluster's spec plus `name`
+//! data.kprov.namespace    the namespace name
+//! data.kprov.project      the Project's spec plus `name`
+//! data.kprov.environment  the project's entry in `spec.environments`
+//! data.kprov.tenants      the tenant chain, root first, each spec plus `name`
+//! ```
+//!
+//! A cluster-scoped object gets the namespace of the claim it came from; where
+//! that cannot be told, only `cluster` (and `project`, `tenants` when the
+//! project is known).
+//!
+//! Each policy is parsed once; the engine is cloned (cheaply: modules are
+//! shared) and given the context once per namespace, then evaluated for each
+//! of the namespace's objects. Files are evaluated separately so that every
+//! finding names the policy that made it.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Map, Value, json};
+
+use crate::compose::{Composed, Layer};
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::hierarchy::{Hierarchy, Namespace};
+use crate::load::Sources;
+use crate::model::{Model, Name};
+
+/// The rules kprov queries in each policy, as conftest does.
+const RULES: [(&str, Severity); 3] = [
+    ("deny", Severity::Error),
+    ("violation", Severity::Error),
+    ("warn", Severity::Warning),
+];
+
+/// The package every policy must declare.
+const PACKAGE: &str = "main";
+
+/// One policy file, parsed.
+struct Policy<'s> {
+    /// Path relative to the estate root.
+    path: &'s str,
+    /// An engine holding just this policy, not yet given any data.
+    engine: regorus::Engine,
+    /// The conftest rules it declares: query path, severity, and where the
+    /// rule is written.
+    rules: Vec<Rule>,
+}
+
+struct Rule {
+    name: &'static str,
+    query: String,
+    severity: Severity,
+    at: Location,
+}
+
+/// Evaluate every `*.rego` file of the estate against every composed object.
+///
+/// Returns the findings (`policy-deny` errors, `policy-warn` warnings) and
+/// the problems of the policies themselves (`policy-syntax`,
+/// `policy-package`, `policy-error`), sorted.
+pub fn evaluate(
+    sources: &Sources,
+    model: &Model,
+    hierarchy: &Hierarchy,
+    composed: &[Composed],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let policies = parse_policies(sources, &mut out);
+    if !policies.is_empty() {
+        run(&policies, model, hierarchy, composed, &mut out);
+    }
+    crate::diagnostic::sort(&mut out);
+    out
+}
+
+/// Parse every `.rego` file, reporting syntax errors and wrong packages.
+fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Policy<'s>> {
+    let mut policies = Vec::new();
+    for file in sources.files.iter().filter(|f| f.path.ends_with(".rego")) {
+        let mut engine = regorus::Engine::new();
+        let package = match engine.add_policy(file.path.clone(), file.text.clone()) {
+            Ok(package) => package,
+            Err(e) => {
+                let (at, mut message) = regorus_error(&file.path, &e);
+                if message.contains("`if` keyword") || message.contains("`contains` keyword") {
+                    message.push_str(" (kprov reads Rego v1, like OPA 1.0 and conftest: `deny contains msg if { … }`)");
+                }
+                out.push(Diagnostic::error("policy-syntax", Some(at), message));
+                continue;
+            }
+        };
+        if package != format!("data.{PACKAGE}") {
+            let shown = package.strip_prefix("data.").unwrap_or(&package);
+            out.push(Diagnostic::error(
+                "policy-package",
+                Some(keyword_location(&file.path, &file.text, "package")),
+                format!(
+                    "policy declares `package {shown}`; kprov evaluates `package {PACKAGE}` (conftest's default namespace)"
+                ),
+            ));
+            continue;
+        }
+        let rules: Vec<Rule> = RULES
+            .iter()
+            .filter(|(name, _)| {
+                engine
+                    .has_declared_rule_rooted_at(&file.path, name)
+                    .unwrap_or(false)
+            })
+            .map(|&(name, severity)| Rule {
+                name,
+                query: format!("data.{PACKAGE}.{name}"),
+                severity,
+                at: keyword_location(&file.path, &file.text, name),
+            })
+            .collect();
+        if rules.is_empty() {
+            out.push(Diagnostic::warning(
+                "policy-no-rules",
+                Some(keyword_location(&file.path, &file.text, "package")),
+                "policy declares none of the rules `deny`, `violation` or `warn`, so it never reports anything",
+            ));
+            continue;
+        }
+        // Analysis (unsafe variables, unknown functions, conflicting rules)
+        // runs on first evaluation: do it now, without input, so that such a
+        // policy is reported once as broken rather than once per object.
+        let mut probe = engine.clone();
+        let checked = probe
+            .add_data(regorus::Value::from(json!({"kprov": {}})))
+            .and_then(|()| {
+                rules
+                    .iter()
+                    .try_for_each(|rule| probe.eval_rule(rule.query.clone()).map(drop))
+            });
+        if let Err(e) = checked {
+            let (at, message) = regorus_error(&file.path, &e);
+            out.push(Diagnostic::error("policy-syntax", Some(at), message));
+            continue;
+        }
+        policies.push(Policy {
+            path: &file.path,
+            engine,
+            rules,
+        });
+    }
+    policies
+}
+
+/// Which namespace context an object is evaluated in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ContextKey {
+    cluster: Name,
+    namespace: Option<Name>,
+    project: Option<Name>,
+}
+
+/// Errors raised while evaluating, reported once per policy and message.
+#[derive(Default)]
+struct RuntimeError {
+    objects: usize,
+    first: String,
+}
+
+/// What evaluating one context's objects found.
+#[derive(Default)]
+struct Outcome<'s> {
+    findings: Vec<Diagnostic>,
+    /// Per (policy, error text), in the order met.
+    errors: Vec<((&'s str, String), RuntimeError)>,
+}
+
+impl<'s> Outcome<'s> {
+    fn error(&mut self, policy: &'s str, text: String, objects: usize, first: String) {
+        let key = (policy, text);
+        match self.errors.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, e)) => e.objects += objects,
+            None => self.errors.push((key, RuntimeError { objects, first })),
+        }
+    }
+}
+
+fn run(
+    policies: &[Policy<'_>],
+    model: &Model,
+    hierarchy: &Hierarchy,
+    composed: &[Composed],
+    out: &mut Vec<Diagnostic>,
+) {
+    let contexts = Contexts::new(model, hierarchy);
+    let mut groups: BTreeMap<ContextKey, Vec<&Composed>> = BTreeMap::new();
+    for object in composed {
+        groups.entry(contexts.key(object)).or_default().push(object);
+    }
+    let groups: Vec<(ContextKey, Vec<&Composed>)> = groups.into_iter().collect();
+    // Contexts are independent: workers take them in turn, and the results
+    // are merged in context order, so the output never depends on threads.
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(groups.len())
+        .max(1);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((key, objects)) = groups.get(i) else {
+                break done;
+            };
+            done.push((i, evaluate_context(policies, &contexts, key, objects)));
+        }
+    };
+    let mut outcomes: Vec<(usize, Outcome<'_>)> = if workers == 1 {
+        work()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    outcomes.sort_by_key(|(i, _)| *i);
+    let mut errors: BTreeMap<(&str, String), RuntimeError> = BTreeMap::new();
+    for (_, outcome) in outcomes {
+        out.extend(outcome.findings);
+        for (key, error) in outcome.errors {
+            let entry = errors.entry(key).or_default();
+            if entry.first.is_empty() {
+                entry.first = error.first;
+            }
+            entry.objects += error.objects;
+        }
+    }
+    for ((path, text), error) in errors {
+        let (at, message) = regorus_error(path, &text);
+        let mut d = Diagnostic::error(
+            "policy-error",
+            Some(at),
+            format!("policy evaluation failed: {message}"),
+        );
+        if !error.first.is_empty() {
+            let more = match error.objects {
+                0 | 1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            d = d.with_note(None, format!("while evaluating {}{more}", error.first));
+        }
+        out.push(d);
+    }
+}
+
+/// Evaluate every policy on the objects of one namespace context: each
+/// policy's engine is cloned and given `data.kprov` once, then fed the
+/// objects one by one.
+fn evaluate_context<'s>(
+    policies: &[Policy<'s>],
+    contexts: &Contexts<'_>,
+    key: &ContextKey,
+    objects: &[&Composed],
+) -> Outcome<'s> {
+    let mut outcome = Outcome::default();
+    let output = contexts.model.output_dir();
+    let data = regorus::Value::from(json!({"kprov": contexts.data(key)}));
+    let inputs: Vec<regorus::Value> = objects
+        .iter()
+        .map(|o| regorus::Value::from(o.object.clone()))
+        .collect();
+    for policy in policies {
+        let mut engine = policy.engine.clone();
+        if let Err(e) = engine.add_data(data.clone()) {
+            let first = objects
+                .first()
+                .map(|o| describe(output, o))
+                .unwrap_or_default();
+            outcome.error(policy.path, format!("{e:#}"), objects.len(), first);
+            continue;
+        }
+        for (object, input) in objects.iter().zip(&inputs) {
+            engine.set_input(input.clone());
+            for rule in &policy.rules {
+                match engine.eval_rule(rule.query.clone()) {
+                    Ok(value) => {
+                        for message in messages(rule.name, &value) {
+                            outcome.findings.push(finding(
+                                policy,
+                                rule,
+                                contexts.model,
+                                key,
+                                output,
+                                object,
+                                &message,
+                            ));
+                        }
+                    }
+                    Err(e) => {
+                        outcome.error(policy.path, format!("{e:#}"), 1, describe(output, object));
+                    }
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// A deny or warn finding about one object.
+fn finding(
+    policy: &Policy<'_>,
+    rule: &Rule,
+    model: &Model,
+    key: &ContextKey,
+    output: &str,
+    object: &Composed,
+    message: &str,
+) -> Diagnostic {
+    let at = key
+        .project
+        .as_ref()
+        .and_then(|p| model.projects.get(p))
+        .map(|p| Location {
+            // The project's name: the object exists because of this request.
+            path: String::new(),
+            ..p.origin.at("/metadata/name")
+        })
+        .or_else(|| {
+            object
+                .sources
+                .iter()
+                .find(|s| s.starts_with("projects/"))
+                .or(object.sources.first())
+                .map(|file| Location {
+                    file: file.clone(),
+                    line: 1,
+                    column: 1,
+                    path: String::new(),
+                })
+        });
+    let text = format!(
+        "policy {}: {}: {message}",
+        policy.path,
+        describe(output, object)
+    );
+    let note = format!("rule `{}` of this policy", rule.name);
+    let d = match rule.severity {
+        Severity::Error => Diagnostic::error("policy-deny", at, text),
+        Severity::Warning => Diagnostic::warning("policy-warn", at, text),
+    };
+    d.with_note(Some(rule.at.clone()), note)
+}
+
+/// `clusters/<cluster>/<layer>/<stem>.yaml: <Kind>/<namespace>/<name>`.
+fn describe(output: &str, object: &Composed) -> String {
+    let layer = match object.layer {
+        Layer::Config => "config",
+        Layer::Apps => "apps",
+    };
+    let field = |pointer: &str| {
+        object
+            .object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let kind = field("/kind");
+    let name = field("/metadata/name");
+    let identity = match &object.namespace {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    };
+    format!(
+        "{output}/{}/{layer}/{}.yaml: {identity}",
+        object.cluster, object.file_stem
+    )
+}
+
+/// The messages of a rule's value, sorted: a set (or array) of strings or
+/// objects with a `msg` field; `true` for a boolean rule.
+fn messages(rule: &str, value: &regorus::Value) -> Vec<String> {
+    let json = serde_json::to_value(value).unwrap_or(Value::Null);
+    let one = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => match o.get("msg") {
+            Some(Value::String(s)) => s.clone(),
+            _ => v.to_string(),
+        },
+        other => other.to_string(),
+    };
+    let mut found: Vec<String> = match &json {
+        Value::Array(items) => items.iter().map(one).collect(),
+        Value::Bool(true) => vec![format!("rule `{rule}` is true")],
+        Value::Null | Value::Bool(false) => Vec::new(),
+        other => vec![one(other)],
+    };
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Where `keyword` first starts a line (ignoring indentation), or line 1.
+fn keyword_location(path: &str, text: &str, keyword: &str) -> Location {
+    let found = text.lines().enumerate().find_map(|(i, line)| {
+        let trimmed = line.trim_start();
+        let rest = trimmed.strip_prefix(keyword)?;
+        let boundary = rest
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        boundary.then_some((i + 1, line.len() - trimmed.len() + 1))
+    });
+    let (line, column) = found.unwrap_or((1, 1));
+    Location {
+        file: path.to_owned(),
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        path: String::new(),
+    }
+}
+
+/// Split a regorus error (`\n--> file:line:col\n  | source\n  | ^\nerror: msg`)
+/// into a location in `path` and the message.
+fn regorus_error(path: &str, error: &dyn std::fmt::Display) -> (Location, String) {
+    let text = error.to_string();
+    let mut at = Location {
+        file: path.to_owned(),
+        line: 1,
+        column: 1,
+        path: String::new(),
+    };
+    let Some(start) = text.find("--> ") else {
+        return (at, text.trim().to_owned());
+    };
+    let header = text[start + 4..].lines().next().unwrap_or("");
+    let mut parts = header.rsplitn(3, ':');
+    let column = parts.next().and_then(|c| c.trim().parse::<u32>().ok());
+    let line = parts.next().and_then(|l| l.trim().parse::<u32>().ok());
+    if let (Some(line), Some(column)) = (line, column) {
+        at.line = line.max(1);
+        at.column = column.max(1);
+    }
+    let rest = &text[start..];
+    let message = match rest.find("\nerror: ") {
+        Some(i) => rest[i + "\nerror: ".len()..].trim().to_owned(),
+        None => text[..start].trim().to_owned(),
+    };
+    let message = if message.is_empty() {
+        text.trim().to_owned()
+    } else {
+        message
+    };
+    (at, message)
+}
+
+/// The pieces of `data.kprov`, computed once per project, cluster and tenant.
+struct Contexts<'m> {
+    model: &'m Model,
+    hierarchy: &'m Hierarchy,
+    clusters: BTreeMap<&'m str, Value>,
+    projects: BTreeMap<&'m str, Value>,
+    tenants: BTreeMap<&'m str, Value>,
+    /// Namespaces of each (cluster, project), to place cluster-scoped objects.
+    by_project: BTreeMap<(&'m str, &'m str), Vec<&'m Namespace>>,
+}
+
+fn named<T: serde::Serialize>(name: &Name, spec: &T) -> Value {
+    let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("name".into(), Value::String(name.to_string()));
+    }
+    value
+}
+
+impl<'m> Contexts<'m> {
+    fn new(model: &'m Model, hierarchy: &'m Hierarchy) -> Self {
+        let mut by_project: BTreeMap<(&str, &str), Vec<&Namespace>> = BTreeMap::new();
+        for ns in hierarchy.namespaces.values() {
+            by_project
+                .entry((ns.cluster.as_str(), ns.project.as_str()))
+                .or_default()
+                .push(ns);
+        }
+        Contexts {
+            model,
+            hierarchy,
+            clusters: model
+                .clusters
+                .iter()
+                .map(|(n, c)| (n.as_str(), named(n, &c.spec)))
+                .collect(),
+            projects: model
+                .projects
+                .iter()
+                .map(|(n, p)| (n.as_str(), named(n, &p.spec)))
+                .collect(),
+            tenants: model
+                .tenants
+                .iter()
+                .map(|(n, t)| (n.as_str(), named(n, &t.spec)))
+                .collect(),
+            by_project,
+        }
+    }
+
+    /// The namespace context of an object: its own namespace; for a
+    /// cluster-scoped object, the namespace of its claim.
+    fn key(&self, object: &Composed) -> ContextKey {
+        let cluster = object.cluster.clone();
+        let namespace = object.namespace.clone().or_else(|| {
+            // The built-in namespace composition files its Namespace object
+            // under the namespace it creates.
+            (object.file_stem != "_cluster")
+                .then(|| object.file_stem.parse::<Name>().ok())
+                .flatten()
+        });
+        if let Some(ns) = namespace.as_ref().and_then(|ns| {
+            self.hierarchy
+                .namespaces
+                .get(&(cluster.clone(), ns.clone()))
+        }) {
+            return ContextKey {
+                cluster,
+                namespace: Some(ns.name.clone()),
+                project: Some(ns.project.clone()),
+            };
+        }
+        // Claims are described as `… (project <name>)`.
+        let project = object
+            .claim
+            .rsplit_once("(project ")
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .and_then(|p| self.model.projects.get_key_value(p))
+            .map(|(name, _)| name.clone());
+        let namespace = project.as_ref().and_then(|p| {
+            match self.by_project.get(&(cluster.as_str(), p.as_str())) {
+                Some(list) if list.len() == 1 => Some(list[0].name.clone()),
+                _ => None,
+            }
+        });
+        ContextKey {
+            cluster,
+            namespace,
+            project,
+        }
+    }
+
+    /// `data.kprov` for one context.
+    fn data(&self, key: &ContextKey) -> Value {
+        let mut kprov = Map::new();
+        if let Some(cluster) = self.clusters.get(key.cluster.as_str()) {
+            kprov.insert("cluster".into(), cluster.clone());
+        }
+        let ns = key.namespace.as_ref().and_then(|n| {
+            self.hierarchy
+                .namespaces
+                .get(&(key.cluster.clone(), n.clone()))
+        });
+        if let Some(project) = key.project.as_ref() {
+            if let Some(value) = self.projects.get(project.as_str()) {
+                kprov.insert("project".into(), value.clone());
+            }
+            let chain: Option<&[Name]> = match ns {
+                Some(ns) => Some(&ns.tenants),
+                None => self
+                    .model
+                    .projects
+                    .get(project.as_str())
+                    .and_then(|p| self.hierarchy.tenants.get(p.spec.tenant.as_str()))
+                    .map(|t| t.chain.as_slice()),
+            };
+            if let Some(chain) = chain {
+                let tenants: Vec<Value> = chain
+                    .iter()
+                    .filter_map(|t| self.tenants.get(t.as_str()).cloned())
+                    .collect();
+                kprov.insert("tenants".into(), Value::Array(tenants));
+            }
+        }
+        if let Some(ns) = ns {
+            kprov.insert("namespace".into(), Value::String(ns.name.to_string()));
+            let environment = self
+                .model
+                .projects
+                .get(ns.project.as_str())
+                .and_then(|p| p.spec.environments.get(ns.environment_index))
+                .and_then(|e| serde_json::to_value(e).ok());
+            if let Some(environment) = environment {
+                kprov.insert("environment".into(), environment);
+            }
+        }
+        Value::Object(kprov)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::render_text;
+
+    const ESTATE: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Estate\nmetadata: {name: e}\nspec: {podSecurity: baseline}\n";
+    const CLUSTERS: &str = "\
+apiVersion: kprov.dev/v1alpha1
+kind: Cluster
+metadata: {name: dev-1}
+spec: {environment: dev, kubevirt: true, storage: {default: fast, tiers: {fast: {storageClass: local-path, accessModes: [ReadWriteOnce]}}}}
+---
+apiVersion: kprov.dev/v1alpha1
+kind: Cluster
+metadata: {name: prod-1}
+spec: {environment: prod, kubevirt: true, controlPlane: {etcdMembers: 3}, storage: {default: fast, tiers: {fast: {storageClass: local-path, accessModes: [ReadWriteOnce]}}}}
+";
+    const TENANT: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Tenant\nmetadata: {name: team}\nspec: {costCenter: CC-1}\n";
+    const PROJECT: &str = "\
+apiVersion: kprov.dev/v1alpha1
+kind: Project
+metadata:
+  name: shop
+spec:
+  tenant: team
+  environments:
+    - {name: dev, clusters: [dev-1], quota: {cpu: \"4\", memory: 8Gi}}
+    - {name: prod, clusters: [prod-1], quota: {cpu: \"4\", memory: 8Gi}}
+  volumes:
+    - {name: data, size: 1Gi}
+";
+
+    fn check(policies: &[(&str, &str)]) -> Vec<Diagnostic> {
+        let mut files: Vec<(String, String)> = vec![
+            ("kprov.yaml".into(), ESTATE.into()),
+            ("platform/clusters.yaml".into(), CLUSTERS.into()),
+            ("platform/team.yaml".into(), TENANT.into()),
+            ("projects/shop.yaml".into(), PROJECT.into()),
+        ];
+        files.extend(
+            policies
+                .iter()
+                .map(|(p, t)| ((*p).to_owned(), (*t).to_owned())),
+        );
+        let sources = Sources::from_memory(files);
+        let (model, hierarchy, composed) = stages(&sources);
+        evaluate(&sources, &model, &hierarchy, &composed)
+    }
+
+    /// Model, hierarchy and composition, which must succeed: the input of
+    /// the policies (`crate::compile` runs them itself).
+    fn stages(sources: &Sources) -> (Model, Hierarchy, Vec<Composed>) {
+        let (model, mut d) = crate::model::build(sources);
+        assert!(!crate::diagnostic::has_errors(&d), "{}", render_text(&d));
+        let (hierarchy, more) = crate::hierarchy::resolve(&model);
+        d.extend(more);
+        assert!(!crate::diagnostic::has_errors(&d), "{}", render_text(&d));
+        let (composed, more) = crate::compose::compose(sources, &model, &hierarchy);
+        d.extend(more);
+        assert!(!crate::diagnostic::has_errors(&d), "{}", render_text(&d));
+        (model, hierarchy, composed)
+    }
+
+    const NO_PVC_IN_PROD: &str = "\
+# PersistentVolumeClaims are not allowed in prod.
+package main
+
+deny contains msg if {
+\tinput.kind == \"PersistentVolumeClaim\"
+\tdata.kprov.environment.name == \"prod\"
+\tmsg := sprintf(\"no volumes in prod (%s, tenant %s)\", [input.metadata.name, data.kprov.tenants[0].name])
+}
+";
+
+    #[test]
+    fn a_deny_is_an_error_at_the_project_with_a_note_at_the_rule() {
+        let d = check(&[("policies/no-pvc.rego", NO_PVC_IN_PROD)]);
+        assert_eq!(
+            render_text(&d),
+            "projects/shop.yaml:4:9: policy policies/no-pvc.rego: clusters/prod-1/apps/shop-prod.yaml: PersistentVolumeClaim/shop-prod/data: no volumes in prod (data, tenant team) [policy-deny]\n    policies/no-pvc.rego:4:1: rule `deny` of this policy\n1 error, 0 warnings\n"
+        );
+        assert_eq!(d[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn warn_is_a_warning_and_messages_of_a_set_are_sorted() {
+        let policy = "package main\n\nwarn contains {\"msg\": \"z: quota has no pods\"} if input.kind == \"ResourceQuota\"\n\nwarn contains \"a: quota seen\" if input.kind == \"ResourceQuota\"\n";
+        let d = check(&[("policies/w.rego", policy)]);
+        let text = render_text(&d);
+        assert!(
+            d.iter()
+                .all(|d| d.severity == Severity::Warning && d.code == "policy-warn"),
+            "{text}"
+        );
+        assert_eq!(d.len(), 4, "{text}");
+        assert!(text.starts_with("projects/shop.yaml:4:9: warning: policy policies/w.rego: clusters/dev-1/config/shop-dev.yaml: ResourceQuota/shop-dev/kprov-quota: a: quota seen [policy-warn]\n"), "{text}");
+        assert!(
+            text.contains("ResourceQuota/shop-dev/kprov-quota: z: quota has no pods [policy-warn]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn violation_counts_as_deny_and_sees_cluster_scoped_objects_in_their_namespace() {
+        let policy = "package main\n\nviolation contains msg if {\n  input.kind == \"Namespace\"\n  data.kprov.namespace == input.metadata.name\n  data.kprov.cluster.name == \"dev-1\"\n  msg := \"namespace seen\"\n}\n";
+        let d = check(&[("policies/v.rego", policy)]);
+        assert_eq!(
+            render_text(&d),
+            "projects/shop.yaml:4:9: policy policies/v.rego: clusters/dev-1/config/shop-dev.yaml: Namespace/shop-dev: namespace seen [policy-deny]\n    policies/v.rego:3:1: rule `violation` of this policy\n1 error, 0 warnings\n"
+        );
+    }
+
+    #[test]
+    fn a_complying_estate_produces_nothing() {
+        let policy =
+            "package main\n\ndeny contains \"lb\" if input.spec.type == \"LoadBalancer\"\n";
+        assert_eq!(check(&[("policies/lb.rego", policy)]), []);
+        assert_eq!(check(&[]), []);
+    }
+
+    #[test]
+    fn a_syntax_error_is_located_in_the_policy() {
+        let policy = "package main\n\ndeny contains msg if {\n  input.kind == \n}\n";
+        let d = check(&[
+            ("policies/bad.rego", policy),
+            ("policies/lb.rego", NO_PVC_IN_PROD),
+        ]);
+        let syntax: Vec<_> = d.iter().filter(|d| d.code == "policy-syntax").collect();
+        assert_eq!(syntax.len(), 1, "{}", render_text(&d));
+        let at = syntax[0].location.as_ref().unwrap();
+        assert_eq!(
+            (at.file.as_str(), at.line),
+            ("policies/bad.rego", 5),
+            "{}",
+            render_text(&d)
+        );
+        assert!(!syntax[0].message.contains("-->"), "{}", syntax[0].message);
+        eprintln!("{}", render_text(&d));
+        // The other policy still runs.
+        assert!(d.iter().any(|d| d.code == "policy-deny"));
+    }
+
+    #[test]
+    fn rego_v0_bodies_and_unknown_functions_are_reported_once() {
+        let cases = [
+            ("deny[msg] {\n  msg := \"x\"\n}\n", 3),
+            (
+                "deny contains msg if {\n  msg := no_such_function(input)\n}\n",
+                4,
+            ),
+        ];
+        for (body, line) in cases {
+            let d = check(&[("p.rego", &format!("package main\n\n{body}"))]);
+            assert_eq!(d.len(), 1, "{}", render_text(&d));
+            assert_eq!(d[0].code, "policy-syntax");
+            assert_eq!(
+                d[0].location.as_ref().unwrap().line,
+                line,
+                "{}",
+                render_text(&d)
+            );
+            eprintln!("{}", render_text(&d));
+        }
+    }
+
+    #[test]
+    fn only_package_main_is_evaluated() {
+        let d = check(&[(
+            "policies/lib.rego",
+            "# helpers\npackage lib.k8s\n\ndeny contains \"x\" if true\n",
+        )]);
+        assert_eq!(
+            render_text(&d),
+            "policies/lib.rego:2:1: policy declares `package lib.k8s`; kprov evaluates `package main` (conftest's default namespace) [policy-package]\n1 error, 0 warnings\n"
+        );
+    }
+
+    #[test]
+    fn a_policy_without_rules_is_a_warning() {
+        let d = check(&[("p.rego", "package main\n\nallow if true\n")]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].code, d[0].severity),
+            ("policy-no-rules", Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn runtime_errors_are_reported_once_per_policy() {
+        // A complete rule with two values is a conflict at evaluation time.
+        let policy = "package main\n\nx := 1 if input.kind\nx := 2 if input.kind\n\ndeny contains \"x\" if x == 1\n";
+        let d = check(&[("p.rego", policy)]);
+        let errors: Vec<_> = d.iter().filter(|d| d.code == "policy-error").collect();
+        assert_eq!(errors.len(), 1, "{}", render_text(&d));
+        assert_eq!(errors[0].location.as_ref().unwrap().file, "p.rego");
+        eprintln!("{}", render_text(&d));
+    }
+
+    #[test]
+    fn context_has_every_key_for_namespaced_objects() {
+        let policy = "package main\n\ndeny contains msg if {\n  input.kind == \"PersistentVolumeClaim\"\n  msg := sprintf(\"%s %s %s %s %s\", [data.kprov.cluster.name, data.kprov.namespace, data.kprov.project.name, data.kprov.environment.name, data.kprov.cluster.storage.default])\n}\n";
+        let d = check(&[("p.rego", policy)]);
+        let messages: Vec<&str> = d
+            .iter()
+            .map(|d| d.message.rsplit(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "dev-1 shop-dev shop dev fast",
+                "prod-1 shop-prod shop prod fast"
+            ]
+        );
+    }
+
+    fn estate_dir(relative: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(relative)
+    }
+
+    /// Evaluate the policies of an estate on disk, with timings.
+    fn check_dir(dir: &std::path::Path) -> Vec<Diagnostic> {
+        let sources = crate::load::read_estate(dir, &Default::default()).unwrap();
+        let started = std::time::Instant::now();
+        let (model, hierarchy, composed) = stages(&sources);
+        let compose_time = started.elapsed();
+        let started = std::time::Instant::now();
+        let d = evaluate(&sources, &model, &hierarchy, &composed);
+        eprintln!(
+            "{}: {} objects, {} namespaces, {} policies: compose {compose_time:?}, policies {:?}",
+            dir.display(),
+            composed.len(),
+            hierarchy.namespaces.len(),
+            sources
+                .files
+                .iter()
+                .filter(|f| f.path.ends_with(".rego"))
+                .count(),
+            started.elapsed()
+        );
+        d
+    }
+
+    #[test]
+    fn the_example_estate_passes_its_policies() {
+        let d = check_dir(&estate_dir("fixtures/acme"));
+        assert_eq!(d, [], "{}", render_text(&d));
+    }
+
+    #[test]
+    fn each_example_policy_refuses_its_fixture() {
+        let lb = check_dir(&estate_dir(
+            "fixtures/invalid/policy-no-loadbalancer-outside-prod",
+        ));
+        assert_eq!(
+            render_text(&lb),
+            "projects/shop.yaml:6:9: policy policies/no-loadbalancer-outside-prod.rego: clusters/dev-1/apps/shop-dev.yaml: Service/shop-dev/storefront: Service storefront is of type LoadBalancer in environment dev; only prod may expose LoadBalancers, use ClusterIP and the ingress [policy-deny]\n    policies/no-loadbalancer-outside-prod.rego:4:1: rule `deny` of this policy\n1 error, 0 warnings\n"
+        );
+        let vm = check_dir(&estate_dir(
+            "fixtures/invalid/policy-vm-images-from-trusted-sources",
+        ));
+        assert_eq!(
+            render_text(&vm),
+            "projects/shop.yaml:6:9: policy policies/vm-images-from-trusted-sources.rego: clusters/dev-1/apps/shop-dev.yaml: VirtualMachine/shop-dev/billing: VirtualMachine billing imports disk billing-root from {\"registry\":{\"url\":\"docker://quay.io/someone/rhel9:latest\"}}; VM images come from docker://registry.acme.example/, https://images.acme.example/ or a PVC in namespace vm-images [policy-deny]\n    policies/vm-images-from-trusted-sources.rego:20:1: rule `deny` of this policy\n1 error, 0 warnings\n"
+        );
+    }
+
+    /// `KPROV_POLICY_SCALE_DIR=/tmp/estate cargo test --release -p kprov
+    /// policies_at_scale -- --ignored --nocapture` on an estate from
+    /// `cargo xtask gen-estate`.
+    #[test]
+    #[ignore = "needs a generated estate; prints timings"]
+    fn policies_at_scale() {
+        let dir = std::env::var("KPROV_POLICY_SCALE_DIR").expect("KPROV_POLICY_SCALE_DIR");
+        let sources = crate::load::read_estate(dir.as_ref(), &Default::default()).unwrap();
+        // The stages one by one, so that an estate with problems elsewhere
+        // still measures the policies.
+        let (model, _) = crate::model::build(&sources);
+        let (hierarchy, _) = crate::hierarchy::resolve(&model);
+        let (composed, _) = crate::compose::compose(&sources, &model, &hierarchy);
+        let started = std::time::Instant::now();
+        let d = evaluate(&sources, &model, &hierarchy, &composed);
+        eprintln!(
+            "{dir}: {} objects, {} namespaces, {} policies: {:?}, {} diagnostics",
+            composed.len(),
+            hierarchy.namespaces.len(),
+            sources
+                .files
+                .iter()
+                .filter(|f| f.path.ends_with(".rego"))
+                .count(),
+            started.elapsed(),
+            d.len()
+        );
+    }
+}
