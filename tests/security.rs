@@ -344,3 +344,17 @@ fn runaway_templates_are_stopped() {
         assert!(start.elapsed().as_secs() < 30);
     }
 }
+
+/// Inputs the fuzzer found (`fuzz/regressions/`, estates in bundle form)
+/// must keep compiling to diagnostics, never to a panic.
+#[test]
+fn fuzz_regressions_compile_without_panicking() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(repo().join("fuzz/regressions")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let sources = kprov::load::Sources::from_bundle(&String::from_utf8_lossy(&bytes));
+        let _ = kprov::compile(&sources, &kprov::Config::default());
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -50,6 +50,8 @@ const PACKAGE: &str = "main";
 struct Policy<'s> {
     /// Path relative to the estate root.
     path: &'s str,
+    /// Its text.
+    text: &'s str,
     /// An engine holding just this policy, not yet given any data.
     engine: regorus::Engine,
     /// The conftest rules it declares: query path, severity, and where the
@@ -151,6 +153,7 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
         }
         policies.push(Policy {
             path: &file.path,
+            text: &file.text,
             engine,
             rules,
         });
@@ -212,13 +215,25 @@ fn run(
         .min(groups.len())
         .max(1);
     let work = || {
+        // Engines share their parsed modules through reference counts:
+        // each worker parses its own, so threads never touch one counter.
+        let engines: Vec<regorus::Engine> = policies
+            .iter()
+            .map(|p| {
+                let mut engine = regorus::Engine::new();
+                match engine.add_policy(p.path.to_owned(), p.text.to_owned()) {
+                    Ok(_) => engine,
+                    Err(_) => p.engine.clone(),
+                }
+            })
+            .collect();
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some((key, objects)) = groups.get(i) else {
                 break done;
             };
-            done.push((i, evaluate_context(policies, &contexts, key, objects)));
+            done.push((i, evaluate_context(policies, &engines, &contexts, key, objects)));
         }
     };
     let mut outcomes: Vec<(usize, Outcome<'_>)> = if workers == 1 {
@@ -267,6 +282,7 @@ fn run(
 /// objects one by one.
 fn evaluate_context<'s>(
     policies: &[Policy<'s>],
+    engines: &[regorus::Engine],
     contexts: &Contexts<'_>,
     key: &ContextKey,
     objects: &[&Composed],
@@ -278,8 +294,8 @@ fn evaluate_context<'s>(
         .iter()
         .map(|o| regorus::Value::from(o.object.clone()))
         .collect();
-    for policy in policies {
-        let mut engine = policy.engine.clone();
+    for (policy, engine) in policies.iter().zip(engines) {
+        let mut engine = engine.clone();
         if let Err(e) = engine.add_data(data.clone()) {
             let first = objects
                 .first()
