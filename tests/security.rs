@@ -358,3 +358,124 @@ fn fuzz_regressions_compile_without_panicking() {
     }
     assert!(n >= 1);
 }
+
+/// Every property name any input schema declares, to build documents that
+/// look like real input.
+fn schema_words() -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut words = std::collections::BTreeSet::new();
+    for kind in kprov::schema::Kind::ALL {
+        walk(&kprov::schema::input_schema(kind), &mut words);
+    }
+    words.into_iter().collect()
+}
+
+fn arbitrary_value(
+    words: Vec<String>,
+) -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let scalars = prop_oneof![
+        Just(serde_json::json!(null)),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        prop::sample::select(vec![
+            "dev",
+            "prod",
+            "team",
+            "org",
+            "dev-1",
+            "prod-1",
+            "fast",
+            "block",
+            "u1.large",
+            "rhel.9",
+            "4",
+            "0.5",
+            "1Gi",
+            "-1",
+            "1e400",
+            "user:a",
+            "group:b",
+            "serviceaccount:x:y",
+            "restricted",
+            "privileged",
+            "none",
+            "tenant",
+            "x\nkind: Secret",
+            "{{ claim.name }}",
+            "*",
+            "",
+            "kprov.dev/tenant",
+            "../..",
+            "2027-02-30",
+        ])
+        .prop_map(serde_json::Value::from),
+        prop::sample::select(words.clone()).prop_map(serde_json::Value::from),
+    ];
+    scalars.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(prop::sample::select(words.clone()), inner, 0..5)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Documents shaped like input (schema keywords, plausible and hostile
+    /// values) never make compile panic.
+    #[test]
+    fn compile_never_panics_on_schema_shaped_documents(
+        kind in proptest::sample::select(vec!["Project", "Tenant", "Cluster", "Estate", "Definition", "Composition"]),
+        spec in arbitrary_value(schema_words()),
+        name in proptest::sample::select(vec!["shop", "team", "org", "dev-1", "x"]),
+    ) {
+        let base = repo().join("fixtures/invalid/typo-field");
+        let mut files: Vec<(String, String)> = Vec::new();
+        for path in ["kprov.yaml", "platform/clusters.yaml", "platform/tenants/org.yaml", "platform/tenants/team.yaml", "projects/shop.yaml"] {
+            files.push((path.to_owned(), std::fs::read_to_string(base.join(path)).unwrap().replace("ownerz", "owners")));
+        }
+        let doc = serde_json::json!({"apiVersion": "kprov.dev/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec});
+        files.push(("fuzzed.yaml".to_owned(), serde_json::to_string(&doc).unwrap()));
+        let compiled = kprov::compile(&kprov::load::Sources::from_memory(files), &kprov::Config::default());
+        let _ = kprov::diagnostic::render_text(&compiled.diagnostics);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+    /// For any subset of the example's projects: render, then diff is clean,
+    /// and a second render changes nothing.
+    #[test]
+    fn render_then_diff_is_clean_for_any_subset_of_projects(keep in proptest::collection::vec(proptest::bool::ANY, 9)) {
+        let dir = scratch("subset-render").join("estate");
+        copy_dir(&repo().join("fixtures/acme"), &dir);
+        std::fs::remove_dir_all(dir.join("clusters")).unwrap();
+        let mut projects: Vec<PathBuf> = std::fs::read_dir(dir.join("projects")).unwrap().map(|e| e.unwrap().path()).collect();
+        projects.sort();
+        for (path, keep) in projects.iter().zip(keep) {
+            if !keep {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_kprov")).args(args).arg(&dir).output().unwrap();
+        let first = run(&["render"]);
+        proptest::prop_assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+        let rendered = tree(&dir.join("clusters"));
+        proptest::prop_assert_eq!(run(&["diff"]).status.code(), Some(0));
+        proptest::prop_assert_eq!(run(&["render"]).status.code(), Some(0));
+        proptest::prop_assert!(tree(&dir.join("clusters")) == rendered);
+    }
+}

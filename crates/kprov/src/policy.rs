@@ -233,7 +233,10 @@ fn run(
             let Some((key, objects)) = groups.get(i) else {
                 break done;
             };
-            done.push((i, evaluate_context(policies, &engines, &contexts, key, objects)));
+            done.push((
+                i,
+                evaluate_context(policies, &engines, &contexts, key, objects),
+            ));
         }
     };
     let mut outcomes: Vec<(usize, Outcome<'_>)> = if workers == 1 {
@@ -884,35 +887,6 @@ deny contains msg if {
         assert_eq!(
             render_text(&vm),
             "projects/shop.yaml:6:9: policy policies/vm-images-from-trusted-sources.rego: clusters/dev-1/apps/shop-dev.yaml: VirtualMachine/shop-dev/billing: VirtualMachine billing imports disk billing-root from {\"registry\":{\"url\":\"docker://quay.io/someone/rhel9:latest\"}}; VM images come from docker://registry.acme.example/, https://images.acme.example/ or a PVC in namespace vm-images [policy-deny]\n    policies/vm-images-from-trusted-sources.rego:20:1: rule `deny` of this policy\n1 error, 0 warnings\n"
-        );
-    }
-
-    /// `KPROV_POLICY_SCALE_DIR=/tmp/estate cargo test --release -p kprov
-    /// policies_at_scale -- --ignored --nocapture` on an estate from
-    /// `cargo xtask gen-estate`.
-    #[test]
-    #[ignore = "needs a generated estate; prints timings"]
-    fn policies_at_scale() {
-        let dir = std::env::var("KPROV_POLICY_SCALE_DIR").expect("KPROV_POLICY_SCALE_DIR");
-        let sources = crate::load::read_estate(dir.as_ref(), &Default::default()).unwrap();
-        // The stages one by one, so that an estate with problems elsewhere
-        // still measures the policies.
-        let (model, _) = crate::model::build(&sources);
-        let (hierarchy, _) = crate::hierarchy::resolve(&model);
-        let (composed, _) = crate::compose::compose(&sources, &model, &hierarchy);
-        let started = std::time::Instant::now();
-        let d = evaluate(&sources, &model, &hierarchy, &composed);
-        eprintln!(
-            "{dir}: {} objects, {} namespaces, {} policies: {:?}, {} diagnostics",
-            composed.len(),
-            hierarchy.namespaces.len(),
-            sources
-                .files
-                .iter()
-                .filter(|f| f.path.ends_with(".rego"))
-                .count(),
-            started.elapsed(),
-            d.len()
         );
     }
 }
