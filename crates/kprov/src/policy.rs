@@ -20,10 +20,12 @@
 //! that cannot be told, only `cluster` (and `project`, `tenants` when the
 //! project is known).
 //!
-//! Each policy is parsed once; the engine is cloned (cheaply: modules are
-//! shared) and given the context once per namespace, then evaluated for each
-//! of the namespace's objects. Files are evaluated separately so that every
-//! finding names the policy that made it.
+//! Each policy is parsed and analysed once (and once more per worker thread);
+//! its engine is cloned (cheaply: modules are shared) and given the context
+//! once per namespace, then evaluated for each of the namespace's objects.
+//! Namespaces are spread over threads and the results merged in order, so
+//! the output does not depend on the thread count. Files are evaluated
+//! separately so that every finding names the policy that made it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
