@@ -249,8 +249,8 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
     #[test]
     fn labels_nearest_wins_and_owners_add_up_three_levels_down() {
         let (h, d) = resolve_files(estate(
-            "  owners: [group:admins]\n  labels: {tier: org, org: acme}\n  roleBindings: [{role: view, subjects: [group:auditors]}]\n",
-            "  owners: [group:admins, group:dept]\n  labels: {tier: dept}\n",
+            "  owners: [group:admins]\n  labels: {tier: org, org: acme}\n  roleBindings: [{role: view, subjects: [group:auditors]}]\n  network: {allowFrom: [{tenant: dept}]}\n",
+            "  owners: [group:admins, group:dept]\n  labels: {tier: dept}\n  network: {allowFrom: [{tenant: dept}]}\n",
             "  labels: {tier: team}\n",
             "  owners: [user:alice]\n",
         ));
@@ -265,6 +265,12 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
         let owners: Vec<String> = ns.owners.iter().map(|o| o.value.to_string()).collect();
         assert_eq!(owners, ["group:admins", "group:dept", "user:alice"]);
         assert_eq!(ns.role_bindings.len(), 1);
+        // Two tenants allowing the same peer make one allowance, the first.
+        assert_eq!(ns.allow_from.len(), 1);
+        assert_eq!(
+            ns.allow_from[0].from.source,
+            Source::Tenant("org".parse().unwrap())
+        );
         assert_eq!(
             ns.role_bindings[0].from.source,
             Source::Tenant("org".parse().unwrap())

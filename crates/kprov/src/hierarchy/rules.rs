@@ -605,6 +605,9 @@ pub(super) fn namespaces(
                 from: project_source("/spec/costCenter"),
             });
         }
+        // allowFrom adds up down the chain; a peer named twice is one policy.
+        let mut peers = BTreeSet::new();
+        allow_from.retain(|a| peers.insert(a.value.clone()));
         if cost_center.is_none() {
             out.push(Diagnostic::warning(
                 "cost-center-missing",
