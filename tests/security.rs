@@ -11,61 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Every path under `dir` (symlinks not followed) with its bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let e = e.unwrap();
-            let t = e.file_type().unwrap();
-            if t.is_dir() {
-                stack.push(e.path());
-            } else if t.is_symlink() {
-                out.push((
-                    e.path(),
-                    std::fs::read_link(e.path())
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned()
-                        .into_bytes(),
-                ));
-            } else {
-                out.push((e.path(), std::fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+mod support;
+use support::{copy_dir, repo, scratch, tree};
 
 /// Seed an output tree with one generated file, run `kprov render`, and
 /// check every promise. Returns stderr.
@@ -136,7 +83,7 @@ fn every_invalid_fixture_is_refused_without_touching_anything() {
             continue;
         }
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let dir = scratch(&name).join("estate");
+        let dir = scratch(&format!("hostile-{name}")).join("estate");
         copy_dir(&case, &dir);
         assert_refused(&dir, name != "no-estate");
         n += 1;
@@ -324,7 +271,7 @@ fn runaway_templates_are_stopped() {
         "{% for i in range(100000) %}{% for j in range(100000) %}\n  k{{ i }}x{{ j }}: v{% endfor %}{% endfor %}\n",
         "  big: {{ \"x\" * 1000000000000 }}\n",
     ] {
-        let dir = scratch("runaway").join("estate");
+        let dir = scratch("hostile-runaway").join("estate");
         copy_dir(&repo().join("fixtures/invalid/template-syntax"), &dir);
         std::fs::write(
             dir.join("compositions/widget/widget.yaml.j2"),
@@ -460,7 +407,7 @@ proptest::proptest! {
     /// and a second render changes nothing.
     #[test]
     fn render_then_diff_is_clean_for_any_subset_of_projects(keep in proptest::collection::vec(proptest::bool::ANY, 9)) {
-        let dir = scratch("subset-render").join("estate");
+        let dir = scratch("hostile-subset-render").join("estate");
         copy_dir(&repo().join("fixtures/acme"), &dir);
         std::fs::remove_dir_all(dir.join("clusters")).unwrap();
         let mut projects: Vec<PathBuf> = std::fs::read_dir(dir.join("projects")).unwrap().map(|e| e.unwrap().path()).collect();
