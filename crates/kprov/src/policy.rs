@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 
 use crate::compose::{Composed, Layer};
@@ -297,7 +298,7 @@ fn evaluate_context<'s>(
     let data = regorus::Value::from(json!({"kprov": contexts.data(key)}));
     let inputs: Vec<regorus::Value> = objects
         .iter()
-        .map(|o| regorus::Value::from(o.object.clone()))
+        .map(|o| regorus::Value::deserialize(&o.object).unwrap_or(regorus::Value::Null))
         .collect();
     for (policy, engine) in policies.iter().zip(engines) {
         let mut engine = engine.clone();

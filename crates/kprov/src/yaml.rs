@@ -133,10 +133,22 @@ pub struct Stream {
 /// Scalars are resolved with the YAML 1.2 core schema, so `yes`, `on` and
 /// `2027-06-30` stay strings; quoted scalars are always strings.
 pub fn parse_stream(text: &str, limits: Limits) -> Stream {
+    parse(text, limits, true)
+}
+
+/// Parse a YAML stream like [`parse_stream`], with the same resolution and
+/// refusals, but without recording where each node came from: for text kprov
+/// produced itself (template output), where positions are never reported and
+/// recording them would double the cost. Every [`Document::locations`] is empty.
+pub fn parse_stream_unlocated(text: &str, limits: Limits) -> Stream {
+    parse(text, limits, false)
+}
+
+fn parse(text: &str, limits: Limits, locate: bool) -> Stream {
     let mut options = Options::default();
     options.flow_nesting_limit = limits.max_depth;
     options.block_nesting_limit = limits.max_depth;
-    let mut builder = Builder::new(limits);
+    let mut builder = Builder::new(limits, locate);
     for item in Parser::new_from_str_with_options(text, options) {
         match item {
             Ok((event, span)) => builder.on_event(event, &span),
@@ -237,6 +249,8 @@ struct Anchored {
 
 struct Builder {
     limits: Limits,
+    /// Whether to record node positions and JSON pointers.
+    locate: bool,
     stream: Stream,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
@@ -249,9 +263,10 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(limits: Limits) -> Self {
+    fn new(limits: Limits, locate: bool) -> Self {
         Builder {
             limits,
+            locate,
             stream: Stream::default(),
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -294,7 +309,18 @@ impl Builder {
                     && pending_key.is_none()
                 {
                     let key = text.into_owned();
-                    if let Some(first) = key_positions.get(&key) {
+                    if !self.locate {
+                        // Every earlier key of this mapping has its value attached
+                        // by now, so the map itself tells duplicates.
+                        if map.contains_key(&key) {
+                            self.doc_errors.push(YamlError {
+                                pos,
+                                pointer: push_pointer(pointer, &key),
+                                message: format!("duplicate key `{key}`"),
+                                related: None,
+                            });
+                        }
+                    } else if let Some(first) = key_positions.get(&key) {
                         let at = push_pointer(pointer, &key);
                         self.doc_errors.push(YamlError {
                             pos,
@@ -305,7 +331,6 @@ impl Builder {
                         // Keep the first value; the rest of the document still parses
                         // so that every duplicate is reported at once.
                     } else {
-                        let _ = map;
                         key_positions.insert(key.clone(), pos);
                         self.locations.keys.insert(push_pointer(pointer, &key), pos);
                     }
@@ -343,7 +368,9 @@ impl Builder {
                     return;
                 }
                 let pointer = self.child_pointer();
-                self.locations.nodes.insert(pointer.clone(), pos);
+                if self.locate {
+                    self.locations.nodes.insert(pointer.clone(), pos);
+                }
                 let first_node = self.nodes;
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
@@ -392,7 +419,11 @@ impl Builder {
                         },
                     );
                 }
-                let pos = self.locations.value(&pointer);
+                let pos = if self.locate {
+                    self.locations.value(&pointer)
+                } else {
+                    Pos::default()
+                };
                 self.attach_at(value, pos, false);
             }
             Event::Alias(id) => {
@@ -474,6 +505,9 @@ impl Builder {
 
     /// Pointer of the node about to be attached to the innermost collection.
     fn child_pointer(&self) -> String {
+        if !self.locate {
+            return String::new();
+        }
         match self.stack.last() {
             Some(Frame::Seq { items, pointer, .. }) => {
                 push_pointer(pointer, &items.len().to_string())
@@ -492,7 +526,7 @@ impl Builder {
     }
 
     fn attach_at(&mut self, value: Value, pos: Pos, record: bool) {
-        if record {
+        if record && self.locate {
             let pointer = self.child_pointer();
             self.locations.nodes.entry(pointer).or_insert(pos);
         }

@@ -12,19 +12,23 @@ use crate::model::kinds::{
 };
 use crate::model::{Item, Model, Name, Subject};
 
-/// Context pieces computed once per project, cluster and tenant.
+use super::engine::{Context, template_value};
+
+/// Context pieces computed once per project, cluster and tenant, already
+/// converted to template values: converting a project's whole spec for every
+/// claim was the largest cost of composing.
 pub(super) struct Contexts {
-    projects: BTreeMap<Name, Value>,
-    clusters: BTreeMap<Name, Value>,
-    tenants: BTreeMap<Name, Value>,
+    projects: BTreeMap<Name, minijinja::Value>,
+    clusters: BTreeMap<Name, minijinja::Value>,
+    tenants: BTreeMap<Name, minijinja::Value>,
 }
 
-fn named<T: serde::Serialize>(name: &Name, spec: &T) -> Value {
+fn named<T: serde::Serialize>(name: &Name, spec: &T) -> minijinja::Value {
     let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert("name".into(), Value::String(name.to_string()));
     }
-    value
+    template_value(&value)
 }
 
 impl Contexts {
@@ -54,36 +58,37 @@ impl Contexts {
         ns: &Namespace,
         project: &Item<ProjectSpec>,
         cluster: &Item<ClusterSpec>,
-    ) -> Map<String, Value> {
-        let mut context = Map::new();
+    ) -> Context {
+        let none = minijinja::Value::from(());
+        let mut context = Context::new();
         context.insert(
-            "project".into(),
+            "project",
             self.projects
                 .get(project.name())
                 .cloned()
-                .unwrap_or(Value::Null),
+                .unwrap_or_else(|| none.clone()),
         );
         let environment = project
             .spec
             .environments
             .get(ns.environment_index)
             .and_then(|e| serde_json::to_value(e).ok())
-            .unwrap_or(Value::Null);
-        context.insert("environment".into(), environment);
-        context.insert("namespace".into(), Value::String(ns.name.to_string()));
+            .map_or_else(|| none.clone(), |e| template_value(&e));
+        context.insert("environment", environment);
+        context.insert("namespace", minijinja::Value::from(ns.name.as_str()));
         context.insert(
-            "cluster".into(),
+            "cluster",
             self.clusters
                 .get(cluster.name())
                 .cloned()
-                .unwrap_or(Value::Null),
+                .unwrap_or_else(|| none.clone()),
         );
-        let tenants: Vec<Value> = ns
+        let tenants: Vec<minijinja::Value> = ns
             .tenants
             .iter()
             .filter_map(|t| self.tenants.get(t).cloned())
             .collect();
-        context.insert("tenants".into(), Value::Array(tenants));
+        context.insert("tenants", minijinja::Value::from(tenants));
         context
     }
 }

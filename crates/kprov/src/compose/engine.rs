@@ -17,8 +17,26 @@ const FUEL: u64 = 5_000_000;
 const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 
 thread_local! {
-    /// Values interpolated by the render in progress on this thread, in order.
-    static INTERPOLATED: RefCell<(Vec<Value>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+    /// Values interpolated by the render in progress on this thread, in
+    /// order, and the bytes they will take. Kept as template values (cheap
+    /// reference-counted clones); only the ones that are not strings are ever
+    /// converted to JSON.
+    static INTERPOLATED: RefCell<(Vec<minijinja::Value>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+/// What a template sees: `claim`, `composed`, `namespace`, `environment`,
+/// `cluster`, `project`, `tenants` (DESIGN §3), as template values built once
+/// and shared by every render that needs them.
+pub type Context = BTreeMap<&'static str, minijinja::Value>;
+
+/// A JSON value as a template value.
+pub fn template_value(value: &Value) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}
+
+/// An interpolated template value as JSON, for quoting decisions.
+fn json_of(value: &minijinja::Value) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 /// Where a registered template's text comes from, for error positions.
@@ -55,25 +73,22 @@ impl Engine {
         // trusted, and nothing a claim carries is.
         env.remove_filter("safe");
         env.set_formatter(|out, _state, value| {
-            let json = serde_json::to_value(value).map_err(|e| {
-                minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
-            })?;
-            let index = INTERPOLATED.with(|cell| {
+            let (index, bytes) = INTERPOLATED.with(|cell| {
                 let (values, bytes) = &mut *cell.borrow_mut();
-                *bytes += match &json {
-                    Value::String(s) => s.len(),
-                    other => other.to_string().len(),
+                *bytes += match value.as_str() {
+                    Some(s) => s.len(),
+                    None => value.to_string().len(),
                 };
-                values.push(json);
+                values.push(value.clone());
                 (values.len() - 1, *bytes)
             });
-            if index.1 > MAX_OUTPUT {
+            if bytes > MAX_OUTPUT {
                 return Err(minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
                     format!("template output exceeds {MAX_OUTPUT} bytes"),
                 ));
             }
-            write!(out, "{}{}{}", scalar::OPEN, index.0, scalar::CLOSE)
+            write!(out, "{}{}{}", scalar::OPEN, index, scalar::CLOSE)
                 .map_err(minijinja::Error::from)
         });
         Engine {
@@ -115,15 +130,16 @@ impl Engine {
     }
 
     /// Render template `name` with `context` and parse the result into objects.
-    pub fn render(&self, name: &str, context: &Value) -> Result<Vec<Value>, RenderError> {
+    pub fn render(&self, name: &str, context: &Context) -> Result<Vec<Value>, RenderError> {
         INTERPOLATED.with(|cell| *cell.borrow_mut() = (Vec::new(), 0));
         let template = self.env.get_template(name).map_err(|e| self.error(&e))?;
-        let rendered = template
-            .render(minijinja::Value::from(minijinja::value::Serde(context)))
-            .map_err(|e| self.error(&e))?;
+        let context = minijinja::Value::from_pairs(context.iter().map(|(k, v)| (*k, v.clone())));
+        let rendered = template.render(context).map_err(|e| self.error(&e))?;
         let values = INTERPOLATED.with(|cell| std::mem::take(&mut cell.borrow_mut().0));
         let text = self.substitute(name, &rendered, &values)?;
-        let stream = yaml::parse_stream(&text, yaml::Limits::default());
+        // kprov wrote this text itself from a checked template, so positions
+        // inside it are never reported: parse without recording them.
+        let stream = yaml::parse_stream_unlocated(&text, yaml::Limits::default());
         let source = self.sources.get(name);
         if let Some(e) = stream.errors.first() {
             return Err(RenderError {
@@ -142,7 +158,7 @@ impl Engine {
         &self,
         name: &str,
         rendered: &str,
-        values: &[Value],
+        values: &[minijinja::Value],
     ) -> Result<String, RenderError> {
         let mut out = String::with_capacity(rendered.len());
         for (n, line) in rendered.split_inclusive('\n').enumerate() {
@@ -163,18 +179,21 @@ impl Engine {
                 let Some(value) = values.get(index) else {
                     break;
                 };
-                let text = if scalar::stands_alone(line, open, end) {
-                    scalar::standalone(value)
-                } else {
-                    scalar::inline(value).ok_or_else(|| RenderError {
+                let standalone = scalar::stands_alone(line, open, end);
+                let text = match (value.as_str(), standalone) {
+                    (Some(s), true) => scalar::standalone_str(s),
+                    (Some(s), false) => scalar::inline_str(s).map(str::to_owned),
+                    (None, true) => Some(scalar::standalone(&json_of(value))),
+                    (None, false) => scalar::inline(&json_of(value)),
+                };
+                let text = text.ok_or_else(|| RenderError {
                         at: self.sources.get(name).map(|s| (s.file.clone(), s.first_line)),
                         message: format!(
                             "line {} of the output: the value {} would need quoting in the middle of a larger scalar; interpolate it as a whole value (`key: {{{{ … }}}}`) instead",
                             n + 1,
-                            serde_json::to_string(value).unwrap_or_default()
+                            serde_json::to_string(&json_of(value)).unwrap_or_default()
                         ),
-                    })?
-                };
+                    })?;
                 out.push_str(&line[rest..open]);
                 out.push_str(&text);
                 rest = end;

@@ -261,17 +261,21 @@ impl Compositions {
     }
 
     /// Run composition `name` for one claim; the objects of all its steps.
+    /// Each step sees the objects of the steps before it as `composed`.
     pub(crate) fn run(
         &self,
         prepared: &Prepared,
-        mut context: Map<String, Value>,
+        mut context: engine::Context,
     ) -> Result<Vec<Value>, engine::RenderError> {
         let mut composed: Vec<Value> = Vec::new();
-        for (_, template) in &prepared.steps {
-            context.insert("composed".into(), Value::Array(composed.clone()));
-            let objects = self
-                .engine
-                .render(template, &Value::Object(context.clone()))?;
+        let mut seen: Vec<minijinja::Value> = Vec::new();
+        for (i, (_, template)) in prepared.steps.iter().enumerate() {
+            context.insert("composed", minijinja::Value::from(seen.clone()));
+            let objects = self.engine.render(template, &context)?;
+            // Only a later step reads them as template values.
+            if i + 1 < prepared.steps.len() {
+                seen.extend(objects.iter().map(engine::template_value));
+            }
             composed.extend(objects);
         }
         Ok(composed)
@@ -460,8 +464,10 @@ fn compose_namespace(
     for claim in claims(compositions, model, ns, project, cluster, &mut out) {
         let mut context = base.clone();
         context.insert(
-            "claim".into(),
-            json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
+            "claim",
+            engine::template_value(
+                &json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
+            ),
         );
         match compositions.run(claim.composition, context) {
             Ok(objects) => {

@@ -75,8 +75,19 @@ fn plain_ok(s: &str) -> bool {
 /// The text of `value` where it stands alone as a scalar.
 pub(super) fn standalone(value: &Value) -> String {
     match value {
-        Value::String(s) if plain_ok(s) => s.clone(),
+        Value::String(s) => standalone_str(s).unwrap_or_default(),
         other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+/// The text of string `s` where it stands alone as a scalar: bare when that
+/// reads back as `s`, JSON-quoted otherwise. Always `Some`; the `Option`
+/// matches [`inline_str`].
+pub(super) fn standalone_str(s: &str) -> Option<String> {
+    if plain_ok(s) {
+        Some(s.to_owned())
+    } else {
+        serde_json::to_string(s).ok()
     }
 }
 
@@ -84,11 +95,16 @@ pub(super) fn standalone(value: &Value) -> String {
 /// written there safely.
 pub(super) fn inline(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if inner_safe(s) => Some(s.clone()),
+        Value::String(s) => inline_str(s).map(str::to_owned),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// String `s` inside a larger scalar, when only safe characters make it up.
+pub(super) fn inline_str(s: &str) -> Option<&str> {
+    inner_safe(s).then_some(s)
 }
 
 /// Whether the marker spanning `start..end` of `line` is a whole scalar:

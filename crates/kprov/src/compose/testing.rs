@@ -14,7 +14,7 @@
 //! tenants: [{name: payments}]                     # default: []
 //! ```
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{Compositions, Prepared, force_namespace};
 use crate::emit;
@@ -108,31 +108,16 @@ impl Compositions {
         }
         claim.insert("spec".into(), spec);
         let namespace = input.remove("namespace").unwrap_or_else(|| json!("test"));
-        let mut context = Map::new();
-        context.insert("claim".into(), Value::Object(claim));
-        context.insert("namespace".into(), namespace.clone());
-        context.insert(
-            "environment".into(),
-            input
-                .remove("environment")
-                .unwrap_or_else(|| json!({"name": "test"})),
-        );
-        context.insert(
-            "cluster".into(),
-            input
-                .remove("cluster")
-                .unwrap_or_else(|| json!({"name": "test"})),
-        );
-        context.insert(
-            "project".into(),
-            input
-                .remove("project")
-                .unwrap_or_else(|| json!({"name": "test"})),
-        );
-        context.insert(
-            "tenants".into(),
-            input.remove("tenants").unwrap_or_else(|| json!([])),
-        );
+        let mut take = |key: &str, default: Value| input.remove(key).unwrap_or(default);
+        let mut context = super::engine::Context::new();
+        let value = super::engine::template_value;
+        context.insert("claim", value(&Value::Object(claim)));
+        context.insert("namespace", value(&namespace));
+        let environment = take("environment", json!({"name": "test"}));
+        context.insert("environment", value(&environment));
+        context.insert("cluster", value(&take("cluster", json!({"name": "test"}))));
+        context.insert("project", value(&take("project", json!({"name": "test"}))));
+        context.insert("tenants", value(&take("tenants", json!([]))));
         let mut objects = self.run(prepared, context).map_err(|e| match e.at {
             Some((file, line)) => format!("{file}:{line}: {}", e.message),
             None => e.message,
