@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::compose::{Composed, Layer};
 use crate::model::Model;
@@ -68,45 +68,58 @@ fn object_order(object: &Value) -> (usize, &str, &str, &str) {
     )
 }
 
-/// Keys `apiVersion`, `kind`, `metadata` first at the top, everything else
+/// An object in canonical key order, serialized without copying it: keys
+/// `apiVersion`, `kind`, `metadata` first at the top, everything else
 /// alphabetical at every level; lists keep their order.
-pub fn canonical(value: &Value) -> Value {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                Value::Object(
-                    keys.into_iter()
-                        .map(|k| (k.clone(), sorted(&map[k])))
-                        .collect(),
-                )
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
+struct Canonical<'v>(&'v Value);
+
+/// A value with its mapping keys in alphabetical order, at every level.
+struct Sorted<'v>(&'v Value);
+
+fn serialize_map<'v, S: serde::Serializer>(
+    serializer: S,
+    mut entries: Vec<(&'v String, &'v Value)>,
+    rank: impl Fn(&str) -> u8,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    entries.sort_by(|(a, _), (b, _)| (rank(a), a).cmp(&(rank(b), b)));
+    let mut map = serializer.serialize_map(Some(entries.len()))?;
+    for (key, value) in entries {
+        map.serialize_entry(key, &Sorted(value))?;
     }
-    let Value::Object(map) = sorted(value) else {
-        return sorted(value);
-    };
-    let mut out = Map::new();
-    for key in ["apiVersion", "kind", "metadata"] {
-        if let Some(v) = map.get(key) {
-            out.insert(key.into(), v.clone());
-        }
-    }
-    for (k, v) in map {
-        if !out.contains_key(&k) {
-            out.insert(k, v);
-        }
-    }
-    Value::Object(out)
+    map.end()
 }
 
-/// One object as a YAML document (no `---`), canonical keys.
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => serialize_map(serializer, map.iter().collect(), |_| 0),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Sorted)),
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+impl serde::Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                serialize_map(serializer, map.iter().collect(), |key| match key {
+                    "apiVersion" => 0,
+                    "kind" => 1,
+                    "metadata" => 2,
+                    _ => 3,
+                })
+            }
+            other => Sorted(other).serialize(serializer),
+        }
+    }
+}
+
+/// One object as canonical YAML.
 pub fn object_yaml(object: &Value) -> String {
     // serde-saphyr quotes every string YAML 1.1 would misread (`yes`, `on`, `0755`).
-    serde_saphyr::to_string(&canonical(object)).unwrap_or_default()
+    serde_saphyr::to_string(&Canonical(object)).unwrap_or_default()
 }
 
 /// A YAML stream of objects, documents separated by `---`.
@@ -169,7 +182,7 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|((cluster, layer, stem), (mut objects, sources))| {
-            objects.sort_by(|a, b| object_order(a).cmp(&object_order(b)));
+            objects.sort_by_cached_key(|o| object_order(o));
             OutputFile {
                 path: format!("{cluster}/{layer}/{stem}.yaml"),
                 contents: with_header(&sources, &stream(&objects)),

@@ -428,7 +428,7 @@ pub fn compose(
         .into_par_iter()
         .map(|ns| compose_namespace(&compositions, &contexts, model, ns))
         .collect();
-    let mut composed = Vec::new();
+    let mut composed = Vec::with_capacity(per_namespace.iter().map(|(o, _)| o.len()).sum());
     for (objects, diagnostics) in per_namespace {
         composed.extend(objects);
         out.extend(diagnostics);
@@ -611,39 +611,44 @@ pub(crate) fn force_namespace(
 
 /// Two objects with one identity on one cluster would overwrite each other.
 fn duplicates(composed: &[Composed], out: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<(String, String, String, String, String), &Composed> = BTreeMap::new();
+    type Identity<'c> = (&'c str, &'c str, &'c str, &'c str, &'c str);
+    let mut seen: std::collections::HashMap<Identity<'_>, &Composed> =
+        std::collections::HashMap::with_capacity(composed.len());
     for c in composed {
         let id = |p: &str| {
             c.object
                 .pointer(p)
                 .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_owned()
         };
-        let group = id("/apiVersion")
-            .rsplit_once('/')
-            .map_or(String::new(), |(g, _)| g.to_owned());
+        let group = id("/apiVersion").rsplit_once('/').map_or("", |(g, _)| g);
         let key = (
-            c.cluster.to_string(),
+            c.cluster.as_str(),
             group,
             id("/kind"),
-            c.namespace
-                .as_ref()
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
+            c.namespace.as_ref().map_or("", |n| n.as_str()),
             id("/metadata/name"),
         );
-        if let Some(first) = seen.get(&key) {
-            out.push(Diagnostic::error(
-                "duplicate-object",
-                None,
-                format!(
-                    "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
-                    key.2, key.4, key.3, key.0, first.claim, c.claim
-                ),
-            ));
-        } else {
-            seen.insert(key, c);
+        // Objects are visited in output order, so "first" is deterministic.
+        match seen.entry(key) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                out.push(Diagnostic::error(
+                    "duplicate-object",
+                    None,
+                    format!(
+                        "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
+                        key.2,
+                        key.4,
+                        key.3,
+                        key.0,
+                        first.get().claim,
+                        c.claim
+                    ),
+                ));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(c);
+            }
         }
     }
 }

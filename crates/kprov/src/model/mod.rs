@@ -16,6 +16,7 @@ pub mod quantity;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{self, Diagnostic, Location};
@@ -134,43 +135,68 @@ struct Found {
     rejected: BTreeSet<(Kind, String)>,
 }
 
+impl Found {
+    fn merge(&mut self, other: Found) {
+        self.estates.extend(other.estates);
+        self.clusters.extend(other.clusters);
+        self.tenants.extend(other.tenants);
+        self.projects.extend(other.projects);
+        self.definitions.extend(other.definitions);
+        self.compositions.extend(other.compositions);
+        self.rejected.extend(other.rejected);
+    }
+}
+
+/// Parse and classify the documents of one YAML file.
+fn read_file(file: &crate::load::SourceFile) -> (Found, Vec<Diagnostic>) {
+    let mut found = Found::default();
+    let mut diagnostics = Vec::new();
+    let path: Arc<str> = Arc::from(file.path.as_str());
+    let stream = yaml::parse_stream(&file.text, yaml::Limits::default());
+    for e in stream.errors {
+        let location = |pos: yaml::Pos| Location {
+            file: file.path.clone(),
+            line: pos.line,
+            column: pos.col,
+            path: yaml::display_path(&serde_json::Value::Null, &e.pointer),
+        };
+        let code = if e.message.starts_with("duplicate key") {
+            "duplicate-key"
+        } else {
+            "yaml"
+        };
+        let mut d = Diagnostic::error(code, Some(location(e.pos)), e.message.clone());
+        if let Some((pos, note)) = &e.related {
+            d = d.with_note(Some(location(*pos)), note.clone());
+        }
+        diagnostics.push(d);
+    }
+    for doc in stream.documents {
+        let origin = Origin {
+            file: path.clone(),
+            doc: Arc::new(doc),
+        };
+        classify(origin, &mut found, &mut diagnostics);
+    }
+    (found, diagnostics)
+}
+
 /// Build the model from sources; every problem found is in the diagnostics,
 /// sorted by file and line.
 pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
     let mut diagnostics = sources.diagnostics.clone();
-    let mut found = Found::default();
-    for file in sources
+    // Files parse and validate independently; merging in file order keeps
+    // the result the same for any number of threads.
+    let per_file: Vec<(Found, Vec<Diagnostic>)> = sources
         .files
-        .iter()
+        .par_iter()
         .filter(|f| crate::load::is_yaml(&f.path))
-    {
-        let path: Arc<str> = Arc::from(file.path.as_str());
-        let stream = yaml::parse_stream(&file.text, yaml::Limits::default());
-        for e in stream.errors {
-            let location = |pos: yaml::Pos| Location {
-                file: file.path.clone(),
-                line: pos.line,
-                column: pos.col,
-                path: yaml::display_path(&serde_json::Value::Null, &e.pointer),
-            };
-            let code = if e.message.starts_with("duplicate key") {
-                "duplicate-key"
-            } else {
-                "yaml"
-            };
-            let mut d = Diagnostic::error(code, Some(location(e.pos)), e.message.clone());
-            if let Some((pos, note)) = &e.related {
-                d = d.with_note(Some(location(*pos)), note.clone());
-            }
-            diagnostics.push(d);
-        }
-        for doc in stream.documents {
-            let origin = Origin {
-                file: path.clone(),
-                doc: Arc::new(doc),
-            };
-            classify(origin, &mut found, &mut diagnostics);
-        }
+        .map(read_file)
+        .collect();
+    let mut found = Found::default();
+    for (file, more) in per_file {
+        found.merge(file);
+        diagnostics.extend(more);
     }
 
     let mut model = Model {
