@@ -408,8 +408,8 @@ fn tree(dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
         return Ok(exit::ERRORS);
     };
     let text = match format {
-        Format::Text => kprov::hierarchy::tree_text(&hierarchy),
-        Format::Json => format!("{:#}\n", kprov::hierarchy::tree_json(&hierarchy)),
+        Format::Text => kprov::hierarchy::tree_text(hierarchy),
+        Format::Json => format!("{:#}\n", kprov::hierarchy::tree_json(hierarchy)),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(exit::OK)
