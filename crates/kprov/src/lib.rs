@@ -26,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod codeowners;
 pub mod compose;
 pub mod conformance;
 pub mod diagnostic;
@@ -57,6 +58,9 @@ pub struct Compiled {
     /// Every output file, relative to the output directory; `None` unless
     /// every stage succeeded.
     pub files: Option<Vec<emit::OutputFile>>,
+    /// `.github/CODEOWNERS` ([`codeowners::PATH`]), when the estate sets
+    /// `spec.github` and every stage succeeded.
+    pub codeowners: Option<String>,
     /// Every diagnostic of every stage that ran, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -81,12 +85,15 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
         hierarchy: None,
         composed: None,
         files: None,
+        codeowners: None,
         diagnostics: Vec::new(),
     };
     if !diagnostic::has_errors(&diagnostics) {
         let (resolved, more) = hierarchy::resolve(&checked.model);
         diagnostics.extend(more);
         if !diagnostic::has_errors(&diagnostics) {
+            let (codeowners, more) = codeowners::generate(&checked.model);
+            diagnostics.extend(more);
             let (composed, more) = compose::compose(sources, &checked.model, &resolved);
             diagnostics.extend(more);
             if !diagnostic::has_errors(&diagnostics) {
@@ -111,6 +118,7 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
             }
             if !diagnostic::has_errors(&diagnostics) {
                 checked.files = Some(emit::emit(&checked.model, &composed));
+                checked.codeowners = codeowners;
                 checked.composed = Some(composed);
             }
             checked.hierarchy = Some(resolved);
