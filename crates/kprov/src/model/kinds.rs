@@ -100,6 +100,24 @@ pub struct EstateSpec {
     /// GitHub handles of owners; when set, `kprov render` writes
     /// `.github/CODEOWNERS` and `kprov diff` checks it.
     pub github: Option<GitHub>,
+    /// Backstage Software Template for new projects; when set, `kprov
+    /// render` writes `backstage/template.yaml` and `kprov diff` checks it.
+    pub backstage: Option<Backstage>,
+}
+
+/// Where the Backstage template opens its pull requests, and who owns it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Backstage {
+    /// Backstage entity that owns the template, e.g. `group:default/platform-admins`.
+    #[schemars(length(min = 1))]
+    pub owner: String,
+    /// The estate repository on GitHub, `<owner>/<name>`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$"))]
+    pub repository: String,
+    /// GitHub host (default `github.com`).
+    #[schemars(regex(pattern = r"^[a-z0-9.-]+(:[0-9]+)?$"))]
+    pub host: Option<String>,
 }
 
 /// How tenant owners map to GitHub, for `.github/CODEOWNERS`.
