@@ -624,3 +624,19 @@ fn a_hand_written_codeowners_is_never_overwritten() {
     // Checked before anything is written: no output tree either.
     assert!(!dir.join("clusters").exists());
 }
+
+#[test]
+fn generated_files_outside_the_output_tree_never_follow_symlinks() {
+    let dir = acme_copy("codeowners-symlink");
+    let elsewhere = scratch("codeowners-symlink-target");
+    std::fs::remove_dir_all(dir.join(".github")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join(".github")).unwrap();
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(".github/CODEOWNERS: is or lies under a symbolic link"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert!(!dir.join("clusters").exists());
+}

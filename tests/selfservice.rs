@@ -457,3 +457,13 @@ fn the_ci_workflow_comments_and_fails_on_drift() {
     );
     assert_eq!(run_steps(&dir, &temp, &["gate"]), [1]);
 }
+
+#[test]
+fn the_readme_shows_the_workflow_init_writes() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let workflow = std::fs::read_to_string(init_dir().join(".github/workflows/kprov.yml")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{workflow}```\n")),
+        "README.md's copy of the CI workflow is stale"
+    );
+}
