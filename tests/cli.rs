@@ -639,4 +639,13 @@ fn generated_files_outside_the_output_tree_never_follow_symlinks() {
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
     assert!(!dir.join("clusters").exists());
+    // Nor does diff read through one: a pull request could otherwise show a
+    // file from outside the estate in its comment.
+    std::fs::write(elsewhere.join("CODEOWNERS"), "secret from outside\n").unwrap();
+    let (code, stdout, stderr) = kprov(&["diff"], &dir);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("secret") && !stderr.contains("secret"),
+        "{stdout}{stderr}"
+    );
 }

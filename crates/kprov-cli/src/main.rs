@@ -420,7 +420,7 @@ fn diff(
     let mut drift = kprov::diff::diff(output, files, &on_disk, clusters.as_ref());
     if clusters.is_none() {
         for (path, contents) in compiled.root_files() {
-            let committed = std::fs::read(dir.join(path)).ok();
+            let committed = kprov::output::read_root_file(dir, path)?;
             drift
                 .root_files
                 .extend(kprov::diff::root_file(path, contents, committed.as_deref()));

@@ -248,12 +248,10 @@ fn stage(
     Ok(())
 }
 
-/// Refuse early what [`write_root_file`] would refuse, so `render` can check
-/// before it writes the output tree.
-pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Result<(), OutputError> {
-    let full = root.join(path);
-    // Neither the file nor a directory on its way may be a symbolic link:
-    // kprov writes only inside the estate.
+/// Neither a generated file outside the output tree nor a directory on its
+/// way may be a symbolic link: kprov reads and writes only inside the
+/// estate (a link to `/etc/passwd` must not end up in a pull-request diff).
+fn no_symlink(root: &Path, path: &str) -> Result<(), OutputError> {
     let mut at = root.to_path_buf();
     for part in Path::new(path).components() {
         at.push(part);
@@ -263,6 +261,29 @@ pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Resul
             });
         }
     }
+    Ok(())
+}
+
+/// The committed bytes of a generated file outside the output tree (`path`
+/// relative to the estate root), or `None` when there is none.
+pub fn read_root_file(root: &Path, path: &str) -> Result<Option<Vec<u8>>, OutputError> {
+    no_symlink(root, path)?;
+    let full = root.join(path);
+    match fs::read(&full) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(OutputError::Io {
+            path: full,
+            source: e,
+        }),
+    }
+}
+
+/// Refuse early what [`write_root_file`] would refuse, so `render` can check
+/// before it writes the output tree.
+pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Result<(), OutputError> {
+    let full = root.join(path);
+    no_symlink(root, path)?;
     if contents.is_some()
         && let Ok(bytes) = fs::read(&full)
         && !is_generated(&bytes)
