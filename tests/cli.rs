@@ -522,3 +522,130 @@ fn rendered_objects_validate_strictly_and_a_corrupted_vm_does_not() {
         "{messages:#?}"
     );
 }
+
+// ------------------------------------------------------------ self-service kit
+
+#[test]
+fn mermaid_tree_of_the_example_estate() {
+    let (code, stdout, stderr) = kprov(&["tree", "fixtures/acme", "--format", "mermaid"], &repo());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn codeowners_of_the_example_estate() {
+    let (code, stdout, stderr) = kprov(&["codeowners", "fixtures/acme"], &repo());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let committed = std::fs::read_to_string(repo().join("fixtures/acme/.github/CODEOWNERS"))
+        .expect("fixtures/acme/.github/CODEOWNERS is committed");
+    assert_eq!(
+        committed, stdout,
+        "fixtures/acme/.github/CODEOWNERS is stale: run `kprov render fixtures/acme`"
+    );
+}
+
+#[test]
+fn codeowners_needs_spec_github() {
+    let (code, _, stderr) = kprov(&["codeowners", "fixtures/invalid/typo-field"], &repo());
+    assert_eq!(code, 2, "{stderr}");
+    let dir = scratch("codeowners-opt-in");
+    copy_dir(&repo().join("tests/cases/lint-warnings"), &dir);
+    let (code, _, stderr) = kprov(&["codeowners"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("sets no `spec.github`"), "{stderr}");
+    // Without the opt-in, render writes no CODEOWNERS.
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    assert!(!dir.join(".github").exists());
+}
+
+#[test]
+fn stale_codeowners_is_drift_that_render_fixes() {
+    let dir = acme_copy("codeowners-drift");
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    assert_eq!(kprov(&["diff"], &dir).0, 0);
+    // A new lead for payments: the routing of checkout.yaml changes.
+    let tenant = dir.join("platform/tenants/payments.yaml");
+    let text = std::fs::read_to_string(&tenant).unwrap();
+    std::fs::write(
+        &tenant,
+        text.replace(
+            "owners: [group:payments-leads]",
+            "owners: [group:payments-approvers]",
+        ),
+    )
+    .unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("changed file .github/CODEOWNERS"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-/projects/checkout.yaml @acme/payments-leads\n+/projects/checkout.yaml @acme/payments-approvers"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with(".github/CODEOWNERS changed\n"), "{stdout}");
+    let (code, stdout, _) = kprov(&["diff", "--format", "markdown"], &dir);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("<code>.github/CODEOWNERS</code>: changed"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(".github/CODEOWNERS: written"), "{stderr}");
+    assert_eq!(kprov(&["diff"], &dir).0, 0);
+
+    // Opting out leaves kprov's file stale; render removes it.
+    let estate = dir.join("kprov.yaml");
+    let text = std::fs::read_to_string(&estate).unwrap();
+    let cut = text.find("  # Approval routing").unwrap();
+    std::fs::write(&estate, &text[..cut]).unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("stale file .github/CODEOWNERS"), "{stdout}");
+    assert_eq!(kprov(&["render"], &dir).0, 0);
+    assert!(!dir.join(".github/CODEOWNERS").exists());
+    assert_eq!(kprov(&["diff"], &dir).0, 0);
+}
+
+#[test]
+fn a_hand_written_codeowners_is_never_overwritten() {
+    let dir = acme_copy("codeowners-foreign");
+    let path = dir.join(".github/CODEOWNERS");
+    std::fs::write(&path, "* @someone\n").unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "* @someone\n");
+    // Checked before anything is written: no output tree either.
+    assert!(!dir.join("clusters").exists());
+}
+
+#[test]
+fn generated_files_outside_the_output_tree_never_follow_symlinks() {
+    let dir = acme_copy("codeowners-symlink");
+    let elsewhere = scratch("codeowners-symlink-target");
+    std::fs::remove_dir_all(dir.join(".github")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join(".github")).unwrap();
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(".github/CODEOWNERS: is or lies under a symbolic link"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert!(!dir.join("clusters").exists());
+    // Nor does diff read through one: a pull request could otherwise show a
+    // file from outside the estate in its comment.
+    std::fs::write(elsewhere.join("CODEOWNERS"), "secret from outside\n").unwrap();
+    let (code, stdout, stderr) = kprov(&["diff"], &dir);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("secret") && !stderr.contains("secret"),
+        "{stdout}{stderr}"
+    );
+}

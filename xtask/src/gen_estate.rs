@@ -732,7 +732,8 @@ fn build(scale: f64) -> Estate {
             vms,
             claims,
             sync,
-            notify: rng.chance(20),
+            // Alerts watch the Flux sync, so only synced projects notify.
+            notify: rng.chance(20) && sync.is_some(),
             restricted: rng.chance(5),
             isolate: rng.chance(5),
             expires: rng

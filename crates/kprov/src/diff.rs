@@ -82,12 +82,16 @@ pub struct Drift {
     /// Files in the output tree that kprov did not generate (no header):
     /// never touched, reported so they are not forgotten.
     pub foreign: Vec<String>,
+    /// Generated files outside the output tree (`.github/CODEOWNERS`) that
+    /// differ, with paths relative to the estate root; see [`root_file`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub root_files: Vec<FileDrift>,
 }
 
 impl Drift {
     /// Whether the committed tree is exactly what the estate compiles to.
     pub fn is_clean(&self) -> bool {
-        self.clusters.is_empty()
+        self.clusters.is_empty() && self.root_files.is_empty()
     }
 
     /// Totals: (clusters drifted, added, changed, removed).
@@ -105,11 +109,26 @@ impl Drift {
     /// `2 clusters drifted: 3 added, 1 changed, 0 removed`.
     pub fn summary(&self) -> String {
         let (clusters, added, changed, removed) = self.totals();
-        if clusters == 0 {
+        let files: Vec<String> = self
+            .root_files
+            .iter()
+            .map(|f| format!("{} {}", f.path, crate::hierarchy::serde_name(&f.change)))
+            .collect();
+        if clusters == 0 && files.is_empty() {
             return format!("{}: no drift", self.output);
         }
+        if clusters == 0 {
+            return files.join(", ");
+        }
         let noun = if clusters == 1 { "cluster" } else { "clusters" };
-        format!("{clusters} {noun} drifted: {added} added, {changed} changed, {removed} removed")
+        let mut summary = format!(
+            "{clusters} {noun} drifted: {added} added, {changed} changed, {removed} removed"
+        );
+        for file in files {
+            summary.push_str("; ");
+            summary.push_str(&file);
+        }
+        summary
     }
 }
 
@@ -229,7 +248,40 @@ pub fn diff(
         output: output.to_owned(),
         clusters: per_cluster.into_values().collect(),
         foreign,
+        root_files: Vec::new(),
     }
+}
+
+/// Drift of one generated file outside the output tree (`path` relative to
+/// the estate root): missing or changed when `rendered` is given, stale when
+/// it is not but kprov's file is still on disk. A file without the generated
+/// header is kprov's business only when kprov would write it (then changed,
+/// and `render` refuses to overwrite it).
+pub fn root_file(path: &str, rendered: Option<&str>, on_disk: Option<&[u8]>) -> Option<FileDrift> {
+    let (change, old, new) = match (rendered, on_disk) {
+        (Some(new), None) => (FileChange::Missing, String::new(), new),
+        (Some(new), Some(old)) if old != new.as_bytes() => (
+            FileChange::Changed,
+            String::from_utf8_lossy(old).into_owned(),
+            new,
+        ),
+        (None, Some(old)) if is_generated(old) => (
+            FileChange::Stale,
+            String::from_utf8_lossy(old).into_owned(),
+            "",
+        ),
+        _ => return None,
+    };
+    let diff = similar::TextDiff::from_lines(old.as_str(), new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    Some(FileDrift {
+        path: path.to_owned(),
+        change,
+        diff,
+    })
 }
 
 fn ids(out: &mut String, sign: &str, ids: &[ObjectId]) {
@@ -260,6 +312,11 @@ pub fn render_text(drift: &Drift) -> String {
         for f in &c.files {
             out.push_str(&f.diff);
         }
+    }
+    for f in &drift.root_files {
+        let change = crate::hierarchy::serde_name(&f.change);
+        let _ = writeln!(out, "{change} file {}", f.path);
+        out.push_str(&f.diff);
     }
     for f in &drift.foreign {
         let _ = writeln!(
@@ -299,6 +356,14 @@ pub fn render_markdown(drift: &Drift) -> String {
             out.push_str(&f.diff);
         }
         out.push_str("```\n\n</details>\n\n");
+    }
+    for f in &drift.root_files {
+        let change = crate::hierarchy::serde_name(&f.change);
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{}</code>: {change}</summary>\n\n```diff\n{}```\n\n</details>\n",
+            f.path, f.diff
+        );
     }
     if !drift.foreign.is_empty() {
         let _ = writeln!(

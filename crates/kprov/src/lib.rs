@@ -26,6 +26,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod backstage;
+pub mod codeowners;
 pub mod compose;
 pub mod conformance;
 pub mod diagnostic;
@@ -57,8 +59,26 @@ pub struct Compiled {
     /// Every output file, relative to the output directory; `None` unless
     /// every stage succeeded.
     pub files: Option<Vec<emit::OutputFile>>,
+    /// `.github/CODEOWNERS` ([`codeowners::PATH`]), when the estate sets
+    /// `spec.github` and every stage succeeded.
+    pub codeowners: Option<String>,
+    /// `backstage/template.yaml` ([`backstage::PATH`]), when the estate sets
+    /// `spec.backstage` and every stage succeeded.
+    pub backstage: Option<String>,
     /// Every diagnostic of every stage that ran, sorted.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// The generated files that live outside the output tree, by path
+    /// relative to the estate root; `None` for one the estate does not opt
+    /// into (a stale copy of kprov's is then removed by `render`).
+    pub fn root_files(&self) -> [(&'static str, Option<&str>); 2] {
+        [
+            (backstage::PATH, self.backstage.as_deref()),
+            (codeowners::PATH, self.codeowners.as_deref()),
+        ]
+    }
 }
 
 /// Options of a compilation.
@@ -71,7 +91,8 @@ pub struct Config {
 }
 
 /// Compile loaded sources: model, hierarchy, compose, then lints, output
-/// schemas and Rego policies, then emit. Pure:
+/// schemas and Rego policies, then emit (and the estate-level generated
+/// files: CODEOWNERS, Backstage template). Pure:
 /// sources in, files out. Each stage runs only when the ones before it found
 /// no errors; the diagnostics of every stage that ran come back sorted.
 pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
@@ -81,12 +102,16 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
         hierarchy: None,
         composed: None,
         files: None,
+        codeowners: None,
+        backstage: None,
         diagnostics: Vec::new(),
     };
     if !diagnostic::has_errors(&diagnostics) {
         let (resolved, more) = hierarchy::resolve(&checked.model);
         diagnostics.extend(more);
         if !diagnostic::has_errors(&diagnostics) {
+            let (codeowners, more) = codeowners::generate(&checked.model);
+            diagnostics.extend(more);
             let (composed, more) = compose::compose(sources, &checked.model, &resolved);
             diagnostics.extend(more);
             if !diagnostic::has_errors(&diagnostics) {
@@ -111,6 +136,8 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
             }
             if !diagnostic::has_errors(&diagnostics) {
                 checked.files = Some(emit::emit(&checked.model, &composed));
+                checked.codeowners = codeowners;
+                checked.backstage = backstage::template(&checked.model);
                 checked.composed = Some(composed);
             }
             checked.hierarchy = Some(resolved);

@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 
 use crate::hierarchy::{Namespace, Source};
 use crate::model::kinds::{
-    AccessMode, ClusterSpec, ProjectSpec, Protocol, Quota, StorageTier, Sync, VirtualMachine,
-    Volume,
+    AccessMode, ClusterSpec, Notify, ProjectSpec, Protocol, Quota, StorageTier, Sync,
+    VirtualMachine, Volume,
 };
 use crate::model::{Item, Model, Name, Subject};
 
@@ -283,8 +283,9 @@ pub(super) fn vm_claim(vm: &VirtualMachine, cluster: &Item<ClusterSpec>) -> Opti
     }))
 }
 
-/// The claim of the built-in `flux-sync` composition.
-pub(super) fn sync_claim(sync: &Sync, ns: &Namespace) -> Value {
+/// The claim of the built-in `flux-sync` composition; `notify` becomes one
+/// Provider and Alert per target.
+pub(super) fn sync_claim(sync: &Sync, notify: Option<&Notify>, ns: &Namespace) -> Value {
     let path = sync
         .git
         .path
@@ -297,5 +298,8 @@ pub(super) fn sync_claim(sync: &Sync, ns: &Namespace) -> Value {
         "branch": sync.git.branch.as_deref().unwrap_or("main"),
         "path": path,
         "secretRef": sync.git.secret_ref,
+        "notify": notify.map_or_else(Vec::new, |n| n.targets().into_iter().map(|(kind, channel, secret)| {
+            json!({"type": kind, "channel": channel, "secretRef": secret})
+        }).collect()),
     })
 }

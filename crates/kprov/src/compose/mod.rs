@@ -729,7 +729,7 @@ fn claims<'c>(
         claims.push(Claim {
             kind: "FluxSync",
             name: ns.project.to_string(),
-            spec: context::sync_claim(sync, ns),
+            spec: context::sync_claim(sync, spec.notify.as_ref(), ns),
             composition: c,
             layer: Layer::Apps,
             cluster_scoped_allowed: false,

@@ -24,7 +24,7 @@ use crate::model::kinds::{Isolation, Limits, PodSecurity, Quota, RoleBinding};
 use crate::model::{LabelValue, Model, Name, Subject};
 
 pub use budget::{Budget, Contributor, ResourceUse};
-pub use render::{explain_text, tree_json, tree_text};
+pub use render::{explain_text, tree_json, tree_mermaid, tree_text};
 
 /// What set a value.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -269,3 +269,126 @@ pub fn explain_text(ns: &Namespace) -> String {
     }
     out
 }
+
+/// The hierarchy as a Mermaid flowchart, for a pull-request comment or a
+/// README (GitHub renders ```` ```mermaid ```` blocks): tenants as boxes with
+/// their per-environment allocation against budget, projects as rounded
+/// boxes with their namespace count per environment.
+pub fn tree_mermaid(h: &Hierarchy) -> String {
+    let mut out = String::from("flowchart TD\n");
+    let mut edges = String::new();
+    let mut tenants: Vec<&crate::model::Name> = Vec::new();
+    let mut stack: Vec<&crate::model::Name> = h.roots.iter().rev().collect();
+    // Depth-first in tree order, so the text reads like `kprov tree`.
+    while let Some(name) = stack.pop() {
+        let Some(node) = h.tenants.get(name) else {
+            continue;
+        };
+        tenants.push(name);
+        stack.extend(node.children.iter().rev());
+    }
+    for name in tenants {
+        let Some(node) = h.tenants.get(name) else {
+            continue;
+        };
+        let mut label = format!("<b>{}</b>", mermaid_text(name.as_str()));
+        for (env, parts) in budget_summary(h, name) {
+            let _ = write!(
+                label,
+                "<br/>{}: {}",
+                mermaid_text(&env),
+                mermaid_text(&parts)
+            );
+        }
+        let _ = writeln!(out, "    {}[\"{label}\"]", mermaid_id("t", name.as_str()));
+        for child in &node.children {
+            let _ = writeln!(
+                edges,
+                "    {} --> {}",
+                mermaid_id("t", name.as_str()),
+                mermaid_id("t", child.as_str())
+            );
+        }
+        for project in &node.projects {
+            let mut envs: std::collections::BTreeMap<usize, (&str, usize)> = Default::default();
+            for ns in h.namespaces.values().filter(|ns| &ns.project == project) {
+                envs.entry(ns.environment_index)
+                    .or_insert((ns.environment.as_str(), 0))
+                    .1 += 1;
+            }
+            let envs: Vec<String> = envs.values().map(|(e, n)| format!("{e} ×{n}")).collect();
+            let _ = writeln!(
+                out,
+                "    {}([\"{}<br/>{}\"])",
+                mermaid_id("p", project.as_str()),
+                mermaid_text(project.as_str()),
+                mermaid_text(&envs.join(" · "))
+            );
+            let _ = writeln!(
+                edges,
+                "    {} --> {}",
+                mermaid_id("t", name.as_str()),
+                mermaid_id("p", project.as_str())
+            );
+        }
+    }
+    out.push_str(&edges);
+    out.push_str("    classDef project fill:#eef6ff,stroke:#4a7fb5\n");
+    let projects: Vec<String> = h
+        .tenants
+        .values()
+        .flat_map(|t| t.projects.iter())
+        .map(|p| mermaid_id("p", p.as_str()))
+        .collect();
+    if !projects.is_empty() {
+        let _ = writeln!(out, "    class {} project", projects.join(","));
+    }
+    out
+}
+
+/// Per environment, `cpu 40/64 · memory 160Gi/256Gi`: what is allocated
+/// against each budget (unbudgeted resources would only crowd the picture).
+fn budget_summary(h: &Hierarchy, tenant: &crate::model::Name) -> Vec<(String, String)> {
+    h.budgets
+        .iter()
+        .filter(|((t, _), _)| t == tenant)
+        .filter_map(|((_, env), b)| {
+            let parts: Vec<String> = b
+                .resources
+                .iter()
+                .filter_map(|(key, u)| {
+                    let limit = u.budget.as_ref()?;
+                    Some(format!("{key} {}/{limit}", u.allocated))
+                })
+                .collect();
+            (!parts.is_empty()).then(|| (env.to_string(), parts.join(" · ")))
+        })
+        .collect()
+}
+
+/// Mermaid node ids allow letters, digits and `_`; names are DNS-1123 labels
+/// (`-` is their only other character) and the prefix keeps a tenant and a
+/// project apart.
+fn mermaid_id(prefix: &str, name: &str) -> String {
+    let body: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{prefix}_{body}")
+}
+
+/// Text inside a quoted Mermaid label: quotes and markup characters as
+/// entity codes, so a name can never end the label or add a node.
+fn mermaid_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '#' => out.push_str("#35;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

@@ -159,6 +159,17 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         ));
     }
 
+    // Alerts watch the project's GitRepository and Kustomization; without a
+    // sync there is nothing to hear about.
+    if spec.notify.is_some() && spec.sync.is_none() {
+        out.push(Diagnostic::error(
+            "notify-without-sync",
+            Some(origin.at("/spec/notify")),
+            "notifications report the project's Flux sync; add `spec.sync` or remove `spec.notify`"
+                .to_owned(),
+        ));
+    }
+
     let mut env_names: BTreeMap<&Name, usize> = BTreeMap::new();
     for (i, env) in spec.environments.iter().enumerate() {
         let at = |p: &str| origin.at(&format!("/spec/environments/{i}{p}"));

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::names::{Date, Glob, LabelKey, LabelValue, Name, PortName, Subject};
+use super::names::{
+    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, SlackChannel, Subject,
+};
 use super::quantity::Quantity;
 
 /// The one `apiVersion` of every kprov input object.
@@ -95,6 +97,41 @@ pub struct EstateSpec {
     pub network: Option<EstateNetwork>,
     /// Monthly cost per unit, for reports.
     pub rates: Option<Rates>,
+    /// GitHub handles of owners; when set, `kprov render` writes
+    /// `.github/CODEOWNERS` and `kprov diff` checks it.
+    pub github: Option<GitHub>,
+    /// Backstage Software Template for new projects; when set, `kprov
+    /// render` writes `backstage/template.yaml` and `kprov diff` checks it.
+    pub backstage: Option<Backstage>,
+}
+
+/// Where the Backstage template opens its pull requests, and who owns it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Backstage {
+    /// Backstage entity that owns the template, e.g. `group:default/platform-admins`.
+    #[schemars(length(min = 1))]
+    pub owner: String,
+    /// The estate repository on GitHub, `<owner>/<name>`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$"))]
+    pub repository: String,
+    /// GitHub host (default `github.com`).
+    #[schemars(regex(pattern = r"^[a-z0-9.-]+(:[0-9]+)?$"))]
+    pub host: Option<String>,
+}
+
+/// How tenant owners map to GitHub, for `.github/CODEOWNERS`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitHub {
+    /// GitHub organisation: a `group:<name>` owner without an entry in
+    /// `handles` becomes the team `@<org>/<name>`.
+    pub org: Option<LabelValue>,
+    /// GitHub handle (`@user`, `@org/team` or an e-mail address) of owner
+    /// subjects, e.g. `user:alice@acme.example: "@alice"`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {"format": "subject"}))]
+    pub handles: BTreeMap<Subject, GitHubHandle>,
 }
 
 /// Estate-wide network defaults.
@@ -557,26 +594,54 @@ pub struct Claim {
     pub environments: Option<Vec<Name>>,
 }
 
-/// Where the project's deployment events are sent.
+/// Where the project's deployment events are sent: one Flux
+/// notification-controller Provider and Alert per target, watching the
+/// project's Flux sync (so `spec.sync` is required).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("minProperties" = 1))]
 pub struct Notify {
-    /// Slack channel.
-    pub slack: Option<NotifyTarget>,
-    /// Microsoft Teams.
-    pub msteams: Option<NotifyTarget>,
-    /// Generic webhook.
-    pub generic: Option<NotifyTarget>,
+    /// A Slack channel, through an incoming webhook.
+    pub slack: Option<SlackTarget>,
+    /// A Microsoft Teams channel, through an incoming webhook.
+    pub msteams: Option<WebhookTarget>,
+    /// Any HTTP endpoint that accepts Flux events as JSON.
+    pub generic: Option<WebhookTarget>,
 }
 
-/// A notification endpoint.
+/// A Slack channel and the webhook that posts to it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NotifyTarget {
-    /// Channel, e.g. `#checkout` (Slack only).
-    pub channel: Option<String>,
-    /// Secret holding the webhook address, in the project's namespace.
+pub struct SlackTarget {
+    /// Channel, e.g. `#checkout`.
+    pub channel: SlackChannel,
+    /// Secret in the project's namespace whose `address` key holds the webhook URL.
     pub secret_ref: Name,
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookTarget {
+    /// Secret in the project's namespace whose `address` key holds the webhook URL.
+    pub secret_ref: Name,
+}
+
+impl Notify {
+    /// The targets that are set, as (Flux provider type, channel, secret).
+    pub fn targets(&self) -> Vec<(&'static str, Option<&SlackChannel>, &Name)> {
+        let mut targets = Vec::new();
+        if let Some(t) = &self.slack {
+            targets.push(("slack", Some(&t.channel), &t.secret_ref));
+        }
+        if let Some(t) = &self.msteams {
+            targets.push(("msteams", None, &t.secret_ref));
+        }
+        if let Some(t) = &self.generic {
+            targets.push(("generic", None, &t.secret_ref));
+        }
+        targets
+    }
 }
 
 // ---------------------------------------------------------------- Compositions

@@ -27,7 +27,9 @@ use kinds::{
     API_VERSION, ClusterSpec, CompositionSpec, DefinitionSpec, EstateSpec, Metadata, Object,
     ProjectSpec, TenantSpec,
 };
-pub use names::{Date, Glob, LabelKey, LabelValue, Name, PortName, Subject};
+pub use names::{
+    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, SlackChannel, Subject,
+};
 pub use quantity::Quantity;
 
 /// Where an object came from: its file and the positions of its nodes.

