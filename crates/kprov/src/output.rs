@@ -13,6 +13,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::diff::is_generated;
 use crate::emit::OutputFile;
 
@@ -106,6 +108,7 @@ pub fn read_tree(root: &Path, output: &str) -> Result<BTreeMap<String, Vec<u8>>,
     if !dir.is_dir() {
         return Ok(files);
     }
+    let mut paths = Vec::new();
     for entry in walkdir::WalkDir::new(&dir)
         .sort_by_file_name()
         .follow_links(false)
@@ -124,7 +127,19 @@ pub fn read_tree(root: &Path, output: &str) -> Result<BTreeMap<String, Vec<u8>>,
         }
         let rel = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let bytes = fs::read(entry.path()).map_err(io_error(entry.path()))?;
+        paths.push((rel, entry.into_path()));
+    }
+    // Reading thousands of small files is latency-bound: overlap them.
+    let read: Vec<Result<(String, Vec<u8>), OutputError>> = paths
+        .into_par_iter()
+        .map(|(rel, path)| {
+            fs::read(&path)
+                .map(|bytes| (rel, bytes))
+                .map_err(io_error(&path))
+        })
+        .collect();
+    for entry in read {
+        let (rel, bytes) = entry?;
         files.insert(rel, bytes);
     }
     Ok(files)
