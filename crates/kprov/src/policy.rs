@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize as _;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::compose::{Composed, Layer};
 use crate::diagnostic::{Diagnostic, Location, Severity};
@@ -295,7 +295,7 @@ fn evaluate_context<'s>(
 ) -> Outcome<'s> {
     let mut outcome = Outcome::default();
     let output = contexts.model.output_dir();
-    let data = regorus::Value::from(json!({"kprov": contexts.data(key)}));
+    let data = contexts.data(key);
     let inputs: Vec<regorus::Value> = objects
         .iter()
         .map(|o| regorus::Value::deserialize(&o.object).unwrap_or(regorus::Value::Null))
@@ -485,23 +485,25 @@ fn regorus_error(path: &str, error: &dyn std::fmt::Display) -> (Location, String
     (at, message)
 }
 
-/// The pieces of `data.kprov`, computed once per project, cluster and tenant.
+/// The pieces of `data.kprov`, computed once per project, cluster and
+/// tenant, already as Rego values: converting a project's whole spec for
+/// every namespace was a tenth of policy evaluation.
 struct Contexts<'m> {
     model: &'m Model,
     hierarchy: &'m Hierarchy,
-    clusters: BTreeMap<&'m str, Value>,
-    projects: BTreeMap<&'m str, Value>,
-    tenants: BTreeMap<&'m str, Value>,
+    clusters: BTreeMap<&'m str, regorus::Value>,
+    projects: BTreeMap<&'m str, regorus::Value>,
+    tenants: BTreeMap<&'m str, regorus::Value>,
     /// Namespaces of each (cluster, project), to place cluster-scoped objects.
     by_project: BTreeMap<(&'m str, &'m str), Vec<&'m Namespace>>,
 }
 
-fn named<T: serde::Serialize>(name: &Name, spec: &T) -> Value {
+fn named<T: serde::Serialize>(name: &Name, spec: &T) -> regorus::Value {
     let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert("name".into(), Value::String(name.to_string()));
     }
-    value
+    regorus::Value::from(value)
 }
 
 impl<'m> Contexts<'m> {
@@ -577,11 +579,15 @@ impl<'m> Contexts<'m> {
         }
     }
 
-    /// `data.kprov` for one context.
-    fn data(&self, key: &ContextKey) -> Value {
-        let mut kprov = Map::new();
+    /// `data` for one context: `{"kprov": {cluster, project, tenants,
+    /// namespace, environment}}`, each present when known.
+    fn data(&self, key: &ContextKey) -> regorus::Value {
+        let mut kprov: BTreeMap<regorus::Value, regorus::Value> = BTreeMap::new();
+        let mut put = |field: &str, value: regorus::Value| {
+            kprov.insert(regorus::Value::from(field), value);
+        };
         if let Some(cluster) = self.clusters.get(key.cluster.as_str()) {
-            kprov.insert("cluster".into(), cluster.clone());
+            put("cluster", cluster.clone());
         }
         let ns = key.namespace.as_ref().and_then(|n| {
             self.hierarchy
@@ -590,7 +596,7 @@ impl<'m> Contexts<'m> {
         });
         if let Some(project) = key.project.as_ref() {
             if let Some(value) = self.projects.get(project.as_str()) {
-                kprov.insert("project".into(), value.clone());
+                put("project", value.clone());
             }
             let chain: Option<&[Name]> = match ns {
                 Some(ns) => Some(&ns.tenants),
@@ -602,15 +608,15 @@ impl<'m> Contexts<'m> {
                     .map(|t| t.chain.as_slice()),
             };
             if let Some(chain) = chain {
-                let tenants: Vec<Value> = chain
+                let tenants: Vec<regorus::Value> = chain
                     .iter()
                     .filter_map(|t| self.tenants.get(t.as_str()).cloned())
                     .collect();
-                kprov.insert("tenants".into(), Value::Array(tenants));
+                put("tenants", regorus::Value::from(tenants));
             }
         }
         if let Some(ns) = ns {
-            kprov.insert("namespace".into(), Value::String(ns.name.to_string()));
+            put("namespace", regorus::Value::from(ns.name.as_str()));
             let environment = self
                 .model
                 .projects
@@ -618,10 +624,12 @@ impl<'m> Contexts<'m> {
                 .and_then(|p| p.spec.environments.get(ns.environment_index))
                 .and_then(|e| serde_json::to_value(e).ok());
             if let Some(environment) = environment {
-                kprov.insert("environment".into(), environment);
+                put("environment", regorus::Value::from(environment));
             }
         }
-        Value::Object(kprov)
+        let mut data = BTreeMap::new();
+        data.insert(regorus::Value::from("kprov"), regorus::Value::from(kprov));
+        regorus::Value::from(data)
     }
 }
 

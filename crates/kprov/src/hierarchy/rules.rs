@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::{Hierarchy, Namespace, Provenance, Source, Sourced, TenantNode};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::kinds::{Isolation, Labels, PodSecurity, ProjectSpec, TenantSpec};
@@ -454,135 +456,149 @@ pub(super) fn namespaces(
     tenants: &BTreeMap<Name, Effective>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for (name, project) in &model.projects {
-        let Some(node) = hierarchy.tenants.get(&project.spec.tenant) else {
-            continue;
-        };
-        let Some(inherited) = tenants.get(&node.name) else {
-            continue;
-        };
-        let chain: Vec<&Item<TenantSpec>> = node
-            .chain
-            .iter()
-            .filter_map(|t| model.tenants.get(t))
-            .collect();
-        let project_source = |p: &str| Provenance {
-            source: Source::Project(name.clone()),
-            location: Some(project.origin.at(p)),
-        };
-        let spec: &ProjectSpec = &project.spec;
-        let effective = settings(
-            inherited,
-            spec.pod_security,
-            spec.network.as_ref().and_then(|n| n.isolation),
-            [None, None, None],
-            project_source,
-            out,
-        );
-
-        // Merged, chain order (root first), then the project.
-        let mut labels = BTreeMap::new();
-        let mut annotations = BTreeMap::new();
-        let mut owners: Vec<Sourced<crate::model::Subject>> = Vec::new();
-        let mut role_bindings = Vec::new();
-        let mut allow_from = Vec::new();
-        let mut limits = None;
-        let mut cost_center = None;
-        let mut add_owner = |subject: &crate::model::Subject, from: Provenance| {
-            if !owners.iter().any(|o| &o.value == subject) {
-                owners.push(Sourced {
-                    value: subject.clone(),
-                    from,
+    // Projects resolve independently, in parallel; their namespaces are then
+    // claimed in project order, so collisions read the same for any number
+    // of threads.
+    let nodes = &hierarchy.tenants;
+    let resolved: Vec<(Vec<Planned<'_>>, Vec<Diagnostic>)> = model
+        .projects
+        .par_iter()
+        .map(|(name, project)| {
+            let mut diagnostics = Vec::new();
+            let planned =
+                project_namespaces(model, nodes, tenants, name, project, &mut diagnostics);
+            (planned, diagnostics)
+        })
+        .collect();
+    for (planned, diagnostics) in resolved {
+        out.extend(diagnostics);
+        for Planned {
+            namespace,
+            project,
+            ns_pointer,
+        } in planned
+        {
+            let key = (namespace.cluster.clone(), namespace.name.clone());
+            if let Some(other) = hierarchy.namespaces.get(&key) {
+                let first = model.projects.get(&other.project).map(|p| {
+                    p.origin
+                        .at(&namespace_pointer(&p.spec, other.environment_index))
                 });
+                out.push(
+                    Diagnostic::error(
+                        "namespace-collision",
+                        Some(project.origin.at(&ns_pointer)),
+                        format!(
+                            "namespace `{}` on cluster `{}` is also created by project `{}`",
+                            namespace.name, namespace.cluster, other.project
+                        ),
+                    )
+                    .with_note(
+                        first,
+                        format!("project `{}` creates it here", other.project),
+                    ),
+                );
+                continue;
             }
-        };
-        for tenant in &chain {
-            let src = Source::Tenant(tenant.name().clone());
-            merge_map(
-                &mut labels,
-                tenant
-                    .spec
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string())),
-                "labels",
-                &tenant.origin,
-                src.clone(),
-            );
-            merge_map(
-                &mut annotations,
-                tenant
-                    .spec
-                    .annotations
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone())),
-                "annotations",
-                &tenant.origin,
-                src.clone(),
-            );
-            for (i, owner) in tenant.spec.owners.iter().enumerate() {
-                add_owner(owner, tenant_source(tenant, &format!("/spec/owners/{i}")));
-            }
-            for (i, binding) in tenant.spec.role_bindings.iter().enumerate() {
-                role_bindings.push(Sourced {
-                    value: binding.clone(),
-                    from: tenant_source(tenant, &format!("/spec/roleBindings/{i}")),
-                });
-            }
-            for (i, peer) in tenant
-                .spec
-                .network
-                .iter()
-                .flat_map(|n| n.allow_from.iter())
-                .enumerate()
-            {
-                allow_from.push(Sourced {
-                    value: peer.tenant.clone(),
-                    from: tenant_source(tenant, &format!("/spec/network/allowFrom/{i}")),
-                });
-            }
-            if let Some(l) = &tenant.spec.limits {
-                limits = Some(Sourced {
-                    value: l.clone(),
-                    from: tenant_source(tenant, "/spec/limits"),
-                });
-            }
-            if let Some(c) = &tenant.spec.cost_center {
-                cost_center = Some(Sourced {
-                    value: c.clone(),
-                    from: tenant_source(tenant, "/spec/costCenter"),
-                });
-            }
+            hierarchy.namespaces.insert(key, namespace);
         }
-        let src = Source::Project(name.clone());
+    }
+}
+
+/// A namespace a project asks for, before collisions are checked.
+struct Planned<'m> {
+    namespace: Namespace,
+    project: &'m Item<ProjectSpec>,
+    /// Where the project names it, for a collision error.
+    ns_pointer: String,
+}
+
+/// The namespaces of one project with everything they inherit.
+fn project_namespaces<'m>(
+    model: &Model,
+    nodes: &BTreeMap<Name, TenantNode>,
+    tenants: &BTreeMap<Name, Effective>,
+    name: &Name,
+    project: &'m Item<ProjectSpec>,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Planned<'m>> {
+    let mut planned = Vec::new();
+    let Some(node) = nodes.get(&project.spec.tenant) else {
+        return planned;
+    };
+    let Some(inherited) = tenants.get(&node.name) else {
+        return planned;
+    };
+    let chain: Vec<&Item<TenantSpec>> = node
+        .chain
+        .iter()
+        .filter_map(|t| model.tenants.get(t))
+        .collect();
+    let project_source = |p: &str| Provenance {
+        source: Source::Project(name.clone()),
+        location: Some(project.origin.at(p)),
+    };
+    let spec: &ProjectSpec = &project.spec;
+    let effective = settings(
+        inherited,
+        spec.pod_security,
+        spec.network.as_ref().and_then(|n| n.isolation),
+        [None, None, None],
+        project_source,
+        out,
+    );
+
+    // Merged, chain order (root first), then the project.
+    let mut labels = BTreeMap::new();
+    let mut annotations = BTreeMap::new();
+    let mut owners: Vec<Sourced<crate::model::Subject>> = Vec::new();
+    let mut role_bindings = Vec::new();
+    let mut allow_from = Vec::new();
+    let mut limits = None;
+    let mut cost_center = None;
+    let mut add_owner = |subject: &crate::model::Subject, from: Provenance| {
+        if !owners.iter().any(|o| &o.value == subject) {
+            owners.push(Sourced {
+                value: subject.clone(),
+                from,
+            });
+        }
+    };
+    for tenant in &chain {
+        let src = Source::Tenant(tenant.name().clone());
         merge_map(
             &mut labels,
-            spec.labels
+            tenant
+                .spec
+                .labels
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
             "labels",
-            &project.origin,
+            &tenant.origin,
             src.clone(),
         );
         merge_map(
             &mut annotations,
-            spec.annotations
+            tenant
+                .spec
+                .annotations
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone())),
             "annotations",
-            &project.origin,
-            src,
+            &tenant.origin,
+            src.clone(),
         );
-        for (i, owner) in spec.owners.iter().enumerate() {
-            add_owner(owner, project_source(&format!("/spec/owners/{i}")));
+        for (i, owner) in tenant.spec.owners.iter().enumerate() {
+            add_owner(owner, tenant_source(tenant, &format!("/spec/owners/{i}")));
         }
-        for (i, binding) in spec.role_bindings.iter().enumerate() {
+        for (i, binding) in tenant.spec.role_bindings.iter().enumerate() {
             role_bindings.push(Sourced {
                 value: binding.clone(),
-                from: project_source(&format!("/spec/roleBindings/{i}")),
+                from: tenant_source(tenant, &format!("/spec/roleBindings/{i}")),
             });
         }
-        for (i, peer) in spec
+        for (i, peer) in tenant
+            .spec
             .network
             .iter()
             .flat_map(|n| n.allow_from.iter())
@@ -590,115 +606,148 @@ pub(super) fn namespaces(
         {
             allow_from.push(Sourced {
                 value: peer.tenant.clone(),
-                from: project_source(&format!("/spec/network/allowFrom/{i}")),
+                from: tenant_source(tenant, &format!("/spec/network/allowFrom/{i}")),
             });
         }
-        if let Some(l) = &spec.limits {
+        if let Some(l) = &tenant.spec.limits {
             limits = Some(Sourced {
                 value: l.clone(),
-                from: project_source("/spec/limits"),
+                from: tenant_source(tenant, "/spec/limits"),
             });
         }
-        if let Some(c) = &spec.cost_center {
+        if let Some(c) = &tenant.spec.cost_center {
             cost_center = Some(Sourced {
                 value: c.clone(),
-                from: project_source("/spec/costCenter"),
+                from: tenant_source(tenant, "/spec/costCenter"),
             });
-        }
-        // allowFrom adds up down the chain; a peer named twice is one policy.
-        let mut peers = BTreeSet::new();
-        allow_from.retain(|a| peers.insert(a.value.clone()));
-        if cost_center.is_none() {
-            out.push(Diagnostic::warning(
-                "cost-center-missing",
-                Some(project.origin.at("/metadata/name")),
-                format!("project `{name}` has no costCenter, neither its own nor on its tenant chain; its cost is unattributed"),
-            ));
-        }
-
-        allow_lists(model, project, &effective, out);
-
-        for (e, env) in spec.environments.iter().enumerate() {
-            let namespace = env.namespace.clone().unwrap_or_else(|| {
-                Name::try_from(format!("{name}-{}", env.name)).unwrap_or_else(|_| name.clone())
-            });
-            let ns_pointer = namespace_pointer(spec, e);
-            if reserved_namespace(namespace.as_str()) {
-                out.push(Diagnostic::error(
-                    "reserved-namespace",
-                    Some(project.origin.at(&ns_pointer)),
-                    format!("namespace `{namespace}` belongs to the cluster's operators; a project may not use it"),
-                ));
-                continue;
-            }
-            let quota = env.quota.clone().map(|q| Sourced {
-                value: q,
-                from: project_source(&format!("/spec/environments/{e}/quota")),
-            });
-            for cluster in &env.clusters {
-                let key = (cluster.clone(), namespace.clone());
-                if let Some(other) = hierarchy.namespaces.get(&key) {
-                    let first = model.projects.get(&other.project).map(|p| {
-                        p.origin
-                            .at(&namespace_pointer(&p.spec, other.environment_index))
-                    });
-                    out.push(
-                        Diagnostic::error(
-                            "namespace-collision",
-                            Some(project.origin.at(&ns_pointer)),
-                            format!(
-                                "namespace `{namespace}` on cluster `{cluster}` is also created by project `{}`",
-                                other.project
-                            ),
-                        )
-                        .with_note(first, format!("project `{}` creates it here", other.project)),
-                    );
-                    continue;
-                }
-                let mut kprov_labels = BTreeMap::new();
-                kprov_labels.insert("kprov.dev/tenant".to_owned(), node.name.to_string());
-                kprov_labels.insert("kprov.dev/project".to_owned(), name.to_string());
-                kprov_labels.insert("kprov.dev/environment".to_owned(), env.name.to_string());
-                if let Some(c) = &cost_center {
-                    kprov_labels.insert("kprov.dev/cost-center".to_owned(), c.value.to_string());
-                }
-                kprov_labels.insert(format!("{name}.tree.kprov.dev/depth"), "0".to_owned());
-                for (depth, tenant) in node.chain.iter().rev().enumerate() {
-                    kprov_labels.insert(
-                        format!("{tenant}.tree.kprov.dev/depth"),
-                        (depth + 1).to_string(),
-                    );
-                }
-                let level = super::serde_name(&effective.pod_security.value);
-                for mode in ["enforce", "audit", "warn"] {
-                    kprov_labels
-                        .insert(format!("pod-security.kubernetes.io/{mode}"), level.clone());
-                }
-                hierarchy.namespaces.insert(
-                    key,
-                    Namespace {
-                        name: namespace.clone(),
-                        cluster: cluster.clone(),
-                        project: name.clone(),
-                        environment: env.name.clone(),
-                        environment_index: e,
-                        tenants: node.chain.clone(),
-                        kprov_labels,
-                        labels: labels.clone(),
-                        annotations: annotations.clone(),
-                        owners: owners.clone(),
-                        role_bindings: role_bindings.clone(),
-                        pod_security: effective.pod_security.clone(),
-                        isolation: effective.isolation.clone(),
-                        allow_from: allow_from.clone(),
-                        limits: limits.clone(),
-                        cost_center: cost_center.clone(),
-                        quota: quota.clone(),
-                    },
-                );
-            }
         }
     }
+    let src = Source::Project(name.clone());
+    merge_map(
+        &mut labels,
+        spec.labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        "labels",
+        &project.origin,
+        src.clone(),
+    );
+    merge_map(
+        &mut annotations,
+        spec.annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone())),
+        "annotations",
+        &project.origin,
+        src,
+    );
+    for (i, owner) in spec.owners.iter().enumerate() {
+        add_owner(owner, project_source(&format!("/spec/owners/{i}")));
+    }
+    for (i, binding) in spec.role_bindings.iter().enumerate() {
+        role_bindings.push(Sourced {
+            value: binding.clone(),
+            from: project_source(&format!("/spec/roleBindings/{i}")),
+        });
+    }
+    for (i, peer) in spec
+        .network
+        .iter()
+        .flat_map(|n| n.allow_from.iter())
+        .enumerate()
+    {
+        allow_from.push(Sourced {
+            value: peer.tenant.clone(),
+            from: project_source(&format!("/spec/network/allowFrom/{i}")),
+        });
+    }
+    if let Some(l) = &spec.limits {
+        limits = Some(Sourced {
+            value: l.clone(),
+            from: project_source("/spec/limits"),
+        });
+    }
+    if let Some(c) = &spec.cost_center {
+        cost_center = Some(Sourced {
+            value: c.clone(),
+            from: project_source("/spec/costCenter"),
+        });
+    }
+    // allowFrom adds up down the chain; a peer named twice is one policy.
+    let mut peers = BTreeSet::new();
+    allow_from.retain(|a| peers.insert(a.value.clone()));
+    if cost_center.is_none() {
+        out.push(Diagnostic::warning(
+            "cost-center-missing",
+            Some(project.origin.at("/metadata/name")),
+            format!("project `{name}` has no costCenter, neither its own nor on its tenant chain; its cost is unattributed"),
+        ));
+    }
+
+    allow_lists(model, project, &effective, out);
+
+    for (e, env) in spec.environments.iter().enumerate() {
+        let namespace = env.namespace.clone().unwrap_or_else(|| {
+            Name::try_from(format!("{name}-{}", env.name)).unwrap_or_else(|_| name.clone())
+        });
+        let ns_pointer = namespace_pointer(spec, e);
+        if reserved_namespace(namespace.as_str()) {
+            out.push(Diagnostic::error(
+                "reserved-namespace",
+                Some(project.origin.at(&ns_pointer)),
+                format!("namespace `{namespace}` belongs to the cluster's operators; a project may not use it"),
+            ));
+            continue;
+        }
+        let quota = env.quota.clone().map(|q| Sourced {
+            value: q,
+            from: project_source(&format!("/spec/environments/{e}/quota")),
+        });
+        for cluster in &env.clusters {
+            let mut kprov_labels = BTreeMap::new();
+            kprov_labels.insert("kprov.dev/tenant".to_owned(), node.name.to_string());
+            kprov_labels.insert("kprov.dev/project".to_owned(), name.to_string());
+            kprov_labels.insert("kprov.dev/environment".to_owned(), env.name.to_string());
+            if let Some(c) = &cost_center {
+                kprov_labels.insert("kprov.dev/cost-center".to_owned(), c.value.to_string());
+            }
+            kprov_labels.insert(format!("{name}.tree.kprov.dev/depth"), "0".to_owned());
+            for (depth, tenant) in node.chain.iter().rev().enumerate() {
+                kprov_labels.insert(
+                    format!("{tenant}.tree.kprov.dev/depth"),
+                    (depth + 1).to_string(),
+                );
+            }
+            let level = super::serde_name(&effective.pod_security.value);
+            for mode in ["enforce", "audit", "warn"] {
+                kprov_labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.clone());
+            }
+            planned.push(Planned {
+                project,
+                ns_pointer: ns_pointer.clone(),
+                namespace: Namespace {
+                    name: namespace.clone(),
+                    cluster: cluster.clone(),
+                    project: name.clone(),
+                    environment: env.name.clone(),
+                    environment_index: e,
+                    tenants: node.chain.clone(),
+                    kprov_labels,
+                    labels: labels.clone(),
+                    annotations: annotations.clone(),
+                    owners: owners.clone(),
+                    role_bindings: role_bindings.clone(),
+                    pod_security: effective.pod_security.clone(),
+                    isolation: effective.isolation.clone(),
+                    allow_from: allow_from.clone(),
+                    limits: limits.clone(),
+                    cost_center: cost_center.clone(),
+                    quota: quota.clone(),
+                },
+            });
+        }
+    }
+    planned
 }
 
 /// Every cluster, tier and instancetype a project uses must pass every
