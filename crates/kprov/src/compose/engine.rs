@@ -21,7 +21,15 @@ thread_local! {
     /// order, and the bytes they will take. Kept as template values (cheap
     /// reference-counted clones); only the ones that are not strings are ever
     /// converted to JSON.
-    static INTERPOLATED: RefCell<(Vec<minijinja::Value>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+    static INTERPOLATED: RefCell<(Vec<Interpolated>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+/// One interpolated value: a string as the template value itself (no copy),
+/// anything else as JSON, converted once when it is interpolated so that a
+/// value JSON cannot express (a macro, a function) is an error right there.
+enum Interpolated {
+    Text(minijinja::Value),
+    Json(Value),
 }
 
 /// What a template sees: `claim`, `composed`, `namespace`, `environment`,
@@ -32,11 +40,6 @@ pub type Context = BTreeMap<&'static str, minijinja::Value>;
 /// A JSON value as a template value.
 pub fn template_value(value: &Value) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(value))
-}
-
-/// An interpolated template value as JSON, for quoting decisions.
-fn json_of(value: &minijinja::Value) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 /// Where a registered template's text comes from, for error positions.
@@ -73,13 +76,19 @@ impl Engine {
         // trusted, and nothing a claim carries is.
         env.remove_filter("safe");
         env.set_formatter(|out, _state, value| {
+            let interpolated = match value.as_str() {
+                Some(_) => Interpolated::Text(value.clone()),
+                None => Interpolated::Json(serde_json::to_value(value).map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+                })?),
+            };
             let (index, bytes) = INTERPOLATED.with(|cell| {
                 let (values, bytes) = &mut *cell.borrow_mut();
-                *bytes += match value.as_str() {
-                    Some(s) => s.len(),
-                    None => value.to_string().len(),
+                *bytes += match &interpolated {
+                    Interpolated::Text(text) => text.as_str().map_or(0, str::len),
+                    Interpolated::Json(json) => json.to_string().len(),
                 };
-                values.push(value.clone());
+                values.push(interpolated);
                 (values.len() - 1, *bytes)
             });
             if bytes > MAX_OUTPUT {
@@ -158,7 +167,7 @@ impl Engine {
         &self,
         name: &str,
         rendered: &str,
-        values: &[minijinja::Value],
+        values: &[Interpolated],
     ) -> Result<String, RenderError> {
         let mut out = String::with_capacity(rendered.len());
         for (n, line) in rendered.split_inclusive('\n').enumerate() {
@@ -180,18 +189,26 @@ impl Engine {
                     break;
                 };
                 let standalone = scalar::stands_alone(line, open, end);
-                let text = match (value.as_str(), standalone) {
-                    (Some(s), true) => scalar::standalone_str(s),
-                    (Some(s), false) => scalar::inline_str(s).map(str::to_owned),
-                    (None, true) => Some(scalar::standalone(&json_of(value))),
-                    (None, false) => scalar::inline(&json_of(value)),
+                let text = match (value, standalone) {
+                    (Interpolated::Text(t), true) => {
+                        scalar::standalone_str(t.as_str().unwrap_or_default())
+                    }
+                    (Interpolated::Text(t), false) => {
+                        scalar::inline_str(t.as_str().unwrap_or_default()).map(str::to_owned)
+                    }
+                    (Interpolated::Json(json), true) => Some(scalar::standalone(json)),
+                    (Interpolated::Json(json), false) => scalar::inline(json),
                 };
                 let text = text.ok_or_else(|| RenderError {
                         at: self.sources.get(name).map(|s| (s.file.clone(), s.first_line)),
                         message: format!(
                             "line {} of the output: the value {} would need quoting in the middle of a larger scalar; interpolate it as a whole value (`key: {{{{ … }}}}`) instead",
                             n + 1,
-                            serde_json::to_string(&json_of(value)).unwrap_or_default()
+                            match value {
+                                Interpolated::Text(t) => serde_json::to_string(&t.as_str()),
+                                Interpolated::Json(json) => serde_json::to_string(json),
+                            }
+                            .unwrap_or_default()
                         ),
                     })?;
                 out.push_str(&line[rest..open]);
@@ -208,5 +225,34 @@ impl Engine {
 impl Default for Engine {
     fn default() -> Self {
         Engine::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(template: &str) -> Result<Vec<Value>, RenderError> {
+        let mut engine = Engine::new();
+        let source = TemplateSource {
+            file: "t.yaml.j2".into(),
+            first_line: 1,
+        };
+        engine.add("t".into(), template.into(), source)?;
+        let mut context = Context::new();
+        context.insert(
+            "claim",
+            template_value(&serde_json::json!({"n": 3, "s": "yes"})),
+        );
+        engine.render("t", &context)
+    }
+
+    #[test]
+    fn strings_numbers_and_collections_interpolate_as_values() {
+        let objects = render("a: {{ claim.s }}\nb: {{ claim.n }}\nc: {{ claim }}\n").unwrap();
+        assert_eq!(
+            objects,
+            [serde_json::json!({"a": "yes", "b": 3, "c": {"n": 3, "s": "yes"}})]
+        );
     }
 }
