@@ -116,7 +116,7 @@ impl serde::Serialize for Canonical<'_> {
     }
 }
 
-/// One object as canonical YAML.
+/// One object as a YAML document (no `---`), canonical keys.
 pub fn object_yaml(object: &Value) -> String {
     // serde-saphyr quotes every string YAML 1.1 would misread (`yes`, `on`, `0755`).
     serde_saphyr::to_string(&Canonical(object)).unwrap_or_default()
