@@ -9,20 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod support;
-use support::{copy_dir, repo, scratch, tree};
-
-fn kprov(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run kprov");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{copy_dir, kprov, repo, scratch, tree};
 
 /// Run `kprov validate` inside `dir` (with the extra arguments of its
 /// `kprov.args`, if any) and describe everything it did.

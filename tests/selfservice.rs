@@ -14,20 +14,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 mod support;
-use support::{copy_dir, repo, scratch, tree};
-
-fn kprov(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run kprov");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{copy_dir, kprov, repo, scratch, tree};
 
 fn js_dir() -> PathBuf {
     repo().join("tests/js")

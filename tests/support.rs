@@ -1,10 +1,27 @@
-//! Helpers shared by the end-to-end test crates (`cli.rs`, `security.rs`).
+//! Helpers shared by the end-to-end test crates (`cli.rs`, `security.rs`,
+//! `selfservice.rs`).
 
 use std::path::{Path, PathBuf};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Run `kprov args` in `cwd`: exit code, stdout, stderr.
+// security.rs runs kprov its own way, with checks on every side effect.
+#[allow(dead_code)]
+pub fn kprov(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kprov"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run kprov");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A fresh empty directory under the target directory.
