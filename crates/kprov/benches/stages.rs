@@ -15,6 +15,11 @@ use std::sync::LazyLock;
 use divan::Bencher;
 use kprov::{compose, diff, emit, hierarchy, load, model};
 
+/// The allocator the `kprov` binary uses, so stage times add up to what the
+/// CLI spends (glibc malloc makes compose and emit markedly slower).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The generator itself, shared with `cargo xtask gen-estate` (std only).
 #[path = "../../../xtask/src/gen_estate.rs"]
 #[allow(dead_code)]
