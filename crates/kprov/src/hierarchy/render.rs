@@ -52,6 +52,19 @@ fn budget_lines(h: &Hierarchy, tenant: &crate::model::Name) -> Vec<String> {
         .collect()
 }
 
+/// A project's environments in its own order, each with its namespace
+/// count: `dev ×1 · prod ×2`.
+fn project_environments(h: &Hierarchy, project: &crate::model::Name) -> String {
+    let mut envs: std::collections::BTreeMap<usize, (&str, usize)> = Default::default();
+    for ns in h.namespaces.values().filter(|ns| &ns.project == project) {
+        envs.entry(ns.environment_index)
+            .or_insert((ns.environment.as_str(), 0))
+            .1 += 1;
+    }
+    let envs: Vec<String> = envs.values().map(|(e, n)| format!("{e} ×{n}")).collect();
+    envs.join(" · ")
+}
+
 /// The hierarchy as an indented tree with, per tenant and environment,
 /// budget, allocation and headroom.
 pub fn tree_text(h: &Hierarchy) -> String {
@@ -94,15 +107,11 @@ fn node_text(h: &Hierarchy, name: &crate::model::Name, first: &str, rest: &str, 
         } else {
             "├── "
         };
-        // Environments in the project's own order, with their namespace count.
-        let mut envs: std::collections::BTreeMap<usize, (&str, usize)> = Default::default();
-        for ns in h.namespaces.values().filter(|ns| &ns.project == project) {
-            envs.entry(ns.environment_index)
-                .or_insert((ns.environment.as_str(), 0))
-                .1 += 1;
-        }
-        let envs: Vec<String> = envs.values().map(|(e, n)| format!("{e} ×{n}")).collect();
-        let _ = writeln!(out, "{rest}{f}project {project}  {}", envs.join(" · "));
+        let _ = writeln!(
+            out,
+            "{rest}{f}project {project}  {}",
+            project_environments(h, project)
+        );
     }
 }
 
@@ -310,19 +319,12 @@ pub fn tree_mermaid(h: &Hierarchy) -> String {
             );
         }
         for project in &node.projects {
-            let mut envs: std::collections::BTreeMap<usize, (&str, usize)> = Default::default();
-            for ns in h.namespaces.values().filter(|ns| &ns.project == project) {
-                envs.entry(ns.environment_index)
-                    .or_insert((ns.environment.as_str(), 0))
-                    .1 += 1;
-            }
-            let envs: Vec<String> = envs.values().map(|(e, n)| format!("{e} ×{n}")).collect();
             let _ = writeln!(
                 out,
                 "    {}([\"{}<br/>{}\"])",
                 mermaid_id("p", project.as_str()),
                 mermaid_text(project.as_str()),
-                mermaid_text(&envs.join(" · "))
+                mermaid_text(&project_environments(h, project))
             );
             let _ = writeln!(
                 edges,
