@@ -498,14 +498,6 @@ struct Contexts<'m> {
     by_project: BTreeMap<(&'m str, &'m str), Vec<&'m Namespace>>,
 }
 
-fn named<T: serde::Serialize>(name: &Name, spec: &T) -> regorus::Value {
-    let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert("name".into(), Value::String(name.to_string()));
-    }
-    regorus::Value::from(value)
-}
-
 impl<'m> Contexts<'m> {
     fn new(model: &'m Model, hierarchy: &'m Hierarchy) -> Self {
         let mut by_project: BTreeMap<(&str, &str), Vec<&Namespace>> = BTreeMap::new();
@@ -521,17 +513,17 @@ impl<'m> Contexts<'m> {
             clusters: model
                 .clusters
                 .iter()
-                .map(|(n, c)| (n.as_str(), named(n, &c.spec)))
+                .map(|(n, c)| (n.as_str(), regorus::Value::from(c.named_spec())))
                 .collect(),
             projects: model
                 .projects
                 .iter()
-                .map(|(n, p)| (n.as_str(), named(n, &p.spec)))
+                .map(|(n, p)| (n.as_str(), regorus::Value::from(p.named_spec())))
                 .collect(),
             tenants: model
                 .tenants
                 .iter()
-                .map(|(n, t)| (n.as_str(), named(n, &t.spec)))
+                .map(|(n, t)| (n.as_str(), regorus::Value::from(t.named_spec())))
                 .collect(),
             by_project,
         }

@@ -23,31 +23,23 @@ pub(super) struct Contexts {
     tenants: BTreeMap<Name, minijinja::Value>,
 }
 
-fn named<T: serde::Serialize>(name: &Name, spec: &T) -> minijinja::Value {
-    let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert("name".into(), Value::String(name.to_string()));
-    }
-    template_value(&value)
-}
-
 impl Contexts {
     pub(super) fn new(model: &Model) -> Contexts {
         Contexts {
             projects: model
                 .projects
                 .iter()
-                .map(|(n, p)| (n.clone(), named(n, &p.spec)))
+                .map(|(n, p)| (n.clone(), template_value(&p.named_spec())))
                 .collect(),
             clusters: model
                 .clusters
                 .iter()
-                .map(|(n, c)| (n.clone(), named(n, &c.spec)))
+                .map(|(n, c)| (n.clone(), template_value(&c.named_spec())))
                 .collect(),
             tenants: model
                 .tenants
                 .iter()
-                .map(|(n, t)| (n.clone(), named(n, &t.spec)))
+                .map(|(n, t)| (n.clone(), template_value(&t.named_spec())))
                 .collect(),
         }
     }

@@ -88,6 +88,21 @@ impl<S> Item<S> {
     }
 }
 
+impl<S: serde::Serialize> Item<S> {
+    /// The spec as JSON with `name` added: how templates (`project`,
+    /// `cluster`, `tenants`) and policies (`data.kprov`) see the object.
+    pub fn named_spec(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(&self.spec).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert(
+                "name".into(),
+                serde_json::Value::String(self.name().to_string()),
+            );
+        }
+        value
+    }
+}
+
 /// Every input object of an estate, by kind and name.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
