@@ -5,7 +5,8 @@
 //! to warm the caches and measure the output, then runs N rounds of, in
 //! this order (so noise spreads over every command alike):
 //!
-//! - `kprov render` into an empty output directory (removed, `sync`, 11 s pause; untimed),
+//! - `kprov render` into an empty output directory (the previous tree is
+//!   moved aside, not deleted: see [`set_aside`]),
 //! - `kprov render` over the up-to-date tree,
 //! - `kprov validate` (load and the whole in-memory compile, no writes),
 //! - `kprov diff` on the clean tree (exit 0),
@@ -94,14 +95,47 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
         Some(k) => k,
         None => build_release(repo)?,
     };
+    // A scratch directory left by an earlier run is moved aside and deleted
+    // at the end, like every tree a round replaces.
+    let mut aside = Vec::new();
+    if work.exists() {
+        let name = work.file_name().map_or_else(
+            || "kprov-bench".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let stale = work.with_file_name(format!("{name}.stale-{}", std::process::id()));
+        fs::rename(&work, &stale).with_context(|| format!("moving {} aside", work.display()))?;
+        aside.push(stale);
+    }
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let work = work.canonicalize()?;
 
     let mut results = Vec::new();
     for &scale in &scales {
-        results.push(bench_scale(&kprov, &work, scale, runs)?);
+        results.push(bench_scale(&kprov, &work, scale, runs, &mut aside)?);
     }
     print!("{}", report(&results, runs));
+    eprintln!("removing the {} trees set aside", aside.len());
+    for path in &aside {
+        remove(path)?;
+    }
+    Ok(())
+}
+
+/// Move `path` (if it exists) to a fresh name in `dir` instead of deleting
+/// it; [`cli`] deletes everything set aside once the timings are done.
+///
+/// Why not delete: ext4 without a journal (this machine's disk) will not
+/// reuse an inode freed within the last `vm.dirty_expire_centisecs` (30 s)
+/// and checks every candidate while it allocates, so a render right after
+/// deleting its own output measured that search, not kprov. A CI checkout
+/// has no recently deleted tree either.
+fn set_aside(path: &Path, dir: &Path, aside: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if path.exists() {
+        let to = dir.join(format!("aside-{}", aside.len()));
+        fs::rename(path, &to).with_context(|| format!("moving {} aside", path.display()))?;
+        aside.push(to);
+    }
     Ok(())
 }
 
@@ -250,14 +284,19 @@ struct ScaleResult {
     rss: Vec<Option<u64>>,
 }
 
-fn bench_scale(kprov: &Path, work: &Path, scale: f64, runs: usize) -> anyhow::Result<ScaleResult> {
+fn bench_scale(
+    kprov: &Path,
+    work: &Path,
+    scale: f64,
+    runs: usize,
+    aside: &mut Vec<PathBuf>,
+) -> anyhow::Result<ScaleResult> {
     let dir = work.join(format!("scale-{scale}"));
     let estate = dir.join("estate");
     let output = estate.join("clusters");
     let copy = dir.join("copy");
     let log = dir.join("stderr.txt");
     fs::create_dir_all(&dir)?;
-    remove(&copy)?;
 
     eprintln!("scale {scale}: generating {}", estate.display());
     let start = Instant::now();
@@ -308,7 +347,7 @@ fn bench_scale(kprov: &Path, work: &Path, scale: f64, runs: usize) -> anyhow::Re
             l.contains("valid").then(|| l[open + 1..close].to_owned())
         })
         .unwrap_or_default();
-    remove(&output)?;
+    set_aside(&output, &dir, aside)?;
     let o = run(&mut kp("render"), &log)?;
     check(&o, "kprov render", 0)?;
     let (files, bytes, objects) = measure(&output)?;
@@ -323,17 +362,11 @@ fn bench_scale(kprov: &Path, work: &Path, scale: f64, runs: usize) -> anyhow::Re
     };
     for round in 0..runs {
         eprintln!("scale {scale}: round {}/{runs}", round + 1);
-        remove(&output)?;
+        set_aside(&output, &dir, aside)?;
         for leftover in [".kprov-clusters.tmp", ".kprov-clusters.old"] {
-            remove(&estate.join(leftover))?;
+            set_aside(&estate.join(leftover), &dir, aside)?;
         }
         sync();
-        // ext4 without a journal (this machine's disk) will not reuse an
-        // inode freed in the last 5 to 10 s and checks every candidate; a
-        // render right after deleting its own output measured that search.
-        // A CI checkout has no such tree; `cp -r` below writes where nothing
-        // was freed recently either.
-        std::thread::sleep(std::time::Duration::from_secs(11));
         let o = run(&mut kp("render"), &log)?;
         check(&o, COMMANDS[0], 0)?;
         record(0, &o);
@@ -357,13 +390,13 @@ fn bench_scale(kprov: &Path, work: &Path, scale: f64, runs: usize) -> anyhow::Re
         check(&o, COMMANDS[4], 1)?;
         record(4, &o);
 
-        remove(&copy)?;
+        set_aside(&copy, &dir, aside)?;
         sync();
         let o = run(Command::new("cp").arg("-r").arg(&output).arg(&copy), &log)?;
         check(&o, COMMANDS[5], 0)?;
         record(5, &o);
-        remove(&copy)?;
     }
+    set_aside(&copy, &dir, aside)?;
     Ok(ScaleResult {
         scale,
         gen_seconds,

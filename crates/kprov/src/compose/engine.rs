@@ -3,7 +3,8 @@
 //! marker scheme of [`super::scalar`] for every interpolated value.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::Value;
@@ -82,12 +83,21 @@ impl Engine {
                     minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
                 })?),
             };
+            let size = match &interpolated {
+                Interpolated::Text(text) => {
+                    text.as_str().map_or(Some(0), scalar::reserved_free_len)
+                }
+                Interpolated::Json(json) => scalar::json_reserved_free_len(json),
+            };
+            let Some(size) = size else {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    scalar::RESERVED_MESSAGE,
+                ));
+            };
             let (index, bytes) = INTERPOLATED.with(|cell| {
                 let (values, bytes) = &mut *cell.borrow_mut();
-                *bytes += match &interpolated {
-                    Interpolated::Text(text) => text.as_str().map_or(0, str::len),
-                    Interpolated::Json(json) => json.to_string().len(),
-                };
+                *bytes += size;
                 values.push(interpolated);
                 (values.len() - 1, *bytes)
             });
@@ -113,6 +123,12 @@ impl Engine {
         text: String,
         source: TemplateSource,
     ) -> Result<(), RenderError> {
+        if let Some(line) = text.lines().position(scalar::has_reserved) {
+            return Err(RenderError {
+                at: Some((source.file, source.first_line + line as u32)),
+                message: scalar::RESERVED_MESSAGE.into(),
+            });
+        }
         self.sources.insert(name.clone(), source);
         self.env
             .add_template_owned(name, text)
@@ -145,30 +161,40 @@ impl Engine {
         let context = minijinja::Value::from_pairs(context.iter().map(|(k, v)| (*k, v.clone())));
         let rendered = template.render(context).map_err(|e| self.error(&e))?;
         let values = INTERPOLATED.with(|cell| std::mem::take(&mut cell.borrow_mut().0));
-        let text = self.substitute(name, &rendered, &values)?;
-        // kprov wrote this text itself from a checked template, so positions
-        // inside it are never reported: parse without recording them.
-        let stream = yaml::parse_stream_unlocated(&text, yaml::Limits::default());
-        let source = self.sources.get(name);
-        if let Some(e) = stream.errors.first() {
-            return Err(RenderError {
-                at: source.map(|s| (s.file.clone(), s.first_line)),
-                message: format!(
-                    "the template's output is not valid YAML (line {} of the output): {}",
-                    e.pos.line, e.message
-                ),
-            });
-        }
-        Ok(stream.documents.into_iter().map(|d| d.value).collect())
+        let (text, slots) = self.substitute(name, &rendered, values)?;
+        let parsed = parse_output(text).map_err(|(line, message)| RenderError {
+            at: self
+                .sources
+                .get(name)
+                .map(|s| (s.file.clone(), s.first_line)),
+            message: format!(
+                "the template's output is not valid YAML (line {line} of the output): {message}"
+            ),
+        })?;
+        let mut slots = slots;
+        Ok(match parsed.slots {
+            scalar::SlotUse::None => parsed.documents.clone(),
+            how => parsed
+                .documents
+                .iter()
+                .map(|d| scalar::instantiate(d, &mut slots, how))
+                .collect(),
+        })
     }
 
-    /// Replace markers by the scalar text their position allows.
+    /// Replace markers by the scalar text their position allows, or, where a
+    /// marker is a whole value, by a slot that [`scalar::instantiate`] fills
+    /// with the value itself after parsing: the value then never makes the
+    /// round trip through YAML text, which was the single largest cost of
+    /// composing (most template output bytes are interpolated maps).
     fn substitute(
         &self,
         name: &str,
         rendered: &str,
-        values: &[Interpolated],
-    ) -> Result<String, RenderError> {
+        values: Vec<Interpolated>,
+    ) -> Result<(String, scalar::Slots), RenderError> {
+        let mut slots = scalar::Slots::default();
+        let mut values: Vec<Option<Interpolated>> = values.into_iter().map(Some).collect();
         let mut out = String::with_capacity(rendered.len());
         for (n, line) in rendered.split_inclusive('\n').enumerate() {
             if !line.contains(scalar::OPEN) {
@@ -185,11 +211,26 @@ impl Engine {
                 let index: usize = line[open + scalar::OPEN.len_utf8()..close]
                     .parse()
                     .unwrap_or(usize::MAX);
-                let Some(value) = values.get(index) else {
+                let Some(value) = values.get_mut(index).and_then(Option::take) else {
                     break;
                 };
                 let standalone = scalar::stands_alone(line, open, end);
-                let text = match (value, standalone) {
+                if standalone && !scalar::is_key(line, end) {
+                    out.push_str(&line[rest..open]);
+                    slots.push(
+                        &mut out,
+                        match value {
+                            Interpolated::Text(t) => {
+                                Value::String(t.as_str().unwrap_or_default().to_owned())
+                            }
+                            Interpolated::Json(json) => json,
+                        },
+                    );
+                    rest = end;
+                    cursor = end;
+                    continue;
+                }
+                let text = match (&value, standalone) {
                     (Interpolated::Text(t), true) => {
                         scalar::standalone_str(t.as_str().unwrap_or_default())
                     }
@@ -204,7 +245,7 @@ impl Engine {
                         message: format!(
                             "line {} of the output: the value {} would need quoting in the middle of a larger scalar; interpolate it as a whole value (`key: {{{{ … }}}}`) instead",
                             n + 1,
-                            match value {
+                            match &value {
                                 Interpolated::Text(t) => serde_json::to_string(&t.as_str()),
                                 Interpolated::Json(json) => serde_json::to_string(json),
                             }
@@ -218,8 +259,53 @@ impl Engine {
             }
             out.push_str(&line[rest..]);
         }
-        Ok(out)
+        Ok((out, slots))
     }
+}
+
+/// Template output with its values in slots repeats itself: every namespace
+/// with the same bindings renders the same text. Each thread keeps the
+/// documents parsed from the texts it has seen, so a repeat costs a clone.
+/// The bound only keeps a template with a varying text from growing it
+/// without end; parsing is a pure function of the text, so the cache never
+/// changes a result.
+const PARSED_TEXTS: usize = 4096;
+
+thread_local! {
+    static PARSED: RefCell<HashMap<String, Rc<Skeleton>>> = RefCell::new(HashMap::new());
+}
+
+/// Documents parsed from one template output, slot tokens still in place.
+struct Skeleton {
+    documents: Vec<Value>,
+    slots: scalar::SlotUse,
+}
+
+/// Parse template output (through the per-thread cache); on a YAML error,
+/// its line and message.
+fn parse_output(text: String) -> Result<Rc<Skeleton>, (u32, String)> {
+    if let Some(parsed) = PARSED.with(|cache| cache.borrow().get(&text).cloned()) {
+        return Ok(parsed);
+    }
+    // kprov wrote this text itself from a checked template, so positions
+    // inside it are never reported: parse without recording them.
+    let stream = yaml::parse_stream_unlocated(&text, yaml::Limits::default());
+    if let Some(e) = stream.errors.first() {
+        return Err((e.pos.line, e.message.clone()));
+    }
+    let documents: Vec<Value> = stream.documents.into_iter().map(|d| d.value).collect();
+    let parsed = Rc::new(Skeleton {
+        slots: scalar::slot_use(&documents),
+        documents,
+    });
+    PARSED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= PARSED_TEXTS {
+            cache.clear();
+        }
+        cache.insert(text, parsed.clone());
+    });
+    Ok(parsed)
 }
 
 impl Default for Engine {
@@ -245,6 +331,117 @@ mod tests {
             template_value(&serde_json::json!({"n": 3, "s": "yes"})),
         );
         engine.render("t", &context)
+    }
+
+    #[test]
+    fn a_whole_value_copied_by_an_alias_fills_both_places() {
+        let objects = render("a: &x\n  k: {{ claim.s }}\n  m: {{ claim }}\nb: *x\n").unwrap();
+        let inner = serde_json::json!({"k": "yes", "m": {"n": 3, "s": "yes"}});
+        assert_eq!(objects, [serde_json::json!({"a": inner, "b": inner})]);
+    }
+
+    #[test]
+    fn a_slot_inside_a_larger_string_becomes_the_text_it_stands_for() {
+        // In a block scalar a standalone value is written as text, quoted
+        // where a plain scalar would change its meaning.
+        let objects = render("script: |\n  - {{ claim.s }}\n  - {{ claim.n }}\n").unwrap();
+        assert_eq!(objects, [serde_json::json!({"script": "- \"yes\"\n- 3\n"})]);
+    }
+
+    #[test]
+    fn a_key_is_written_as_text() {
+        let objects = render("{{ claim.s }}: 1\n{{ claim.n }}: 2\n").unwrap();
+        assert_eq!(objects, [serde_json::json!({"yes": 1, "3": 2})]);
+    }
+
+    #[test]
+    fn reserved_characters_are_refused_in_values_and_templates() {
+        let mut engine = Engine::new();
+        let source = || TemplateSource {
+            file: "t.yaml.j2".into(),
+            first_line: 1,
+        };
+        engine
+            .add("t".into(), "a: {{ claim.s }}\n".into(), source())
+            .unwrap();
+        for value in [
+            serde_json::json!({"s": "\u{FDD2}0\u{FDD3}"}),
+            serde_json::json!({"s": {"k": ["\u{FDD3}"]}}),
+            serde_json::json!({"s": {"\u{FDD2}": 1}}),
+        ] {
+            let mut context = Context::new();
+            context.insert("claim", template_value(&value));
+            let e = engine.render("t", &context).unwrap_err();
+            assert!(e.message.contains("U+FDD2"), "{}", e.message);
+        }
+        let e = engine
+            .add("u".into(), "a: 1\nb: \u{FDD2}\n".into(), source())
+            .unwrap_err();
+        assert_eq!(e.at, Some(("t.yaml.j2".into(), 2)));
+    }
+
+    #[test]
+    fn repeated_output_is_parsed_once_and_filled_afresh() {
+        let mut engine = Engine::new();
+        let source = TemplateSource {
+            file: "t.yaml.j2".into(),
+            first_line: 1,
+        };
+        engine
+            .add("t".into(), "a: {{ claim.s }}\n".into(), source)
+            .unwrap();
+        for s in ["one", "two", "one"] {
+            let mut context = Context::new();
+            context.insert("claim", template_value(&serde_json::json!({"s": s})));
+            assert_eq!(
+                engine.render("t", &context).unwrap(),
+                [serde_json::json!({"a": s})]
+            );
+        }
+    }
+
+    /// JSON values of every shape, with strings YAML might misread.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            "[a-z0-9./:# -]{0,12}",
+            Just("yes".to_owned()),
+            Just("0755".to_owned()),
+            Just("a: b".to_owned()),
+            Just("- x".to_owned()),
+            Just("x\ny".to_owned()),
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            text.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A value filled into its slot equals the value read back from the
+        /// text the marker scheme would otherwise have written there.
+        #[test]
+        fn a_slot_holds_what_its_text_would_parse_to(value in json_value()) {
+            let mut engine = Engine::new();
+            let source = TemplateSource { file: "t.yaml.j2".into(), first_line: 1 };
+            engine.add("t".into(), "a: {{ claim.v }}\nb: [{{ claim.v }}]\n".into(), source).unwrap();
+            let mut context = Context::new();
+            context.insert("claim", template_value(&serde_json::json!({"v": value})));
+            let rendered = engine.render("t", &context).unwrap();
+            let text = scalar::standalone(&value);
+            let read_back = yaml::parse_stream(&format!("a: {text}\nb: [{text}]\n"), yaml::Limits::default());
+            let expected: Vec<Value> = read_back.documents.into_iter().map(|d| d.value).collect();
+            proptest::prop_assert_eq!(rendered, expected);
+        }
     }
 
     #[test]

@@ -13,6 +13,15 @@
 //!
 //! Numbers and booleans are written as themselves; lists and maps as JSON
 //! flow collections, only where they stand alone.
+//!
+//! A whole value that is not a mapping key is not written as text at all: a
+//! slot token takes its place and, once the YAML is parsed, the slot is filled
+//! with the value itself ([`instantiate`]). The result is the same as parsing
+//! the quoted text back; it just skips the round trip. A slot that ends up in
+//! a larger string (inside a block scalar, say) is replaced there by the text
+//! the first rule gives. Slot tokens use two more noncharacters, which
+//! interpolated values and templates may not contain, so a slot can only
+//! ever come from the renderer.
 
 use serde_json::Value;
 
@@ -20,6 +29,164 @@ use serde_json::Value;
 /// no template or value has any business containing.
 pub(super) const OPEN: char = '\u{FDD0}';
 pub(super) const CLOSE: char = '\u{FDD1}';
+/// Delimiters of a slot token (see the module doc).
+const SLOT_OPEN: char = '\u{FDD2}';
+const SLOT_CLOSE: char = '\u{FDD3}';
+
+/// Why an interpolated value or a template was refused.
+pub(super) const RESERVED_MESSAGE: &str =
+    "contains U+FDD2 or U+FDD3, Unicode noncharacters kprov reserves for its own use";
+
+/// Whether `s` contains a character only slot tokens may contain.
+pub(super) fn has_reserved(s: &str) -> bool {
+    s.contains([SLOT_OPEN, SLOT_CLOSE])
+}
+
+/// Length of string `s`, or `None` when it contains a reserved character.
+pub(super) fn reserved_free_len(s: &str) -> Option<usize> {
+    (!has_reserved(s)).then_some(s.len())
+}
+
+/// About the length of `value` as JSON text (it bounds template output), or
+/// `None` when a string or key in it contains a reserved character.
+pub(super) fn json_reserved_free_len(value: &Value) -> Option<usize> {
+    match value {
+        Value::String(s) => reserved_free_len(s).map(|n| n + 2),
+        Value::Array(items) => items
+            .iter()
+            .try_fold(2, |sum, item| Some(sum + json_reserved_free_len(item)? + 1)),
+        Value::Object(map) => map.iter().try_fold(2, |sum, (key, item)| {
+            Some(sum + reserved_free_len(key)? + json_reserved_free_len(item)? + 4)
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Some(8),
+    }
+}
+
+/// Values standing alone in one render's output, by slot number.
+#[derive(Default)]
+pub(super) struct Slots(Vec<Option<Value>>);
+
+impl Slots {
+    /// Write a slot token for `value` to `out`.
+    pub(super) fn push(&mut self, out: &mut String, value: Value) {
+        use std::fmt::Write;
+        let _ = write!(out, "{SLOT_OPEN}{}{SLOT_CLOSE}", self.0.len());
+        self.0.push(Some(value));
+    }
+
+    /// `s` with every slot token replaced by its value's standalone text.
+    fn as_text(&self, s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some((before, index, after)) = next_token(rest) {
+            out.push_str(before);
+            if let Some(Some(value)) = self.0.get(index) {
+                out.push_str(&standalone(value));
+            }
+            rest = after;
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// The text before the first slot token of `s`, the token's slot number,
+/// and the text after it.
+fn next_token(s: &str) -> Option<(&str, usize, &str)> {
+    let open = s.find(SLOT_OPEN)?;
+    let digits = &s[open + SLOT_OPEN.len_utf8()..];
+    let close = digits.find(SLOT_CLOSE)?;
+    let index = digits[..close].parse().ok()?;
+    Some((&s[..open], index, &digits[close + SLOT_CLOSE.len_utf8()..]))
+}
+
+/// The slot number of the token that is all of `s`, if it is one.
+fn whole_token(s: &str) -> Option<usize> {
+    match next_token(s)? {
+        ("", index, "") => Some(index),
+        _ => None,
+    }
+}
+
+/// How the slot tokens of parsed template output are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SlotUse {
+    /// None at all: the documents are the result as they are.
+    None,
+    /// Each at most once: values can be moved into place.
+    Once,
+    /// Some token twice (an alias copied it): values are cloned.
+    Repeated,
+}
+
+/// Find how `documents` use slot tokens (once per distinct template output).
+pub(super) fn slot_use(documents: &[Value]) -> SlotUse {
+    fn text(mut s: &str, seen: &mut std::collections::HashSet<usize>, repeated: &mut bool) {
+        while let Some((_, index, after)) = next_token(s) {
+            *repeated |= !seen.insert(index);
+            s = after;
+        }
+    }
+    fn walk(value: &Value, seen: &mut std::collections::HashSet<usize>, repeated: &mut bool) {
+        match value {
+            Value::String(s) => text(s, seen, repeated),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, seen, repeated)),
+            Value::Object(map) => map.iter().for_each(|(key, item)| {
+                text(key, seen, repeated);
+                walk(item, seen, repeated);
+            }),
+            _ => {}
+        }
+    }
+    let (mut seen, mut repeated) = (std::collections::HashSet::new(), false);
+    documents
+        .iter()
+        .for_each(|d| walk(d, &mut seen, &mut repeated));
+    match (seen.is_empty(), repeated) {
+        (true, _) => SlotUse::None,
+        (false, false) => SlotUse::Once,
+        (false, true) => SlotUse::Repeated,
+    }
+}
+
+/// A copy of `skeleton` (parsed template output) with every slot token
+/// replaced (see the module doc): a whole-value token by its value, moved
+/// out of `slots` when `how` is [`SlotUse::Once`], cloned otherwise.
+pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> Value {
+    match skeleton {
+        Value::String(s) if s.contains(SLOT_OPEN) => {
+            let filled = whole_token(s).and_then(|index| match how {
+                SlotUse::Once => slots.0.get_mut(index)?.take(),
+                _ => slots.0.get(index)?.clone(),
+            });
+            filled.unwrap_or_else(|| Value::String(slots.as_text(s)))
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| instantiate(item, slots, how))
+                .collect(),
+        ),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::with_capacity(map.len());
+            for (key, item) in map {
+                let key = match key.contains(SLOT_OPEN) {
+                    true => slots.as_text(key),
+                    false => key.clone(),
+                };
+                out.insert(key, instantiate(item, slots, how));
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Whether the marker ending at `end` of `line` is a mapping key.
+pub(super) fn is_key(line: &str, end: usize) -> bool {
+    let after = line[end..].trim_start();
+    after == ":" || after.starts_with(": ")
+}
 
 /// Whether a string would be read back by a YAML 1.1 or 1.2 parser as
 /// something other than that same string when written as a plain scalar.
