@@ -18,6 +18,7 @@ mod scalar;
 pub mod testing;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -57,9 +58,11 @@ pub struct Composed {
     /// Composition that produced it.
     pub composition: Name,
     /// The claim it was produced for, e.g. `Volume data (project checkout)`.
-    pub claim: String,
+    /// Shared by every object of the claim.
+    pub claim: Arc<str>,
     /// Input files it derives from, relative to the estate root, sorted.
-    pub sources: Vec<String>,
+    /// Shared by every object of the claim.
+    pub sources: Arc<[String]>,
 }
 
 /// A composition ready to run: its spec, where it was defined, and the
@@ -477,8 +480,12 @@ fn compose_namespace(
                 }
                 sources.sort();
                 sources.dedup();
+                let shared = Shared {
+                    sources: sources.into(),
+                    claim: claim.what.as_str().into(),
+                };
                 for object in objects {
-                    if let Some(c) = place(object, &claim, ns, &sources, &mut out) {
+                    if let Some(c) = place(object, &claim, ns, &shared, &mut out) {
                         composed.push(c);
                     }
                 }
@@ -493,23 +500,28 @@ fn compose_namespace(
     (composed, out)
 }
 
+/// What every object composed for one claim shares.
+struct Shared {
+    sources: Arc<[String]>,
+    claim: Arc<str>,
+}
+
 /// Check one composed object and fix its namespace.
 fn place(
     mut object: Value,
     claim: &Claim<'_>,
     ns: &Namespace,
-    sources: &[String],
+    shared: &Shared,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Composed> {
-    let who = format!(
-        "composition `{}` for {}",
-        claim.composition.name, claim.what
-    );
     let error = |message: String| {
         Diagnostic::error(
             "composed-object",
             Some(claim.at.clone()),
-            format!("{who}: {message}"),
+            format!(
+                "composition `{}` for {}: {message}",
+                claim.composition.name, claim.what
+            ),
         )
     };
     let text = |p: &str| {
@@ -571,8 +583,8 @@ fn place(
         file_stem,
         object,
         composition: claim.composition.name.clone(),
-        claim: claim.what.clone(),
-        sources: sources.to_vec(),
+        claim: shared.claim.clone(),
+        sources: shared.sources.clone(),
     })
 }
 
