@@ -11,6 +11,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -131,12 +132,12 @@ pub fn stream(objects: &[&Value]) -> String {
         .join("---\n")
 }
 
-fn with_header(sources: &BTreeSet<String>, body: &str) -> String {
-    let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+fn with_header(sources: &BTreeSet<&str>, body: &str) -> String {
+    let sources: Vec<&str> = sources.iter().copied().collect();
     format!("{HEADER}\n# Source: {}\n{body}", sources.join(", "))
 }
 
-fn kustomization(sources: &BTreeSet<String>, resources: &BTreeSet<String>) -> String {
+fn kustomization(sources: &BTreeSet<&str>, resources: &BTreeSet<String>) -> String {
     let mut body =
         String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     if resources.is_empty() {
@@ -155,24 +156,29 @@ fn kustomization(sources: &BTreeSet<String>, resources: &BTreeSet<String>) -> St
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
 pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
-    type FileKey = (String, &'static str, String);
-    let mut files: BTreeMap<FileKey, (Vec<&Value>, BTreeSet<String>)> = BTreeMap::new();
+    type FileKey<'c> = (&'c str, &'static str, &'c str);
+    // The objects of one claim share one sources list: remember each list
+    // once per file (by identity) and merge them where files serialize.
+    type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
+    let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();
     for c in composed {
         let layer = match c.layer {
             Layer::Config => "config",
             Layer::Apps => "apps",
         };
-        let entry = files
-            .entry((c.cluster.to_string(), layer, c.file_stem.clone()))
+        let (objects, sources) = files
+            .entry((c.cluster.as_str(), layer, c.file_stem.as_str()))
             .or_default();
-        entry.0.push(&c.object);
-        entry.1.extend(c.sources.iter().cloned());
+        objects.push(&c.object);
+        if !sources.last().is_some_and(|s| Arc::ptr_eq(s, &c.sources)) {
+            sources.push(&c.sources);
+        }
     }
     // A kustomization derives from its cluster and lists its layer's files.
-    let mut layers: BTreeMap<(String, &'static str), BTreeSet<String>> = BTreeMap::new();
+    let mut layers: BTreeMap<(&str, &'static str), BTreeSet<String>> = BTreeMap::new();
     for (cluster, layer, stem) in files.keys() {
         layers
-            .entry((cluster.clone(), layer))
+            .entry((cluster, layer))
             .or_default()
             .insert(format!("{stem}.yaml"));
     }
@@ -183,6 +189,10 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
         .into_par_iter()
         .map(|((cluster, layer, stem), (mut objects, sources))| {
             objects.sort_by_cached_key(|o| object_order(o));
+            let sources: BTreeSet<&str> = sources
+                .iter()
+                .flat_map(|list| list.iter().map(String::as_str))
+                .collect();
             OutputFile {
                 path: format!("{cluster}/{layer}/{stem}.yaml"),
                 contents: with_header(&sources, &stream(&objects)),
@@ -190,11 +200,9 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
         })
         .collect();
     for (name, cluster) in &model.clusters {
-        let cluster_file: BTreeSet<String> = [cluster.origin.file().to_owned()].into();
+        let cluster_file: BTreeSet<&str> = [cluster.origin.file()].into();
         for layer in ["apps", "config"] {
-            let resources = layers
-                .remove(&(name.to_string(), layer))
-                .unwrap_or_default();
+            let resources = layers.remove(&(name.as_str(), layer)).unwrap_or_default();
             out.push(OutputFile {
                 path: format!("{name}/{layer}/kustomization.yaml"),
                 contents: kustomization(&cluster_file, &resources),

@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rayon::prelude::*;
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 
@@ -205,9 +206,10 @@ fn run(
     out: &mut Vec<Diagnostic>,
 ) {
     let contexts = Contexts::new(model, hierarchy);
+    let keys: Vec<ContextKey> = composed.par_iter().map(|o| contexts.key(o)).collect();
     let mut groups: BTreeMap<ContextKey, Vec<&Composed>> = BTreeMap::new();
-    for object in composed {
-        groups.entry(contexts.key(object)).or_default().push(object);
+    for (key, object) in keys.into_iter().zip(composed) {
+        groups.entry(key).or_default().push(object);
     }
     let groups: Vec<(ContextKey, Vec<&Composed>)> = groups.into_iter().collect();
     // Contexts are independent: workers take them in turn, and the results
@@ -512,17 +514,17 @@ impl<'m> Contexts<'m> {
             hierarchy,
             clusters: model
                 .clusters
-                .iter()
+                .par_iter()
                 .map(|(n, c)| (n.as_str(), regorus::Value::from(c.named_spec())))
                 .collect(),
             projects: model
                 .projects
-                .iter()
+                .par_iter()
                 .map(|(n, p)| (n.as_str(), regorus::Value::from(p.named_spec())))
                 .collect(),
             tenants: model
                 .tenants
-                .iter()
+                .par_iter()
                 .map(|(n, t)| (n.as_str(), regorus::Value::from(t.named_spec())))
                 .collect(),
             by_project,

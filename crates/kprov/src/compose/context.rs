@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::hierarchy::{Namespace, Source};
@@ -28,17 +29,17 @@ impl Contexts {
         Contexts {
             projects: model
                 .projects
-                .iter()
+                .par_iter()
                 .map(|(n, p)| (n.clone(), template_value(&p.named_spec())))
                 .collect(),
             clusters: model
                 .clusters
-                .iter()
+                .par_iter()
                 .map(|(n, c)| (n.clone(), template_value(&c.named_spec())))
                 .collect(),
             tenants: model
                 .tenants
-                .iter()
+                .par_iter()
                 .map(|(n, t)| (n.clone(), template_value(&t.named_spec())))
                 .collect(),
         }
