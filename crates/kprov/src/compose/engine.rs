@@ -161,7 +161,7 @@ impl Engine {
         let context = minijinja::Value::from_pairs(context.iter().map(|(k, v)| (*k, v.clone())));
         let rendered = template.render(context).map_err(|e| self.error(&e))?;
         let values = INTERPOLATED.with(|cell| std::mem::take(&mut cell.borrow_mut().0));
-        let (text, slots) = self.substitute(name, &rendered, values)?;
+        let (text, mut slots) = self.substitute(name, &rendered, values)?;
         let parsed = parse_output(text).map_err(|(line, message)| RenderError {
             at: self
                 .sources
@@ -171,7 +171,6 @@ impl Engine {
                 "the template's output is not valid YAML (line {line} of the output): {message}"
             ),
         })?;
-        let mut slots = slots;
         Ok(match parsed.slots {
             scalar::SlotUse::None => parsed.documents.clone(),
             how => parsed
