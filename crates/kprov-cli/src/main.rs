@@ -235,7 +235,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// A run is short and its peak is its size. Returning freed pages to the OS
 /// only to fault them back in, and zeroing 2 MiB transparent huge pages on
 /// first touch, each cost more system time than a fifth of the compile
-/// (measured at scale 1: 0.6–2.2 s of system time with huge pages, 0.3 s
+/// (measured at scale 1: 0.4–2.3 s of system time with huge pages, 0.25–0.4 s
 /// without).
 fn tune_allocator() {
     // SAFETY: a process-wide option, set before any other thread exists.
