@@ -513,6 +513,53 @@ struct Planned<'m> {
     ns_pointer: String,
 }
 
+/// What one level contributes to a namespace's merged settings: each tenant
+/// of the chain, root first, then the project itself. Tenants and projects
+/// spell these fields alike, so one loop merges them all.
+struct Layer<'a> {
+    source: Source,
+    origin: &'a crate::model::Origin,
+    labels: &'a Labels,
+    annotations: &'a crate::model::kinds::Annotations,
+    owners: &'a [crate::model::Subject],
+    role_bindings: &'a [crate::model::kinds::RoleBinding],
+    network: Option<&'a crate::model::kinds::Network>,
+    limits: Option<&'a crate::model::kinds::Limits>,
+    cost_center: Option<&'a crate::model::names::LabelValue>,
+}
+
+impl<'a> Layer<'a> {
+    fn tenant(tenant: &'a Item<TenantSpec>) -> Layer<'a> {
+        let spec = &tenant.spec;
+        Layer {
+            source: Source::Tenant(tenant.name().clone()),
+            origin: &tenant.origin,
+            labels: &spec.labels,
+            annotations: &spec.annotations,
+            owners: &spec.owners,
+            role_bindings: &spec.role_bindings,
+            network: spec.network.as_ref(),
+            limits: spec.limits.as_ref(),
+            cost_center: spec.cost_center.as_ref(),
+        }
+    }
+
+    fn project(name: &Name, project: &'a Item<ProjectSpec>) -> Layer<'a> {
+        let spec = &project.spec;
+        Layer {
+            source: Source::Project(name.clone()),
+            origin: &project.origin,
+            labels: &spec.labels,
+            annotations: &spec.annotations,
+            owners: &spec.owners,
+            role_bindings: &spec.role_bindings,
+            network: spec.network.as_ref(),
+            limits: spec.limits.as_ref(),
+            cost_center: spec.cost_center.as_ref(),
+        }
+    }
+}
+
 /// The namespaces of one project with everything they inherit.
 fn project_namespaces<'m>(
     model: &Model,
@@ -556,49 +603,50 @@ fn project_namespaces<'m>(
     let mut allow_from = Vec::new();
     let mut limits = None;
     let mut cost_center = None;
-    let mut add_owner = |subject: &crate::model::Subject, from: Provenance| {
-        if !owners.iter().any(|o| &o.value == subject) {
-            owners.push(Sourced {
-                value: subject.clone(),
-                from,
-            });
-        }
-    };
-    for tenant in &chain {
-        let src = Source::Tenant(tenant.name().clone());
+    let layers = chain
+        .iter()
+        .map(|t| Layer::tenant(t))
+        .chain([Layer::project(name, project)]);
+    for layer in layers {
+        let from = |pointer: &str| Provenance {
+            source: layer.source.clone(),
+            location: Some(layer.origin.at(pointer)),
+        };
         merge_map(
             &mut labels,
-            tenant
-                .spec
+            layer
                 .labels
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
             "labels",
-            &tenant.origin,
-            src.clone(),
+            layer.origin,
+            layer.source.clone(),
         );
         merge_map(
             &mut annotations,
-            tenant
-                .spec
+            layer
                 .annotations
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone())),
             "annotations",
-            &tenant.origin,
-            src.clone(),
+            layer.origin,
+            layer.source.clone(),
         );
-        for (i, owner) in tenant.spec.owners.iter().enumerate() {
-            add_owner(owner, tenant_source(tenant, &format!("/spec/owners/{i}")));
+        for (i, owner) in layer.owners.iter().enumerate() {
+            if !owners.iter().any(|o| &o.value == owner) {
+                owners.push(Sourced {
+                    value: owner.clone(),
+                    from: from(&format!("/spec/owners/{i}")),
+                });
+            }
         }
-        for (i, binding) in tenant.spec.role_bindings.iter().enumerate() {
+        for (i, binding) in layer.role_bindings.iter().enumerate() {
             role_bindings.push(Sourced {
                 value: binding.clone(),
-                from: tenant_source(tenant, &format!("/spec/roleBindings/{i}")),
+                from: from(&format!("/spec/roleBindings/{i}")),
             });
         }
-        for (i, peer) in tenant
-            .spec
+        for (i, peer) in layer
             .network
             .iter()
             .flat_map(|n| n.allow_from.iter())
@@ -606,72 +654,21 @@ fn project_namespaces<'m>(
         {
             allow_from.push(Sourced {
                 value: peer.tenant.clone(),
-                from: tenant_source(tenant, &format!("/spec/network/allowFrom/{i}")),
+                from: from(&format!("/spec/network/allowFrom/{i}")),
             });
         }
-        if let Some(l) = &tenant.spec.limits {
+        if let Some(l) = layer.limits {
             limits = Some(Sourced {
                 value: l.clone(),
-                from: tenant_source(tenant, "/spec/limits"),
+                from: from("/spec/limits"),
             });
         }
-        if let Some(c) = &tenant.spec.cost_center {
+        if let Some(c) = layer.cost_center {
             cost_center = Some(Sourced {
                 value: c.clone(),
-                from: tenant_source(tenant, "/spec/costCenter"),
+                from: from("/spec/costCenter"),
             });
         }
-    }
-    let src = Source::Project(name.clone());
-    merge_map(
-        &mut labels,
-        spec.labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-        "labels",
-        &project.origin,
-        src.clone(),
-    );
-    merge_map(
-        &mut annotations,
-        spec.annotations
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone())),
-        "annotations",
-        &project.origin,
-        src,
-    );
-    for (i, owner) in spec.owners.iter().enumerate() {
-        add_owner(owner, project_source(&format!("/spec/owners/{i}")));
-    }
-    for (i, binding) in spec.role_bindings.iter().enumerate() {
-        role_bindings.push(Sourced {
-            value: binding.clone(),
-            from: project_source(&format!("/spec/roleBindings/{i}")),
-        });
-    }
-    for (i, peer) in spec
-        .network
-        .iter()
-        .flat_map(|n| n.allow_from.iter())
-        .enumerate()
-    {
-        allow_from.push(Sourced {
-            value: peer.tenant.clone(),
-            from: project_source(&format!("/spec/network/allowFrom/{i}")),
-        });
-    }
-    if let Some(l) = &spec.limits {
-        limits = Some(Sourced {
-            value: l.clone(),
-            from: project_source("/spec/limits"),
-        });
-    }
-    if let Some(c) = &spec.cost_center {
-        cost_center = Some(Sourced {
-            value: c.clone(),
-            from: project_source("/spec/costCenter"),
-        });
     }
     // allowFrom adds up down the chain; a peer named twice is one policy.
     let mut peers = BTreeSet::new();
