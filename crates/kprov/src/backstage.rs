@@ -149,6 +149,17 @@ pub fn parameters(model: &Model) -> Value {
         },
     });
 
+    // An environment's cluster list; `items` says which names it offers.
+    let clusters_field = |items: Value| {
+        json!({
+            "type": "array",
+            "title": "Clusters",
+            "description": docs.of("Environment", "clusters"),
+            "minItems": 1,
+            "uniqueItems": true,
+            "items": items,
+        })
+    };
     // rjsf's dynamic form: the clusters offered depend on the environment
     // chosen, one `oneOf` branch per environment.
     let branches: Vec<Value> = clusters_by_env
@@ -158,14 +169,7 @@ pub fn parameters(model: &Model) -> Value {
                 "type": "object",
                 "properties": {
                     "name": {"type": "string", "const": env},
-                    "clusters": {
-                        "type": "array",
-                        "title": "Clusters",
-                        "description": docs.of("Environment", "clusters"),
-                        "minItems": 1,
-                        "uniqueItems": true,
-                        "items": {"type": "string", "enum": clusters},
-                    },
+                    "clusters": clusters_field(json!({"type": "string", "enum": clusters})),
                 },
             })
         })
@@ -190,14 +194,7 @@ pub fn parameters(model: &Model) -> Value {
         "properties": {
             "name": enum_or_free("Environment", docs.of("Environment", "name"), &environments),
             // Narrowed to the environment's clusters by the branch below.
-            "clusters": {
-                "type": "array",
-                "title": "Clusters",
-                "description": docs.of("Environment", "clusters"),
-                "minItems": 1,
-                "uniqueItems": true,
-                "items": {"type": "string"},
-            },
+            "clusters": clusters_field(json!({"type": "string"})),
             "quota": {
                 "type": "object",
                 "title": "Quota",
