@@ -202,14 +202,7 @@ impl Engine {
             }
             let mut rest = 0;
             let mut cursor = 0;
-            while let Some(open) = line[cursor..].find(scalar::OPEN).map(|i| i + cursor) {
-                let Some(close) = line[open..].find(scalar::CLOSE).map(|i| i + open) else {
-                    break;
-                };
-                let end = close + scalar::CLOSE.len_utf8();
-                let index: usize = line[open + scalar::OPEN.len_utf8()..close]
-                    .parse()
-                    .unwrap_or(usize::MAX);
+            while let Some((open, index, end)) = scalar::next_marker(line, cursor) {
                 let Some(value) = values.get_mut(index).and_then(Option::take) else {
                     break;
                 };

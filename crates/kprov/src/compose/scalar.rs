@@ -90,14 +90,26 @@ impl Slots {
     }
 }
 
+/// The first `open`-number-`close` token of `s` at or after byte `from`:
+/// where it starts, its number, and where it ends.
+fn find_token(s: &str, from: usize, open: char, close: char) -> Option<(usize, usize, usize)> {
+    let start = s[from..].find(open)? + from;
+    let digits = start + open.len_utf8();
+    let end_digits = s[digits..].find(close)? + digits;
+    let index = s[digits..end_digits].parse().ok()?;
+    Some((start, index, end_digits + close.len_utf8()))
+}
+
+/// The first marker of `line` at or after byte `from` (see [`find_token`]).
+pub(super) fn next_marker(line: &str, from: usize) -> Option<(usize, usize, usize)> {
+    find_token(line, from, OPEN, CLOSE)
+}
+
 /// The text before the first slot token of `s`, the token's slot number,
 /// and the text after it.
 fn next_token(s: &str) -> Option<(&str, usize, &str)> {
-    let open = s.find(SLOT_OPEN)?;
-    let digits = &s[open + SLOT_OPEN.len_utf8()..];
-    let close = digits.find(SLOT_CLOSE)?;
-    let index = digits[..close].parse().ok()?;
-    Some((&s[..open], index, &digits[close + SLOT_CLOSE.len_utf8()..]))
+    let (start, index, end) = find_token(s, 0, SLOT_OPEN, SLOT_CLOSE)?;
+    Some((&s[..start], index, &s[end..]))
 }
 
 /// The slot number of the token that is all of `s`, if it is one.
