@@ -22,7 +22,9 @@
 //!
 //! Each policy is parsed and analysed once (and once more per worker thread);
 //! its engine is cloned (cheaply: modules are shared) and given the context
-//! once per namespace, then evaluated for each of the namespace's objects.
+//! once per namespace, then evaluated for each of the namespace's objects
+//! that a rule can report on ([`guard`]: a rule whose every body opens with
+//! `input.kind == "K"` only sees objects of kind K).
 //! Namespaces are spread over threads and the results merged in order, so
 //! the output does not depend on the thread count. Files are evaluated
 //! separately so that every finding names the policy that made it.
@@ -39,6 +41,8 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::hierarchy::{Hierarchy, Namespace};
 use crate::load::Sources;
 use crate::model::{Model, Name};
+
+mod guard;
 
 /// The rules kprov queries in each policy, as conftest does.
 const RULES: [(&str, Severity); 3] = [
@@ -68,6 +72,8 @@ struct Rule {
     query: String,
     severity: Severity,
     at: Location,
+    /// The objects it can report on.
+    kinds: guard::Kinds,
 }
 
 /// Evaluate every `*.rego` file of the estate against every composed object.
@@ -117,18 +123,27 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             ));
             continue;
         }
-        let rules: Vec<Rule> = RULES
+        let declared: Vec<(&'static str, Severity)> = RULES
             .iter()
+            .copied()
             .filter(|(name, _)| {
                 engine
                     .has_declared_rule_rooted_at(&file.path, name)
                     .unwrap_or(false)
             })
-            .map(|&(name, severity)| Rule {
+            .collect();
+        let rules: Vec<Rule> = declared
+            .into_iter()
+            .map(|(name, severity)| Rule {
                 name,
                 query: format!("data.{PACKAGE}.{name}"),
                 severity,
                 at: keyword_location(&file.path, &file.text, name),
+                // The engine holds this one file: its only module.
+                kinds: match engine.get_modules().as_slice() {
+                    [module] => guard::kinds(module, name),
+                    _ => guard::Kinds::Every,
+                },
             })
             .collect();
         if rules.is_empty() {
@@ -287,7 +302,7 @@ fn run(
 
 /// Evaluate every policy on the objects of one namespace context: each
 /// policy's engine is cloned and given `data.kprov` once, then fed the
-/// objects one by one.
+/// objects its rules can report on, one by one.
 fn evaluate_context<'s>(
     policies: &[Policy<'s>],
     engines: &[regorus::Engine],
@@ -297,24 +312,36 @@ fn evaluate_context<'s>(
 ) -> Outcome<'s> {
     let mut outcome = Outcome::default();
     let output = contexts.model.output_dir();
-    let data = contexts.data(key);
-    let inputs: Vec<regorus::Value> = objects
+    let kinds: Vec<Option<&str>> = objects
         .iter()
-        .map(|o| regorus::Value::deserialize(&o.object).unwrap_or(regorus::Value::Null))
+        .map(|o| o.object.get("kind").and_then(Value::as_str))
         .collect();
+    // Converted on first use: most objects meet no rule at all.
+    let mut inputs: Vec<Option<regorus::Value>> = vec![None; objects.len()];
+    let mut data = None;
     for (policy, engine) in policies.iter().zip(engines) {
+        let wanted = |i: usize, rule: &Rule| rule.kinds.admits(kinds[i]);
+        let Some(first) = (0..objects.len()).find(|&i| policy.rules.iter().any(|r| wanted(i, r)))
+        else {
+            continue;
+        };
         let mut engine = engine.clone();
+        let data = data.get_or_insert_with(|| contexts.data(key));
         if let Err(e) = engine.add_data(data.clone()) {
-            let first = objects
-                .first()
-                .map(|o| describe(output, o))
-                .unwrap_or_default();
+            let first = describe(output, objects[first]);
             outcome.error(policy.path, format!("{e:#}"), objects.len(), first);
             continue;
         }
-        for (object, input) in objects.iter().zip(&inputs) {
-            engine.set_input(input.clone());
-            for rule in &policy.rules {
+        for (i, object) in objects.iter().enumerate().skip(first) {
+            let mut input_set = false;
+            for rule in policy.rules.iter().filter(|r| wanted(i, r)) {
+                if !input_set {
+                    let input = inputs[i].get_or_insert_with(|| {
+                        regorus::Value::deserialize(&object.object).unwrap_or(regorus::Value::Null)
+                    });
+                    engine.set_input(input.clone());
+                    input_set = true;
+                }
                 match engine.eval_rule(rule.query.clone()) {
                     Ok(value) => {
                         for message in messages(rule.name, &value) {

@@ -1,0 +1,285 @@
+//! Which objects a conftest rule can report on, read from the policy's
+//! syntax before anything is evaluated.
+//!
+//! Nearly every conftest policy opens each rule body with a kind test —
+//! `input.kind == "RoleBinding"` or `input.kind in {"Deployment", "Job"}`.
+//! Rego evaluates a body's statements in order and stops at the first that
+//! fails (OPA does; regorus schedules a statement that binds no variable
+//! where it is written), so for an object of any other kind that body yields
+//! nothing and evaluates nothing else. When *every* body of a rule opens
+//! that way, kprov hands the rule only objects of those kinds. On a typical
+//! estate most objects are RoleBindings and NetworkPolicies that no policy
+//! looks at, and a regorus call costs microseconds of fixed set-up, so this
+//! is most of the policy stage.
+//!
+//! The analysis recognises only what it can prove and answers
+//! [`Kinds::Every`] for anything else: a `default`, an `else`, a function
+//! of that name, a body without a leading kind test, a `with` on the test,
+//! a head that is not the plain rule name. A wrong "every" costs time; a
+//! wrong "only" would hide a finding, so the set is never guessed.
+//!
+//! It reads regorus's syntax tree through `regorus::unstable`, which may
+//! change between regorus releases; Cargo.lock pins the version and the
+//! tests below pin the behaviour.
+
+use std::collections::BTreeSet;
+
+use regorus::unstable::{BoolOp, Expr, Literal, Module, Query, Rule, RuleHead};
+
+/// The object kinds a rule may report on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Kinds {
+    /// Any object: the rule's bodies are not all guarded by a kind test.
+    Every,
+    /// Only objects whose `kind` is one of these.
+    Only(BTreeSet<String>),
+}
+
+impl Kinds {
+    /// Whether the rule must be evaluated on an object of this `kind`.
+    pub(super) fn admits(&self, kind: Option<&str>) -> bool {
+        match self {
+            Kinds::Every => true,
+            Kinds::Only(kinds) => kind.is_some_and(|k| kinds.contains(k)),
+        }
+    }
+}
+
+/// The kinds the rule `name` of `module` (package `main`) can report on.
+pub(super) fn kinds(module: &Module, name: &str) -> Kinds {
+    let mut only = BTreeSet::new();
+    let mut defined = false;
+    for rule in &module.policy {
+        match &**rule {
+            Rule::Default { refr, .. } => {
+                if root(refr).is_none_or(|r| r == name || r == "data") {
+                    return Kinds::Every;
+                }
+            }
+            Rule::Spec { head, bodies, .. } => {
+                let (refr, plain) = match head {
+                    RuleHead::Set { refr, .. } | RuleHead::Compr { refr, .. } => (refr, true),
+                    RuleHead::Func { refr, .. } => (refr, false),
+                };
+                match root(refr) {
+                    Some(r) if r == name || r == "data" => {}
+                    Some(_) => continue,
+                    None => return Kinds::Every,
+                }
+                if !plain || var_name(refr) != Some(name) || bodies.is_empty() {
+                    return Kinds::Every;
+                }
+                defined = true;
+                for body in bodies {
+                    match leading_kind_test(&body.query) {
+                        Some(kinds) => only.extend(kinds),
+                        None => return Kinds::Every,
+                    }
+                }
+            }
+        }
+    }
+    if defined {
+        Kinds::Only(only)
+    } else {
+        Kinds::Every
+    }
+}
+
+/// The kinds named by a query's first statement when it is a plain
+/// `input.kind == "K"` (either way round) or `input.kind in {…}` over string
+/// literals.
+fn leading_kind_test(query: &Query) -> Option<Vec<String>> {
+    let first = query.stmts.first()?;
+    if !first.with_mods.is_empty() {
+        return None;
+    }
+    let Literal::Expr { expr, .. } = &first.literal else {
+        return None;
+    };
+    match &**expr {
+        Expr::BoolExpr {
+            op: BoolOp::Eq,
+            lhs,
+            rhs,
+            ..
+        } => {
+            let kind = if is_input_kind(lhs) {
+                string(rhs)?
+            } else if is_input_kind(rhs) {
+                string(lhs)?
+            } else {
+                return None;
+            };
+            Some(vec![kind])
+        }
+        Expr::Membership {
+            key: None,
+            value,
+            collection,
+            ..
+        } if is_input_kind(value) => match &**collection {
+            Expr::Set { items, .. } | Expr::Array { items, .. } => {
+                items.iter().map(|item| string(item)).collect()
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `input.kind` or `input["kind"]`.
+fn is_input_kind(expr: &Expr) -> bool {
+    match expr {
+        Expr::RefDot { refr, field, .. } => {
+            var_name(refr) == Some("input") && field.1.as_string().is_ok_and(|f| &**f == "kind")
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            var_name(refr) == Some("input") && string(index).as_deref() == Some("kind")
+        }
+        _ => false,
+    }
+}
+
+/// A string literal's value.
+fn string(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::String { value, .. } | Expr::RawString { value, .. } => {
+            value.as_string().ok().map(|s| s.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The name of a bare variable.
+fn var_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Var { value, .. } => value.as_string().ok().map(|s| &**s),
+        _ => None,
+    }
+}
+
+/// The variable a reference starts from: `deny` for `deny`, `a` for `a.b[c]`.
+fn root(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Var { .. } => var_name(expr),
+        Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => root(refr),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyse(policy: &str, rule: &str) -> Kinds {
+        let mut engine = regorus::Engine::new();
+        engine
+            .add_policy("p.rego".into(), format!("package main\n\n{policy}"))
+            .unwrap();
+        kinds(&engine.get_modules()[0], rule)
+    }
+
+    fn only(kinds: &[&str]) -> Kinds {
+        Kinds::Only(kinds.iter().map(|k| (*k).to_owned()).collect())
+    }
+
+    /// Each case: a policy, the kinds the analysis must find for `deny`.
+    const CASES: &[(&str, Option<&[&str]>)] = &[
+        (
+            "deny contains msg if {\n  input.kind == \"Namespace\"\n  msg := \"ns\"\n}\n\
+             deny contains msg if {\n  \"RoleBinding\" == input[\"kind\"]\n  msg := \"rb\"\n}\n",
+            Some(&["Namespace", "RoleBinding"]),
+        ),
+        (
+            "deny contains \"x\" if input.kind in {\"Service\", \"Deployment\"}\n",
+            Some(&["Deployment", "Service"]),
+        ),
+        ("deny if {\n  input.kind == `Pod`\n}\n", Some(&["Pod"])),
+        // A second body without the test admits everything.
+        (
+            "deny contains \"a\" if input.kind == \"Pod\"\ndeny contains \"b\" if input.spec\n",
+            None,
+        ),
+        // The test is not the first statement.
+        (
+            "deny contains \"a\" if {\n  input.metadata\n  input.kind == \"Pod\"\n}\n",
+            None,
+        ),
+        (
+            "default deny := true\ndeny if input.kind == \"Pod\"\n",
+            None,
+        ),
+        (
+            "deny := \"a\" if input.kind == \"Pod\" else := \"b\"\n",
+            None,
+        ),
+        (
+            "deny contains \"a\" if input.kind == \"Pod\" with input as {\"kind\": \"Pod\"}\n",
+            None,
+        ),
+        ("deny contains \"a\" if input.kind != \"Pod\"\n", None),
+        (
+            "deny contains \"a\" if input.kind == input.apiVersion\n",
+            None,
+        ),
+        ("deny contains \"a\" if not input.kind == \"Pod\"\n", None),
+        ("deny contains \"a\" if input.kind in {\"Pod\", 3}\n", None),
+        ("deny contains \"a\" if input.spec.kind == \"Pod\"\n", None),
+        // A head that is a reference into the rule, not its name.
+        ("deny.extra := 1 if input.kind == \"Pod\"\n", None),
+        // Rules of other names do not matter.
+        (
+            "deny contains \"a\" if {\n  input.kind == \"Pod\"\n  helper\n}\nhelper if true\nwarn contains \"w\" if true\n",
+            Some(&["Pod"]),
+        ),
+    ];
+
+    #[test]
+    fn only_rules_whose_every_body_opens_with_a_kind_test_are_narrowed() {
+        for (policy, expected) in CASES {
+            let expected = expected.map_or(Kinds::Every, only);
+            assert_eq!(analyse(policy, "deny"), expected, "{policy}");
+        }
+    }
+
+    /// The claim the analysis rests on, checked with regorus itself: a rule
+    /// never reports on an object whose kind it does not admit.
+    #[test]
+    fn a_rule_reports_nothing_on_the_kinds_it_does_not_admit() {
+        let objects = ["Pod", "Service", "Deployment", "Namespace", "RoleBinding"];
+        for (policy, _) in CASES {
+            let mut engine = regorus::Engine::new();
+            engine
+                .add_policy("p.rego".into(), format!("package main\n\n{policy}"))
+                .unwrap();
+            let kinds = kinds(&engine.get_modules()[0], "deny");
+            for kind in objects {
+                let input = serde_json::json!({
+                    "kind": kind, "apiVersion": "v1", "metadata": {"name": "x"}, "spec": {}
+                });
+                engine.set_input(regorus::Value::from(input));
+                let Ok(value) = engine.eval_rule("data.main.deny".into()) else {
+                    // kprov refuses such a policy before evaluating it.
+                    assert_eq!(kinds, Kinds::Every, "{policy}");
+                    continue;
+                };
+                let reported = !matches!(
+                    &value,
+                    regorus::Value::Undefined | regorus::Value::Bool(false)
+                ) && value != regorus::Value::new_set();
+                assert!(
+                    kinds.admits(Some(kind)) || !reported,
+                    "{policy}: {kind} is not admitted but the rule gives {value}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_object_without_a_kind_is_admitted_only_by_every() {
+        assert!(Kinds::Every.admits(None));
+        assert!(!only(&["Pod"]).admits(None));
+        assert!(!only(&["Pod"]).admits(Some("pod")));
+    }
+}
