@@ -30,17 +30,17 @@ impl Contexts {
             projects: model
                 .projects
                 .par_iter()
-                .map(|(n, p)| (n.clone(), template_value(&p.named_spec())))
+                .map(|(n, p)| (n.clone(), template_value(p.named_spec())))
                 .collect(),
             clusters: model
                 .clusters
                 .par_iter()
-                .map(|(n, c)| (n.clone(), template_value(&c.named_spec())))
+                .map(|(n, c)| (n.clone(), template_value(c.named_spec())))
                 .collect(),
             tenants: model
                 .tenants
                 .par_iter()
-                .map(|(n, t)| (n.clone(), template_value(&t.named_spec())))
+                .map(|(n, t)| (n.clone(), template_value(t.named_spec())))
                 .collect(),
         }
     }
@@ -66,7 +66,7 @@ impl Contexts {
             .environments
             .get(ns.environment_index)
             .and_then(|e| serde_json::to_value(e).ok())
-            .map_or_else(|| none.clone(), |e| template_value(&e));
+            .map_or_else(|| none.clone(), template_value);
         context.insert("environment", environment);
         context.insert("namespace", minijinja::Value::from(ns.name.as_str()));
         context.insert(

@@ -38,9 +38,10 @@ enum Interpolated {
 /// and shared by every render that needs them.
 pub type Context = BTreeMap<&'static str, minijinja::Value>;
 
-/// A JSON value as a template value.
-pub fn template_value(value: &Value) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(value))
+/// A JSON value as a template value: arrays and objects are read in place
+/// ([`super::view`]), never converted.
+pub fn template_value(value: Value) -> minijinja::Value {
+    super::view::template_value(value)
 }
 
 /// Where a registered template's text comes from, for error positions.
@@ -79,9 +80,12 @@ impl Engine {
         env.set_formatter(|out, _state, value| {
             let interpolated = match value.as_str() {
                 Some(_) => Interpolated::Text(value.clone()),
-                None => Interpolated::Json(serde_json::to_value(value).map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
-                })?),
+                None => Interpolated::Json(match super::view::json_of(value) {
+                    Some(json) => json,
+                    None => serde_json::to_value(value).map_err(|e| {
+                        minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+                    })?,
+                }),
             };
             let size = match &interpolated {
                 Interpolated::Text(text) => {
@@ -320,7 +324,7 @@ mod tests {
         let mut context = Context::new();
         context.insert(
             "claim",
-            template_value(&serde_json::json!({"n": 3, "s": "yes"})),
+            template_value(serde_json::json!({"n": 3, "s": "yes"})),
         );
         engine.render("t", &context)
     }
@@ -362,7 +366,7 @@ mod tests {
             serde_json::json!({"s": {"\u{FDD2}": 1}}),
         ] {
             let mut context = Context::new();
-            context.insert("claim", template_value(&value));
+            context.insert("claim", template_value(value));
             let e = engine.render("t", &context).unwrap_err();
             assert!(e.message.contains("U+FDD2"), "{}", e.message);
         }
@@ -384,7 +388,7 @@ mod tests {
             .unwrap();
         for s in ["one", "two", "one"] {
             let mut context = Context::new();
-            context.insert("claim", template_value(&serde_json::json!({"s": s})));
+            context.insert("claim", template_value(serde_json::json!({"s": s})));
             assert_eq!(
                 engine.render("t", &context).unwrap(),
                 [serde_json::json!({"a": s})]
@@ -427,7 +431,7 @@ mod tests {
             let source = TemplateSource { file: "t.yaml.j2".into(), first_line: 1 };
             engine.add("t".into(), "a: {{ claim.v }}\nb: [{{ claim.v }}]\n".into(), source).unwrap();
             let mut context = Context::new();
-            context.insert("claim", template_value(&serde_json::json!({"v": value})));
+            context.insert("claim", template_value(serde_json::json!({"v": value})));
             let rendered = engine.render("t", &context).unwrap();
             let text = scalar::standalone(&value);
             let read_back = yaml::parse_stream(&format!("a: {text}\nb: [{text}]\n"), yaml::Limits::default());

@@ -16,6 +16,7 @@ mod context;
 mod engine;
 mod scalar;
 pub mod testing;
+mod view;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -270,17 +271,28 @@ impl Compositions {
         prepared: &Prepared,
         mut context: engine::Context,
     ) -> Result<Vec<Value>, engine::RenderError> {
-        let mut composed: Vec<Value> = Vec::new();
+        // Later steps read earlier objects through views of the very
+        // documents returned, so nothing is copied unless a template keeps
+        // a view alive (then the document is cloned).
+        let mut composed: Vec<Arc<Value>> = Vec::new();
         let mut seen: Vec<minijinja::Value> = Vec::new();
         for (i, (_, template)) in prepared.steps.iter().enumerate() {
             context.insert("composed", minijinja::Value::from(seen.clone()));
             let objects = self.engine.render(template, &context)?;
-            // Only a later step reads them as template values.
-            if i + 1 < prepared.steps.len() {
-                seen.extend(objects.iter().map(engine::template_value));
+            let later = i + 1 < prepared.steps.len();
+            for object in objects {
+                let object = Arc::new(object);
+                if later {
+                    seen.push(view::shared(object.clone()));
+                }
+                composed.push(object);
             }
-            composed.extend(objects);
         }
+        drop((context, seen));
+        let composed = composed
+            .into_iter()
+            .map(|o| Arc::try_unwrap(o).unwrap_or_else(|shared| (*shared).clone()))
+            .collect();
         Ok(composed)
     }
 }
@@ -406,8 +418,17 @@ struct Claim<'a> {
     composition: &'a Prepared,
     layer: Layer,
     cluster_scoped_allowed: bool,
-    at: Location,
+    /// Where the claim is defined: the project's document and a pointer,
+    /// resolved to a [`Location`] only for a diagnostic.
+    origin: &'a crate::model::Origin,
+    pointer: String,
     what: String,
+}
+
+impl Claim<'_> {
+    fn at(&self) -> Location {
+        self.origin.at(&self.pointer)
+    }
 }
 
 /// Compose every object of every namespace.
@@ -469,7 +490,7 @@ fn compose_namespace(
         context.insert(
             "claim",
             engine::template_value(
-                &json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
+                json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
             ),
         );
         match compositions.run(claim.composition, context) {
@@ -492,7 +513,7 @@ fn compose_namespace(
             }
             Err(e) => out.push(render_diagnostic(
                 &e,
-                Some(claim.at.clone()),
+                Some(claim.at()),
                 "while composing the claim defined here",
             )),
         }
@@ -517,7 +538,7 @@ fn place(
     let error = |message: String| {
         Diagnostic::error(
             "composed-object",
-            Some(claim.at.clone()),
+            Some(claim.at()),
             format!(
                 "composition `{}` for {}: {message}",
                 claim.composition.name, claim.what
@@ -671,7 +692,7 @@ fn claims<'c>(
     compositions: &'c Compositions,
     model: &Model,
     ns: &Namespace,
-    project: &Item<crate::model::kinds::ProjectSpec>,
+    project: &'c Item<crate::model::kinds::ProjectSpec>,
     cluster: &Item<crate::model::kinds::ClusterSpec>,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<Claim<'c>> {
@@ -689,7 +710,8 @@ fn claims<'c>(
             composition: c,
             layer: Layer::Config,
             cluster_scoped_allowed: true,
-            at: origin.at(&format!("/spec/environments/{}", ns.environment_index)),
+            origin,
+            pointer: format!("/spec/environments/{}", ns.environment_index),
             what: format!("namespace {} (project {})", ns.name, ns.project),
         });
     }
@@ -710,7 +732,8 @@ fn claims<'c>(
                 composition: c,
                 layer: Layer::Apps,
                 cluster_scoped_allowed: false,
-                at: origin.at(&format!("/spec/volumes/{i}")),
+                origin,
+                pointer: format!("/spec/volumes/{i}"),
                 what: format!("volume {} (project {})", volume.name, ns.project),
             });
         }
@@ -732,7 +755,8 @@ fn claims<'c>(
                 composition: c,
                 layer: Layer::Apps,
                 cluster_scoped_allowed: false,
-                at: origin.at(&format!("/spec/virtualMachines/{i}")),
+                origin,
+                pointer: format!("/spec/virtualMachines/{i}"),
                 what: format!("virtual machine {} (project {})", vm.name, ns.project),
             });
         }
@@ -745,7 +769,8 @@ fn claims<'c>(
             composition: c,
             layer: Layer::Apps,
             cluster_scoped_allowed: false,
-            at: origin.at("/spec/sync"),
+            origin,
+            pointer: "/spec/sync".into(),
             what: format!("Flux sync (project {})", ns.project),
         });
     }
@@ -755,7 +780,7 @@ fn claims<'c>(
         .enumerate()
         .filter(|(_, c)| in_env(&c.environments))
     {
-        let at = origin.at(&format!("/spec/resources/{i}"));
+        let pointer = format!("/spec/resources/{i}");
         let candidates: Vec<&Prepared> = compositions
             .by_name
             .values()
@@ -787,7 +812,11 @@ fn claims<'c>(
                     names.join(", ")
                 ),
             };
-            out.push(Diagnostic::error("no-composition", Some(at), message));
+            out.push(Diagnostic::error(
+                "no-composition",
+                Some(origin.at(&pointer)),
+                message,
+            ));
             continue;
         };
         let mut claim_spec = Value::Object(claim.spec.clone());
@@ -810,7 +839,8 @@ fn claims<'c>(
             composition,
             layer: Layer::Apps,
             cluster_scoped_allowed,
-            at,
+            origin,
+            pointer,
             what: format!("{} {} (project {})", claim.kind, claim.name, ns.project),
         });
     }

@@ -111,13 +111,13 @@ impl Compositions {
         let mut take = |key: &str, default: Value| input.remove(key).unwrap_or(default);
         let mut context = super::engine::Context::new();
         let value = super::engine::template_value;
-        context.insert("claim", value(&Value::Object(claim)));
-        context.insert("namespace", value(&namespace));
+        context.insert("claim", value(Value::Object(claim)));
+        context.insert("namespace", value(namespace.clone()));
         let environment = take("environment", json!({"name": "test"}));
-        context.insert("environment", value(&environment));
-        context.insert("cluster", value(&take("cluster", json!({"name": "test"}))));
-        context.insert("project", value(&take("project", json!({"name": "test"}))));
-        context.insert("tenants", value(&take("tenants", json!([]))));
+        context.insert("environment", value(environment));
+        context.insert("cluster", value(take("cluster", json!({"name": "test"}))));
+        context.insert("project", value(take("project", json!({"name": "test"}))));
+        context.insert("tenants", value(take("tenants", json!([]))));
         let mut objects = self.run(prepared, context).map_err(|e| match e.at {
             Some((file, line)) => format!("{file}:{line}: {}", e.message),
             None => e.message,
