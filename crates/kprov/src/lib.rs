@@ -41,6 +41,8 @@ pub mod output;
 pub mod policy;
 pub mod report;
 pub mod schema;
+#[cfg(test)]
+mod test_support;
 pub mod upstream_schemas;
 pub mod yaml;
 

@@ -33,7 +33,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
-use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use crate::compose::{Composed, Layer};
@@ -65,6 +64,8 @@ struct Policy<'s> {
     /// The conftest rules it declares: query path, severity, and where the
     /// rule is written.
     rules: Vec<Rule>,
+    /// Whether it names `data` anywhere, so needs each namespace's context.
+    reads_data: bool,
 }
 
 struct Rule {
@@ -123,6 +124,11 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             ));
             continue;
         }
+        // The engine holds this one file: its only module.
+        let reads_data = match engine.get_modules().as_slice() {
+            [module] => guard::reads_data(module),
+            _ => true,
+        };
         let declared: Vec<(&'static str, Severity)> = RULES
             .iter()
             .copied()
@@ -139,7 +145,6 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
                 query: format!("data.{PACKAGE}.{name}"),
                 severity,
                 at: keyword_location(&file.path, &file.text, name),
-                // The engine holds this one file: its only module.
                 kinds: match engine.get_modules().as_slice() {
                     [module] => guard::kinds(module, name),
                     _ => guard::Kinds::Every,
@@ -158,13 +163,11 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
         // runs on first evaluation: do it now, without input, so that such a
         // policy is reported once as broken rather than once per object.
         let mut probe = engine.clone();
-        let checked = probe
-            .add_data(regorus::Value::from(json!({"kprov": {}})))
-            .and_then(|()| {
-                rules
-                    .iter()
-                    .try_for_each(|rule| probe.eval_rule(rule.query.clone()).map(drop))
-            });
+        let checked = probe.add_data(empty_context()).and_then(|()| {
+            rules
+                .iter()
+                .try_for_each(|rule| probe.eval_rule(rule.query.clone()).map(drop))
+        });
         if let Err(e) = checked {
             let (at, message) = regorus_error(&file.path, &e);
             out.push(Diagnostic::error("policy-syntax", Some(at), message));
@@ -175,9 +178,15 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             text: &file.text,
             engine,
             rules,
+            reads_data,
         });
     }
     policies
+}
+
+/// `data` without a context: what a policy that never names `data` is given.
+fn empty_context() -> regorus::Value {
+    regorus::Value::from(json!({"kprov": {}}))
 }
 
 /// Which namespace context an object is evaluated in.
@@ -247,6 +256,16 @@ fn run(
                 }
             })
             .collect();
+        // A policy that never names `data` is prepared once and then only
+        // given inputs; the others are cloned and given each context.
+        let mut ready: Vec<Option<regorus::Engine>> = policies
+            .iter()
+            .zip(&engines)
+            .map(|(policy, engine)| {
+                let mut engine = engine.clone();
+                (!policy.reads_data && engine.add_data(empty_context()).is_ok()).then_some(engine)
+            })
+            .collect();
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -255,7 +274,7 @@ fn run(
             };
             done.push((
                 i,
-                evaluate_context(policies, &engines, &contexts, key, objects),
+                evaluate_context(policies, &engines, &mut ready, &contexts, key, objects),
             ));
         }
     };
@@ -306,6 +325,7 @@ fn run(
 fn evaluate_context<'s>(
     policies: &[Policy<'s>],
     engines: &[regorus::Engine],
+    ready: &mut [Option<regorus::Engine>],
     contexts: &Contexts<'_>,
     key: &ContextKey,
     objects: &[&Composed],
@@ -319,26 +339,31 @@ fn evaluate_context<'s>(
     // Converted on first use: most objects meet no rule at all.
     let mut inputs: Vec<Option<regorus::Value>> = vec![None; objects.len()];
     let mut data = None;
-    for (policy, engine) in policies.iter().zip(engines) {
+    for ((policy, engine), ready) in policies.iter().zip(engines).zip(ready) {
         let wanted = |i: usize, rule: &Rule| rule.kinds.admits(kinds[i]);
         let Some(first) = (0..objects.len()).find(|&i| policy.rules.iter().any(|r| wanted(i, r)))
         else {
             continue;
         };
-        let mut engine = engine.clone();
-        let data = data.get_or_insert_with(|| contexts.data(key));
-        if let Err(e) = engine.add_data(data.clone()) {
-            let first = describe(output, objects[first]);
-            outcome.error(policy.path, format!("{e:#}"), objects.len(), first);
-            continue;
-        }
+        let mut given_context;
+        let engine = match ready {
+            Some(engine) => engine,
+            None => {
+                given_context = engine.clone();
+                let data = data.get_or_insert_with(|| contexts.data(key));
+                if let Err(e) = given_context.add_data(data.clone()) {
+                    let first = describe(output, objects[first]);
+                    outcome.error(policy.path, format!("{e:#}"), objects.len(), first);
+                    continue;
+                }
+                &mut given_context
+            }
+        };
         for (i, object) in objects.iter().enumerate().skip(first) {
             let mut input_set = false;
             for rule in policy.rules.iter().filter(|r| wanted(i, r)) {
                 if !input_set {
-                    let input = inputs[i].get_or_insert_with(|| {
-                        regorus::Value::deserialize(&object.object).unwrap_or(regorus::Value::Null)
-                    });
+                    let input = inputs[i].get_or_insert_with(|| rego_value(&object.object));
                     engine.set_input(input.clone());
                     input_set = true;
                 }
@@ -364,6 +389,29 @@ fn evaluate_context<'s>(
         }
     }
     outcome
+}
+
+/// A JSON value as the Rego value regorus's own deserializer makes of it
+/// (a proptest compares them), without going through serde.
+fn rego_value(value: &Value) -> regorus::Value {
+    match value {
+        Value::Null => regorus::Value::Null,
+        Value::Bool(b) => regorus::Value::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => regorus::Value::from(u),
+            (None, Some(i)) => regorus::Value::from(i),
+            (None, None) => regorus::Value::from(n.as_f64().unwrap_or_default()),
+        },
+        Value::String(s) => regorus::Value::from(s.as_str()),
+        Value::Array(items) => {
+            regorus::Value::from(items.iter().map(rego_value).collect::<Vec<_>>())
+        }
+        Value::Object(map) => regorus::Value::from(
+            map.iter()
+                .map(|(k, v)| (regorus::Value::from(k.as_str()), rego_value(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+    }
 }
 
 /// A deny or warn finding about one object.
@@ -867,6 +915,14 @@ deny contains msg if {
                 "prod-1 shop-prod shop prod fast"
             ]
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rego_value_is_what_regorus_deserializes(value in crate::test_support::json_value()) {
+            let expected = <regorus::Value as serde::Deserialize>::deserialize(&value).unwrap();
+            proptest::prop_assert_eq!(rego_value(&value), expected);
+        }
     }
 
     fn estate_dir(relative: &str) -> std::path::PathBuf {

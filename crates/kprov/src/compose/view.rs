@@ -180,28 +180,9 @@ mod tests {
         minijinja::Value::from(minijinja::value::Serde(value))
     }
 
-    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            (-1e6f64..1e6).prop_map(Value::from),
-            "[a-c]{0,3}".prop_map(Value::from),
-        ];
-        leaf.prop_recursive(3, 24, 4, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-                proptest::collection::vec(("[a-c]{1,2}", inner), 0..4)
-                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest::proptest! {
         #[test]
-        fn a_view_reads_like_the_converted_value(v in json_value(), w in json_value()) {
+        fn a_view_reads_like_the_converted_value(v in crate::test_support::json_value(), w in crate::test_support::json_value()) {
             for expression in EXPRESSIONS {
                 for other in [&v, &w] {
                     let seen = render(expression, template_value(v.clone()), template_value(other.clone()));
@@ -215,7 +196,7 @@ mod tests {
         }
 
         #[test]
-        fn a_view_interpolates_as_the_json_it_points_at(v in json_value()) {
+        fn a_view_interpolates_as_the_json_it_points_at(v in crate::test_support::json_value()) {
             let view = template_value(serde_json::json!({"x": [v.clone()]}));
             let inner = view.get_attr("x").unwrap().get_item(&minijinja::Value::from(0)).unwrap();
             match &v {

@@ -1,5 +1,6 @@
-//! Which objects a conftest rule can report on, read from the policy's
-//! syntax before anything is evaluated.
+//! What a policy's syntax tells before anything is evaluated: which objects
+//! each conftest rule can report on ([`kinds`]), and whether the policy
+//! reads `data` at all ([`reads_data`]).
 //!
 //! Nearly every conftest policy opens each rule body with a kind test —
 //! `input.kind == "RoleBinding"` or `input.kind in {"Deployment", "Job"}`.
@@ -24,7 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use regorus::unstable::{BoolOp, Expr, Literal, Module, Query, Rule, RuleHead};
+use regorus::unstable::{BoolOp, Expr, Literal, Module, Query, Rule, RuleAssign, RuleHead};
 
 /// The object kinds a rule may report on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +169,115 @@ fn root(expr: &Expr) -> Option<&str> {
     }
 }
 
+/// Whether anything in `module` names `data` — the only way to reach
+/// `data.kprov`. A policy that does not is evaluated by one engine per
+/// thread for every namespace, instead of being given each namespace's
+/// context (which makes regorus analyse the policy again).
+pub(super) fn reads_data(module: &Module) -> bool {
+    module.imports.iter().any(|i| expr_reads_data(&i.refr))
+        || module.policy.iter().any(|rule| match &**rule {
+            Rule::Default {
+                refr, args, value, ..
+            } => {
+                expr_reads_data(refr)
+                    || args.iter().any(|a| expr_reads_data(a))
+                    || expr_reads_data(value)
+            }
+            Rule::Spec { head, bodies, .. } => {
+                let head = match head {
+                    RuleHead::Compr { refr, assign, .. } => {
+                        expr_reads_data(refr) || assign_reads_data(assign.as_ref())
+                    }
+                    RuleHead::Set { refr, key, .. } => {
+                        expr_reads_data(refr) || key.as_ref().is_some_and(|k| expr_reads_data(k))
+                    }
+                    RuleHead::Func {
+                        refr, args, assign, ..
+                    } => {
+                        expr_reads_data(refr)
+                            || args.iter().any(|a| expr_reads_data(a))
+                            || assign_reads_data(assign.as_ref())
+                    }
+                };
+                head || bodies
+                    .iter()
+                    .any(|b| assign_reads_data(b.assign.as_ref()) || query_reads_data(&b.query))
+            }
+        })
+}
+
+fn assign_reads_data(assign: Option<&RuleAssign>) -> bool {
+    assign.is_some_and(|a| expr_reads_data(&a.value))
+}
+
+fn query_reads_data(query: &Query) -> bool {
+    query.stmts.iter().any(|stmt| {
+        stmt.with_mods
+            .iter()
+            .any(|w| expr_reads_data(&w.refr) || expr_reads_data(&w.r#as))
+            || match &stmt.literal {
+                Literal::SomeVars { .. } => false,
+                Literal::SomeIn {
+                    key,
+                    value,
+                    collection,
+                    ..
+                } => {
+                    key.as_ref().is_some_and(|k| expr_reads_data(k))
+                        || expr_reads_data(value)
+                        || expr_reads_data(collection)
+                }
+                Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => expr_reads_data(expr),
+                Literal::Every { domain, query, .. } => {
+                    expr_reads_data(domain) || query_reads_data(query)
+                }
+            }
+    })
+}
+
+fn expr_reads_data(expr: &Expr) -> bool {
+    let any = |items: &[regorus::unstable::Ref<Expr>]| items.iter().any(|e| expr_reads_data(e));
+    #[allow(unreachable_patterns)] // variants behind regorus features kprov does not enable
+    match expr {
+        Expr::Var { .. } => var_name(expr) == Some("data"),
+        Expr::String { .. }
+        | Expr::RawString { .. }
+        | Expr::Number { .. }
+        | Expr::Bool { .. }
+        | Expr::Null { .. } => false,
+        Expr::Array { items, .. } | Expr::Set { items, .. } => any(items),
+        Expr::Object { fields, .. } => fields
+            .iter()
+            .any(|(_, k, v)| expr_reads_data(k) || expr_reads_data(v)),
+        Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
+            expr_reads_data(term) || query_reads_data(query)
+        }
+        Expr::ObjectCompr {
+            key, value, query, ..
+        } => expr_reads_data(key) || expr_reads_data(value) || query_reads_data(query),
+        Expr::Call { fcn, params, .. } => expr_reads_data(fcn) || any(params),
+        Expr::UnaryExpr { expr, .. } => expr_reads_data(expr),
+        Expr::RefDot { refr, .. } => expr_reads_data(refr),
+        Expr::RefBrack { refr, index, .. } => expr_reads_data(refr) || expr_reads_data(index),
+        Expr::BinExpr { lhs, rhs, .. }
+        | Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::ArithExpr { lhs, rhs, .. }
+        | Expr::AssignExpr { lhs, rhs, .. } => expr_reads_data(lhs) || expr_reads_data(rhs),
+        Expr::Membership {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            key.as_ref().is_some_and(|k| expr_reads_data(k))
+                || expr_reads_data(value)
+                || expr_reads_data(collection)
+        }
+        // Anything newer: assume it might.
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +383,37 @@ mod tests {
                     "{policy}: {kind} is not admitted but the rule gives {value}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn data_is_found_wherever_it_is_named() {
+        let reads = |policy: &str| {
+            let mut engine = regorus::Engine::new();
+            engine
+                .add_policy("p.rego".into(), format!("package main\n\n{policy}"))
+                .unwrap();
+            reads_data(&engine.get_modules()[0])
+        };
+        for policy in [
+            "deny contains \"x\" if data.kprov.namespace == \"a\"\n",
+            "import data.kprov\n\ndeny contains \"x\" if kprov.namespace\n",
+            "deny contains msg if {\n  some c in data.kprov.tenants\n  msg := c.name\n}\n",
+            "deny contains msg if {\n  every t in input.spec { t != data.kprov.namespace }\n  msg := \"x\"\n}\n",
+            "deny contains msg if {\n  msg := [x | x := data.kprov.cluster.name]\n}\n",
+            "deny contains msg if {\n  msg := sprintf(\"%v\", [{\"k\": data}])\n}\n",
+            "deny contains \"x\" if input.kind == data.kprov.kind\n",
+            "f(x) := data.kprov.cluster if x\ndeny contains \"x\" if f(true)\n",
+            "deny contains \"x\" if not input[data.kprov.namespace]\n",
+        ] {
+            assert!(reads(policy), "{policy}");
+        }
+        for policy in [
+            "deny contains \"x\" if input.kind == \"Pod\"\n",
+            "deny contains msg if {\n  some c in input.spec.containers\n  msg := sprintf(\"%s\", [c.name])\n}\n",
+            "deny contains \"x\" if { input.metadata.name in {\"a\", \"b\"} }\n",
+        ] {
+            assert!(!reads(policy), "{policy}");
         }
     }
 
