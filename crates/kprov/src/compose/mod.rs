@@ -643,45 +643,48 @@ pub(crate) fn force_namespace(
 }
 
 /// Two objects with one identity on one cluster would overwrite each other.
+type Identity<'c> = (&'c str, &'c str, &'c str, &'c str, &'c str);
+
+/// Cluster, API group, kind, namespace and name: what makes two objects one.
+fn identity(c: &Composed) -> Identity<'_> {
+    fn field(value: Option<&Value>) -> &str {
+        value.and_then(Value::as_str).unwrap_or_default()
+    }
+    let group = field(c.object.get("apiVersion"))
+        .rsplit_once('/')
+        .map_or("", |(g, _)| g);
+    (
+        c.cluster.as_str(),
+        group,
+        field(c.object.get("kind")),
+        c.namespace.as_ref().map_or("", |n| n.as_str()),
+        field(c.object.get("metadata").and_then(|m| m.get("name"))),
+    )
+}
+
 fn duplicates(composed: &[Composed], out: &mut Vec<Diagnostic>) {
-    type Identity<'c> = (&'c str, &'c str, &'c str, &'c str, &'c str);
-    let mut seen: std::collections::HashMap<Identity<'_>, &Composed> =
-        std::collections::HashMap::with_capacity(composed.len());
-    for c in composed {
-        let id = |p: &str| {
-            c.object
-                .pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
+    // Reading identities touches every object, spread over memory: do it in
+    // parallel, then sort them with their positions so that each duplicate
+    // follows the first of its identity (in output order, deterministically).
+    let mut ids: Vec<(Identity<'_>, usize)> = composed
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| (identity(c), i))
+        .collect();
+    ids.par_sort_unstable();
+    for group in ids.chunk_by(|(a, _), (b, _)| a == b) {
+        let [(key, first), rest @ ..] = group else {
+            continue;
         };
-        let group = id("/apiVersion").rsplit_once('/').map_or("", |(g, _)| g);
-        let key = (
-            c.cluster.as_str(),
-            group,
-            id("/kind"),
-            c.namespace.as_ref().map_or("", |n| n.as_str()),
-            id("/metadata/name"),
-        );
-        // Objects are visited in output order, so "first" is deterministic.
-        match seen.entry(key) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                out.push(Diagnostic::error(
-                    "duplicate-object",
-                    None,
-                    format!(
-                        "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
-                        key.2,
-                        key.4,
-                        key.3,
-                        key.0,
-                        first.get().claim,
-                        c.claim
-                    ),
-                ));
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(c);
-            }
+        for (_, i) in rest {
+            out.push(Diagnostic::error(
+                "duplicate-object",
+                None,
+                format!(
+                    "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
+                    key.2, key.4, key.3, key.0, composed[*first].claim, composed[*i].claim
+                ),
+            ));
         }
     }
 }
@@ -876,6 +879,24 @@ mod tests {
     ];
 
     fn compose_notes(notes: &[&str]) -> Vec<Value> {
+        let compiled = compile_notes(notes, |_| {});
+        assert!(
+            !crate::diagnostic::has_errors(&compiled.diagnostics),
+            "{:#?}",
+            compiled.diagnostics
+        );
+        compiled
+            .composed
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.object["kind"] == "Gadget")
+            .map(|c| c.object)
+            .collect()
+    }
+
+    /// The estate above with one Widget claim per note, its files changed
+    /// by `edit` first.
+    fn compile_notes(notes: &[&str], edit: impl Fn(&mut Vec<(String, String)>)) -> crate::Compiled {
         let resources: String = notes
             .iter()
             .enumerate()
@@ -894,19 +915,32 @@ mod tests {
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect();
         files.push(("p.yaml".into(), project));
-        let compiled = crate::compile(&Sources::from_memory(files), &crate::Config::default());
-        assert!(
-            !crate::diagnostic::has_errors(&compiled.diagnostics),
-            "{:#?}",
-            compiled.diagnostics
+        edit(&mut files);
+        crate::compile(&Sources::from_memory(files), &crate::Config::default())
+    }
+
+    #[test]
+    fn an_object_produced_twice_is_an_error_naming_the_first_claim() {
+        let compiled = compile_notes(&["a", "b", "c"], |files| {
+            for (path, text) in files.iter_mut() {
+                if path == "w/one.yaml.j2" {
+                    *text = text.replace("name: {{ claim.name }}-cfg", "name: shared");
+                }
+            }
+        });
+        let duplicates: Vec<&str> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "duplicate-object")
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            duplicates,
+            [
+                "Gadget `shared` in namespace `p-dev` on cluster `c1` is produced twice: by Widget w0 (project p) and by Widget w1 (project p)",
+                "Gadget `shared` in namespace `p-dev` on cluster `c1` is produced twice: by Widget w0 (project p) and by Widget w2 (project p)",
+            ]
         );
-        compiled
-            .composed
-            .unwrap()
-            .into_iter()
-            .filter(|c| c.object["kind"] == "Gadget")
-            .map(|c| c.object)
-            .collect()
     }
 
     #[test]
