@@ -663,20 +663,30 @@ fn identity(c: &Composed) -> Identity<'_> {
 }
 
 fn duplicates(composed: &[Composed], out: &mut Vec<Diagnostic>) {
-    // Reading identities touches every object, spread over memory: do it in
-    // parallel, then sort them with their positions so that each duplicate
-    // follows the first of its identity (in output order, deterministically).
-    let mut ids: Vec<(Identity<'_>, usize)> = composed
+    use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+    // Reading identities touches every object, spread over memory: hash them
+    // in parallel, then sort the hashes with their positions. Equal
+    // identities land in one run of equal hashes, in output order, so "first"
+    // is deterministic; runs longer than one are compared in full.
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut ids: Vec<(u64, usize)> = composed
         .par_iter()
         .enumerate()
-        .map(|(i, c)| (identity(c), i))
+        .map(|(i, c)| (hasher.hash_one(identity(c)), i))
         .collect();
     ids.par_sort_unstable();
-    for group in ids.chunk_by(|(a, _), (b, _)| a == b) {
-        let [(key, first), rest @ ..] = group else {
-            continue;
-        };
-        for (_, i) in rest {
+    for run in ids
+        .chunk_by(|(a, _), (b, _)| a == b)
+        .filter(|run| run.len() > 1)
+    {
+        for (n, (_, i)) in run.iter().enumerate() {
+            let key = identity(&composed[*i]);
+            let Some((_, first)) = run[..n]
+                .iter()
+                .find(|(_, j)| identity(&composed[*j]) == key)
+            else {
+                continue;
+            };
             out.push(Diagnostic::error(
                 "duplicate-object",
                 None,
