@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use serde::Serialize;
 
 use super::{Hierarchy, Provenance, Source, Sourced};
@@ -86,174 +88,201 @@ fn fresh(amount_format: &Quantity) -> ResourceUse {
 
 /// Compute every tenant's allocation per environment and check the budgets.
 pub(super) fn check(model: &Model, hierarchy: &mut Hierarchy, out: &mut Vec<Diagnostic>) {
-    let mut order: Vec<&Name> = hierarchy.tenants.keys().collect();
-    // Children before parents: a tenant without a budget passes its subtree's allocation up.
-    order.sort_by(|a, b| {
-        let depth = |n: &Name| hierarchy.tenants[n].chain.len();
-        depth(b).cmp(&depth(a)).then(a.cmp(b))
-    });
-    let mut budgets: BTreeMap<(Name, Name), Budget> = BTreeMap::new();
-    for name in order {
-        let node = &hierarchy.tenants[name];
-        let Some(tenant) = model.tenants.get(name) else {
-            continue;
-        };
-        let mut per_env: BTreeMap<Name, BTreeMap<String, ResourceUse>> = BTreeMap::new();
-        let mut overflow = false;
-        for child_name in &node.children {
-            let Some(child) = model.tenants.get(child_name) else {
-                continue;
-            };
-            // Budgets the child set.
-            for (env, quota) in &child.spec.quota {
-                for (key, suffix, amount) in entries(quota) {
-                    let use_ = per_env
-                        .entry(env.clone())
-                        .or_default()
-                        .entry(key)
-                        .or_insert_with(|| fresh(amount));
-                    let location = child.origin.at(&format!(
-                        "{}{suffix}",
-                        push_pointer("/spec/quota", env.as_str())
-                    ));
-                    add(
-                        use_,
-                        Contributor {
-                            what: format!("tenant {child_name} (budget)"),
-                            amount: *amount,
-                            location,
-                        },
-                        &mut overflow,
-                    );
-                }
-            }
-            // Environments the child has no budget for count its subtree.
-            for ((t, env), child_budget) in budgets.iter().filter(|((t, _), _)| t == child_name) {
-                if child.spec.quota.contains_key(env) {
-                    continue;
-                }
-                let _ = t;
-                for (key, child_use) in &child_budget.resources {
-                    let use_ = per_env
-                        .entry(env.clone())
-                        .or_default()
-                        .entry(key.clone())
-                        .or_insert_with(|| fresh(&child_use.allocated));
-                    let location = child.origin.at("/metadata/name");
-                    add(
-                        use_,
-                        Contributor {
-                            what: format!("tenant {child_name} (subtree, no budget)"),
-                            amount: child_use.allocated,
-                            location,
-                        },
-                        &mut overflow,
-                    );
-                }
-            }
-        }
-        for project_name in &node.projects {
-            let Some(project) = model.projects.get(project_name) else {
-                continue;
-            };
-            for (e, env) in project.spec.environments.iter().enumerate() {
-                let Some(quota) = &env.quota else { continue };
-                let clusters = env.clusters.len();
-                for (key, suffix, amount) in entries(quota) {
-                    let Some(total) = amount.checked_mul_int(clusters as i128) else {
-                        overflow = true;
-                        continue;
-                    };
-                    let use_ = per_env
-                        .entry(env.name.clone())
-                        .or_default()
-                        .entry(key)
-                        .or_insert_with(|| fresh(amount));
-                    let plural = if clusters == 1 { "cluster" } else { "clusters" };
-                    let location = project
-                        .origin
-                        .at(&format!("/spec/environments/{e}/quota{suffix}"));
-                    add(
-                        use_,
-                        Contributor {
-                            what: format!(
-                                "project {project_name} ({amount} × {clusters} {plural})"
-                            ),
-                            amount: total,
-                            location,
-                        },
-                        &mut overflow,
-                    );
-                }
-            }
-        }
-        if overflow {
-            out.push(Diagnostic::error(
-                "quantity-overflow",
-                Some(tenant.origin.at("/metadata/name")),
-                format!("the allocation below tenant `{name}` overflows exact arithmetic; check for absurd quantities"),
-            ));
-        }
-        for env in tenant.spec.quota.keys() {
-            per_env.entry(env.clone()).or_default();
-        }
-        for (env, mut resources) in per_env {
-            let budget = tenant.spec.quota.get(&env).map(|q| Sourced {
-                value: q.clone(),
-                from: Provenance {
-                    source: Source::Tenant(name.clone()),
-                    location: Some(tenant.origin.at(&push_pointer("/spec/quota", env.as_str()))),
-                },
-            });
-            if let Some(b) = &budget {
-                for (key, _, amount) in entries(&b.value) {
-                    resources.entry(key).or_insert_with(|| fresh(amount)).budget = Some(*amount);
-                }
-            }
-            for use_ in resources.values_mut() {
-                use_.contributors
-                    .sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.what.cmp(&b.what)));
-            }
-            for (key, use_) in &resources {
-                if let Some(limit) = &use_.budget
-                    && use_.allocated > *limit
-                {
-                    let location = tenant.origin.at(&format!(
-                        "{}{}",
-                        push_pointer("/spec/quota", env.as_str()),
-                        resource_suffix(key)
-                    ));
-                    let mut d = Diagnostic::error(
-                        "over-budget",
-                        Some(location),
-                        format!(
-                            "tenant `{name}` is over its {env} budget for {key}: {} allocated, budget {limit}",
-                            use_.allocated
-                        ),
-                    );
-                    for c in &use_.contributors {
-                        d = d.with_note(
-                            Some(c.location.clone()),
-                            format!("{}: {}", c.what, c.amount),
-                        );
-                    }
-                    out.push(d);
-                }
-            }
-            budgets.insert(
-                (name.clone(), env.clone()),
-                Budget {
-                    tenant: name.clone(),
-                    environment: env,
-                    budget,
-                    resources,
-                },
-            );
+    // Children before parents: a tenant without a budget passes its
+    // subtree's allocation up. Tenants of one depth only read deeper ones,
+    // so each level is computed in parallel and merged in name order.
+    let mut levels: BTreeMap<std::cmp::Reverse<usize>, Vec<&Name>> = BTreeMap::new();
+    for (name, node) in &hierarchy.tenants {
+        levels
+            .entry(std::cmp::Reverse(node.chain.len()))
+            .or_default()
+            .push(name);
+    }
+    let mut budgets = Budgets::new();
+    for level in levels.values() {
+        let computed: Vec<_> = level
+            .par_iter()
+            .map(|name| tenant_budgets(model, hierarchy, name, &budgets))
+            .collect();
+        for (done, diagnostics) in computed {
+            budgets.extend(done);
+            out.extend(diagnostics);
         }
     }
     child_above_ancestor(model, hierarchy, out);
     unbounded(model, hierarchy, out);
     hierarchy.budgets = budgets;
+}
+
+/// Budgets by (tenant, environment).
+type Budgets = BTreeMap<(Name, Name), Budget>;
+
+/// One tenant's use of its budget in each environment, from its direct
+/// children (their budgets, or their subtree's allocation in `budgets`) and
+/// its direct projects; and the over-budget errors.
+fn tenant_budgets(
+    model: &Model,
+    hierarchy: &Hierarchy,
+    name: &Name,
+    budgets: &Budgets,
+) -> (Budgets, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let mut done = Budgets::new();
+    let node = &hierarchy.tenants[name];
+    let Some(tenant) = model.tenants.get(name) else {
+        return (done, out);
+    };
+    let mut per_env: BTreeMap<Name, BTreeMap<String, ResourceUse>> = BTreeMap::new();
+    let mut overflow = false;
+    for child_name in &node.children {
+        let Some(child) = model.tenants.get(child_name) else {
+            continue;
+        };
+        // Budgets the child set.
+        for (env, quota) in &child.spec.quota {
+            for (key, suffix, amount) in entries(quota) {
+                let use_ = per_env
+                    .entry(env.clone())
+                    .or_default()
+                    .entry(key)
+                    .or_insert_with(|| fresh(amount));
+                let location = child.origin.at(&format!(
+                    "{}{suffix}",
+                    push_pointer("/spec/quota", env.as_str())
+                ));
+                add(
+                    use_,
+                    Contributor {
+                        what: format!("tenant {child_name} (budget)"),
+                        amount: *amount,
+                        location,
+                    },
+                    &mut overflow,
+                );
+            }
+        }
+        // Environments the child has no budget for count its subtree.
+        for ((t, env), child_budget) in budgets.iter().filter(|((t, _), _)| t == child_name) {
+            if child.spec.quota.contains_key(env) {
+                continue;
+            }
+            let _ = t;
+            for (key, child_use) in &child_budget.resources {
+                let use_ = per_env
+                    .entry(env.clone())
+                    .or_default()
+                    .entry(key.clone())
+                    .or_insert_with(|| fresh(&child_use.allocated));
+                let location = child.origin.at("/metadata/name");
+                add(
+                    use_,
+                    Contributor {
+                        what: format!("tenant {child_name} (subtree, no budget)"),
+                        amount: child_use.allocated,
+                        location,
+                    },
+                    &mut overflow,
+                );
+            }
+        }
+    }
+    for project_name in &node.projects {
+        let Some(project) = model.projects.get(project_name) else {
+            continue;
+        };
+        for (e, env) in project.spec.environments.iter().enumerate() {
+            let Some(quota) = &env.quota else { continue };
+            let clusters = env.clusters.len();
+            for (key, suffix, amount) in entries(quota) {
+                let Some(total) = amount.checked_mul_int(clusters as i128) else {
+                    overflow = true;
+                    continue;
+                };
+                let use_ = per_env
+                    .entry(env.name.clone())
+                    .or_default()
+                    .entry(key)
+                    .or_insert_with(|| fresh(amount));
+                let plural = if clusters == 1 { "cluster" } else { "clusters" };
+                let location = project
+                    .origin
+                    .at(&format!("/spec/environments/{e}/quota{suffix}"));
+                add(
+                    use_,
+                    Contributor {
+                        what: format!("project {project_name} ({amount} × {clusters} {plural})"),
+                        amount: total,
+                        location,
+                    },
+                    &mut overflow,
+                );
+            }
+        }
+    }
+    if overflow {
+        out.push(Diagnostic::error(
+            "quantity-overflow",
+            Some(tenant.origin.at("/metadata/name")),
+            format!("the allocation below tenant `{name}` overflows exact arithmetic; check for absurd quantities"),
+        ));
+    }
+    for env in tenant.spec.quota.keys() {
+        per_env.entry(env.clone()).or_default();
+    }
+    for (env, mut resources) in per_env {
+        let budget = tenant.spec.quota.get(&env).map(|q| Sourced {
+            value: q.clone(),
+            from: Provenance {
+                source: Source::Tenant(name.clone()),
+                location: Some(tenant.origin.at(&push_pointer("/spec/quota", env.as_str()))),
+            },
+        });
+        if let Some(b) = &budget {
+            for (key, _, amount) in entries(&b.value) {
+                resources.entry(key).or_insert_with(|| fresh(amount)).budget = Some(*amount);
+            }
+        }
+        for use_ in resources.values_mut() {
+            use_.contributors
+                .sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.what.cmp(&b.what)));
+        }
+        for (key, use_) in &resources {
+            if let Some(limit) = &use_.budget
+                && use_.allocated > *limit
+            {
+                let location = tenant.origin.at(&format!(
+                    "{}{}",
+                    push_pointer("/spec/quota", env.as_str()),
+                    resource_suffix(key)
+                ));
+                let mut d = Diagnostic::error(
+                    "over-budget",
+                    Some(location),
+                    format!(
+                        "tenant `{name}` is over its {env} budget for {key}: {} allocated, budget {limit}",
+                        use_.allocated
+                    ),
+                );
+                for c in &use_.contributors {
+                    d = d.with_note(
+                        Some(c.location.clone()),
+                        format!("{}: {}", c.what, c.amount),
+                    );
+                }
+                out.push(d);
+            }
+        }
+        done.insert(
+            (name.clone(), env.clone()),
+            Budget {
+                tenant: name.clone(),
+                environment: env,
+                budget,
+                resources,
+            },
+        );
+    }
+    (done, out)
 }
 
 fn resource_suffix(key: &str) -> String {
@@ -315,59 +344,73 @@ fn child_above_ancestor(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diag
 /// A namespace without a quota for a resource its chain budgets could use
 /// any amount of it; the budget would be a fiction.
 fn unbounded(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
-    for (name, project) in &model.projects {
-        if !hierarchy.tenants.contains_key(&project.spec.tenant) {
-            continue;
-        }
-        for (e, env) in project.spec.environments.iter().enumerate() {
-            let declared: Vec<String> = env
-                .quota
-                .as_ref()
-                .map(|q| entries(q).into_iter().map(|(k, _, _)| k).collect())
-                .unwrap_or_default();
-            let chain = &hierarchy.tenants[&project.spec.tenant].chain;
-            let mut keys: Vec<(String, &Name)> = Vec::new();
-            for t in chain.iter().rev() {
-                if let Some(q) = model
-                    .tenants
-                    .get(t)
-                    .and_then(|t| t.spec.quota.get(&env.name))
-                {
-                    for (k, _, _) in entries(q) {
-                        if !keys.iter().any(|(known, _)| *known == k) {
-                            keys.push((k, t));
-                        }
+    let found: Vec<Vec<Diagnostic>> = model
+        .projects
+        .par_iter()
+        .map(|(name, project)| unbounded_in(model, hierarchy, name, project))
+        .collect();
+    out.extend(found.into_iter().flatten());
+}
+
+fn unbounded_in(
+    model: &Model,
+    hierarchy: &Hierarchy,
+    name: &Name,
+    project: &Item<crate::model::kinds::ProjectSpec>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if !hierarchy.tenants.contains_key(&project.spec.tenant) {
+        return out;
+    }
+    for (e, env) in project.spec.environments.iter().enumerate() {
+        let declared: Vec<String> = env
+            .quota
+            .as_ref()
+            .map(|q| entries(q).into_iter().map(|(k, _, _)| k).collect())
+            .unwrap_or_default();
+        let chain = &hierarchy.tenants[&project.spec.tenant].chain;
+        let mut keys: Vec<(String, &Name)> = Vec::new();
+        for t in chain.iter().rev() {
+            if let Some(q) = model
+                .tenants
+                .get(t)
+                .and_then(|t| t.spec.quota.get(&env.name))
+            {
+                for (k, _, _) in entries(q) {
+                    if !keys.iter().any(|(known, _)| *known == k) {
+                        keys.push((k, t));
                     }
                 }
             }
-            for (key, tenant) in keys {
-                if declared.contains(&key) {
-                    continue;
-                }
-                let pointer = if env.quota.is_some() {
-                    format!("/spec/environments/{e}/quota")
-                } else {
-                    format!("/spec/environments/{e}")
-                };
-                let budget_at = model.tenants.get(tenant).map(|t| {
-                    t.origin.at(&format!(
-                        "{}{}",
-                        push_pointer("/spec/quota", env.name.as_str()),
-                        resource_suffix(&key)
-                    ))
-                });
-                out.push(
-                    Diagnostic::error(
-                        "quota-unbounded",
-                        Some(project.origin.at(&pointer)),
-                        format!(
-                            "project `{name}` sets no {key} quota for {}, but tenant `{tenant}` budgets {key} there; without a quota the namespace could use any amount",
-                            env.name
-                        ),
-                    )
-                    .with_note(budget_at, "the budget is set here"),
-                );
+        }
+        for (key, tenant) in keys {
+            if declared.contains(&key) {
+                continue;
             }
+            let pointer = if env.quota.is_some() {
+                format!("/spec/environments/{e}/quota")
+            } else {
+                format!("/spec/environments/{e}")
+            };
+            let budget_at = model.tenants.get(tenant).map(|t| {
+                t.origin.at(&format!(
+                    "{}{}",
+                    push_pointer("/spec/quota", env.name.as_str()),
+                    resource_suffix(&key)
+                ))
+            });
+            out.push(
+                Diagnostic::error(
+                    "quota-unbounded",
+                    Some(project.origin.at(&pointer)),
+                    format!(
+                        "project `{name}` sets no {key} quota for {}, but tenant `{tenant}` budgets {key} there; without a quota the namespace could use any amount",
+                        env.name
+                    ),
+                )
+                .with_note(budget_at, "the budget is set here"),
+            );
         }
     }
+    out
 }
