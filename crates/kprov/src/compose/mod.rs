@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::hierarchy::{Hierarchy, Namespace};
@@ -485,13 +485,15 @@ fn compose_namespace(
             .filter_map(|t| model.tenants.get(t))
             .map(|t| t.origin.file().to_owned()),
     );
-    for claim in claims(compositions, model, ns, project, cluster, &mut out) {
+    for mut claim in claims(compositions, model, ns, project, cluster, &mut out) {
         let mut context = base.clone();
         context.insert(
             "claim",
-            engine::template_value(
-                json!({"kind": claim.kind, "name": claim.name, "spec": claim.spec}),
-            ),
+            engine::template_value(context::object([
+                ("kind", claim.kind.into()),
+                ("name", claim.name.as_str().into()),
+                ("spec", std::mem::take(&mut claim.spec)),
+            ])),
         );
         match compositions.run(claim.composition, context) {
             Ok(objects) => {
