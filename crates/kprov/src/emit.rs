@@ -47,16 +47,10 @@ const KIND_ORDER: &[&str] = &[
     "Service",
 ];
 
-fn text<'v>(object: &'v Value, pointer: &str) -> &'v str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
 /// Sort key of an object within a file: kind order, kind, namespace, name.
 fn object_order(object: &Value) -> (usize, &str, &str, &str) {
-    let kind = text(object, "/kind");
+    let text = crate::yaml::str_at;
+    let kind = text(object, &["kind"]);
     let rank = KIND_ORDER
         .iter()
         .position(|k| *k == kind)
@@ -64,8 +58,8 @@ fn object_order(object: &Value) -> (usize, &str, &str, &str) {
     (
         rank,
         kind,
-        text(object, "/metadata/namespace"),
-        text(object, "/metadata/name"),
+        text(object, &["metadata", "namespace"]),
+        text(object, &["metadata", "name"]),
     )
 }
 

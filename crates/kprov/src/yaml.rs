@@ -170,6 +170,16 @@ fn parse(text: &str, limits: Limits, locate: bool) -> Stream {
     builder.stream
 }
 
+/// The string under a path of object keys (`["metadata", "name"]`), or `""`.
+/// For fixed paths on hot paths: `Value::pointer` parses and unescapes its
+/// pointer on every call, which was 3 % of a compile.
+pub fn str_at<'v>(value: &'v Value, keys: &[&str]) -> &'v str {
+    keys.iter()
+        .try_fold(value, |node, key| node.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 /// Append one RFC 6901 reference token to a JSON pointer.
 pub fn push_pointer(pointer: &str, token: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + token.len() + 1);
@@ -647,6 +657,16 @@ fn is_core_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn str_at_reads_plain_keys_and_is_empty_otherwise() {
+        let v = serde_json::json!({"metadata": {"name": "x", "n": 1}, "a/b": "slash"});
+        assert_eq!(str_at(&v, &["metadata", "name"]), "x");
+        assert_eq!(str_at(&v, &["a/b"]), "slash");
+        assert_eq!(str_at(&v, &["metadata", "n"]), "");
+        assert_eq!(str_at(&v, &["metadata", "missing"]), "");
+        assert_eq!(str_at(&v, &["metadata", "name", "deeper"]), "");
+    }
     use serde_json::json;
 
     fn one(text: &str) -> Document {

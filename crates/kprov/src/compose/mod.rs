@@ -547,16 +547,14 @@ fn place(
             ),
         )
     };
-    let text = |p: &str| {
-        object
-            .pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (api_version, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
+    let text = |keys: &[&str]| crate::yaml::str_at(&object, keys).to_owned();
+    let (api_version, kind, name) = (
+        text(&["apiVersion"]),
+        text(&["kind"]),
+        text(&["metadata", "name"]),
+    );
     let binds_cluster_admin = matches!(kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
-        && object.pointer("/roleRef/name").and_then(Value::as_str) == Some("cluster-admin");
+        && crate::yaml::str_at(&object, &["roleRef", "name"]) == "cluster-admin";
     let Some(map) = object.as_object_mut() else {
         out.push(error("produced a document that is not a mapping".into()));
         return None;
@@ -649,18 +647,16 @@ type Identity<'c> = (&'c str, &'c str, &'c str, &'c str, &'c str);
 
 /// Cluster, API group, kind, namespace and name: what makes two objects one.
 fn identity(c: &Composed) -> Identity<'_> {
-    fn field(value: Option<&Value>) -> &str {
-        value.and_then(Value::as_str).unwrap_or_default()
-    }
-    let group = field(c.object.get("apiVersion"))
+    let text = |keys: &[&str]| crate::yaml::str_at(&c.object, keys);
+    let group = text(&["apiVersion"])
         .rsplit_once('/')
         .map_or("", |(g, _)| g);
     (
         c.cluster.as_str(),
         group,
-        field(c.object.get("kind")),
+        text(&["kind"]),
         c.namespace.as_ref().map_or("", |n| n.as_str()),
-        field(c.object.get("metadata").and_then(|m| m.get("name"))),
+        text(&["metadata", "name"]),
     )
 }
 
