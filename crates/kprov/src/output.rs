@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -229,38 +230,49 @@ fn stage(
     config: &WriteConfig,
 ) -> Result<(), OutputError> {
     fs::create_dir_all(staging).map_err(io_error(staging))?;
-    let mut count = 0usize;
-    let mut place = |rel: &str, from_old: bool, contents: &[u8]| -> Result<(), OutputError> {
-        if config.fail_after_files.is_some_and(|n| count >= n) {
+    // (relative path, whether the old tree has these bytes, the bytes)
+    let mut files: Vec<(&str, bool, &[u8])> = rendered
+        .iter()
+        .map(|(path, file)| {
+            let unchanged = existing
+                .get(*path)
+                .is_some_and(|b| b.as_slice() == file.contents.as_bytes());
+            (*path, unchanged, file.contents.as_bytes())
+        })
+        .collect();
+    for (path, bytes) in existing {
+        let keep = !is_generated(bytes) || !in_scope(path);
+        if keep && !rendered.contains_key(path.as_str()) {
+            files.push((path, true, bytes));
+        }
+    }
+    // Each directory once, then the files in parallel: creating thousands of
+    // small files is system-call latency, and a `create_dir_all` per file
+    // doubled it.
+    let dirs: BTreeSet<&Path> = files
+        .iter()
+        .filter_map(|(rel, _, _)| Path::new(rel).parent())
+        .collect();
+    for d in dirs {
+        let d = staging.join(d);
+        fs::create_dir_all(&d).map_err(io_error(&d))?;
+    }
+    let count = AtomicUsize::new(0);
+    files.par_iter().try_for_each(|&(rel, from_old, contents)| {
+        let target = staging.join(rel);
+        let n = count.fetch_add(1, Ordering::Relaxed);
+        if config.fail_after_files.is_some_and(|limit| n >= limit) {
             return Err(OutputError::Io {
-                path: staging.join(rel),
+                path: target,
                 source: io::Error::new(io::ErrorKind::StorageFull, "simulated failure"),
             });
-        }
-        count += 1;
-        let target = staging.join(rel);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io_error(parent))?;
         }
         // Linking an unchanged file costs no write; fall back to a copy.
         if from_old && fs::hard_link(dir.join(rel), &target).is_ok() {
             return Ok(());
         }
         fs::write(&target, contents).map_err(io_error(&target))
-    };
-    for (path, file) in rendered {
-        let unchanged = existing
-            .get(*path)
-            .is_some_and(|b| b.as_slice() == file.contents.as_bytes());
-        place(path, unchanged, file.contents.as_bytes())?;
-    }
-    for (path, bytes) in existing {
-        let keep = !is_generated(bytes) || !in_scope(path);
-        if keep && !rendered.contains_key(path.as_str()) {
-            place(path, true, bytes)?;
-        }
-    }
-    Ok(())
+    })
 }
 
 /// Neither a generated file outside the output tree nor a directory on its
