@@ -25,7 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use regorus::unstable::{BoolOp, Expr, Literal, Module, Query, Rule, RuleAssign, RuleHead};
+use regorus::unstable::{BoolOp, Expr, Literal, Module, Query, Ref, Rule, RuleAssign, RuleHead};
 
 /// The object kinds a rule may report on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,11 +222,7 @@ fn query_reads_data(query: &Query) -> bool {
                     value,
                     collection,
                     ..
-                } => {
-                    key.as_ref().is_some_and(|k| expr_reads_data(k))
-                        || expr_reads_data(value)
-                        || expr_reads_data(collection)
-                }
+                } => membership_reads_data(key.as_ref(), value, collection),
                 Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => expr_reads_data(expr),
                 Literal::Every { domain, query, .. } => {
                     expr_reads_data(domain) || query_reads_data(query)
@@ -235,8 +231,13 @@ fn query_reads_data(query: &Query) -> bool {
     })
 }
 
+/// `key, value in collection`, as a `some` or an expression.
+fn membership_reads_data(key: Option<&Ref<Expr>>, value: &Expr, collection: &Expr) -> bool {
+    key.is_some_and(|k| expr_reads_data(k)) || expr_reads_data(value) || expr_reads_data(collection)
+}
+
 fn expr_reads_data(expr: &Expr) -> bool {
-    let any = |items: &[regorus::unstable::Ref<Expr>]| items.iter().any(|e| expr_reads_data(e));
+    let any = |items: &[Ref<Expr>]| items.iter().any(|e| expr_reads_data(e));
     #[allow(unreachable_patterns)] // variants behind regorus features kprov does not enable
     match expr {
         Expr::Var { .. } => var_name(expr) == Some("data"),
@@ -268,11 +269,7 @@ fn expr_reads_data(expr: &Expr) -> bool {
             value,
             collection,
             ..
-        } => {
-            key.as_ref().is_some_and(|k| expr_reads_data(k))
-                || expr_reads_data(value)
-                || expr_reads_data(collection)
-        }
+        } => membership_reads_data(key.as_ref(), value, collection),
         // Anything newer: assume it might.
         _ => true,
     }
