@@ -642,7 +642,7 @@ pub(crate) fn force_namespace(
     }
 }
 
-/// Two objects with one identity on one cluster would overwrite each other.
+/// Cluster, API group, kind, namespace, name.
 type Identity<'c> = (&'c str, &'c str, &'c str, &'c str, &'c str);
 
 /// Cluster, API group, kind, namespace and name: what makes two objects one.
@@ -660,6 +660,7 @@ fn identity(c: &Composed) -> Identity<'_> {
     )
 }
 
+/// Two objects with one identity on one cluster would overwrite each other.
 fn duplicates(composed: &[Composed], out: &mut Vec<Diagnostic>) {
     use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
     // Reading identities touches every object, spread over memory: hash them
