@@ -20,11 +20,13 @@
 //! that cannot be told, only `cluster` (and `project`, `tenants` when the
 //! project is known).
 //!
-//! Each policy is parsed and analysed once (and once more per worker thread);
-//! its engine is cloned (cheaply: modules are shared) and given the context
-//! once per namespace, then evaluated for each of the namespace's objects
-//! that a rule can report on ([`guard`]: a rule whose every body opens with
-//! `input.kind == "K"` only sees objects of kind K).
+//! Each policy is parsed and analysed once (and once more per worker thread).
+//! Its syntax tree tells (`policy/guard.rs`) which objects each rule can
+//! report on — a rule whose every body opens with `input.kind == "K"` only
+//! sees objects of kind K — and whether it names `data` at all. A policy that
+//! does is cloned (cheaply: modules are shared) and given the context once
+//! per namespace; one that does not is prepared once per thread. Either is
+//! then evaluated on the namespace's objects its rules can see.
 //! Namespaces are spread over threads and the results merged in order, so
 //! the output does not depend on the thread count. Files are evaluated
 //! separately so that every finding names the policy that made it.

@@ -3,7 +3,7 @@
 //!
 //! [`build`] turns [`Sources`] into a [`Model`] in three passes per document
 //! (YAML with positions → JSON Schema → typed serde), then runs the
-//! cross-object checks of [`check`]. It is pure and never stops at the first
+//! cross-object checks of `check.rs`. It is pure and never stops at the first
 //! problem: the model holds every object that parsed, the diagnostics hold
 //! every problem, and later stages only run when there are no errors.
 
