@@ -162,11 +162,10 @@ fn tenant_budgets(
             }
         }
         // Environments the child has no budget for count its subtree.
-        for ((t, env), child_budget) in budgets.iter().filter(|((t, _), _)| t == child_name) {
+        for ((_, env), child_budget) in budgets.iter().filter(|((t, _), _)| t == child_name) {
             if child.spec.quota.contains_key(env) {
                 continue;
             }
-            let _ = t;
             for (key, child_use) in &child_budget.resources {
                 let use_ = per_env
                     .entry(env.clone())
