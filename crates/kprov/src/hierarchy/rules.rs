@@ -528,12 +528,15 @@ struct Layer<'a> {
     cost_center: Option<&'a crate::model::names::LabelValue>,
 }
 
-impl<'a> Layer<'a> {
-    fn tenant(tenant: &'a Item<TenantSpec>) -> Layer<'a> {
-        let spec = &tenant.spec;
+/// A [`Layer`] of a tenant or project `Item`: both kinds spell these
+/// fields alike, but are different types.
+macro_rules! layer {
+    ($source:expr, $item:expr) => {{
+        let item = $item;
+        let spec = &item.spec;
         Layer {
-            source: Source::Tenant(tenant.name().clone()),
-            origin: &tenant.origin,
+            source: $source,
+            origin: &item.origin,
             labels: &spec.labels,
             annotations: &spec.annotations,
             owners: &spec.owners,
@@ -542,21 +545,16 @@ impl<'a> Layer<'a> {
             limits: spec.limits.as_ref(),
             cost_center: spec.cost_center.as_ref(),
         }
+    }};
+}
+
+impl<'a> Layer<'a> {
+    fn tenant(tenant: &'a Item<TenantSpec>) -> Layer<'a> {
+        layer!(Source::Tenant(tenant.name().clone()), tenant)
     }
 
     fn project(name: &Name, project: &'a Item<ProjectSpec>) -> Layer<'a> {
-        let spec = &project.spec;
-        Layer {
-            source: Source::Project(name.clone()),
-            origin: &project.origin,
-            labels: &spec.labels,
-            annotations: &spec.annotations,
-            owners: &spec.owners,
-            role_bindings: &spec.role_bindings,
-            network: spec.network.as_ref(),
-            limits: spec.limits.as_ref(),
-            cost_center: spec.cost_center.as_ref(),
-        }
+        layer!(Source::Project(name.clone()), project)
     }
 }
 
