@@ -199,10 +199,15 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
 /// with keys that are not identifiers quoted: `metadata.labels["app.kubernetes.io/name"]`.
 /// `root` tells which numeric tokens are array indices.
 pub fn display_path(root: &Value, pointer: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(pointer.len() + 8);
     let mut node = Some(root);
     for raw in pointer.split('/').skip(1) {
-        let token = raw.replace("~1", "/").replace("~0", "~");
+        // Most tokens have no escapes: borrow them (this runs for every
+        // provenance a hierarchy records).
+        let token: std::borrow::Cow<'_, str> = match raw.contains('~') {
+            true => raw.replace("~1", "/").replace("~0", "~").into(),
+            false => raw.into(),
+        };
         match node {
             Some(Value::Array(items)) => {
                 out.push('[');
@@ -226,7 +231,7 @@ pub fn display_path(root: &Value, pointer: &str) -> String {
                     out.push(']');
                 }
                 node = match other {
-                    Some(Value::Object(map)) => map.get(&token),
+                    Some(Value::Object(map)) => map.get(token.as_ref()),
                     _ => None,
                 };
             }

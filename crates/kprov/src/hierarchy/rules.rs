@@ -3,6 +3,7 @@
 //! ancestor's setting it conflicts with.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -17,7 +18,8 @@ pub(super) struct Effective {
     pub pod_security: Sourced<PodSecurity>,
     pub isolation: Sourced<Isolation>,
     /// Allow-lists on the chain, root first: every one must admit a name.
-    pub allowed: [Vec<AllowList>; 3],
+    /// Shared: every project below a tenant starts from its lists.
+    pub allowed: [Vec<Arc<AllowList>>; 3],
 }
 
 /// One `allowed…` list of one tenant.
@@ -355,11 +357,11 @@ fn settings(
             if let (Source::Tenant(owner) | Source::Project(owner), Some(location)) =
                 (from.source, from.location)
             {
-                allowed[i].push(AllowList {
+                allowed[i].push(Arc::new(AllowList {
                     owner,
                     globs: globs.clone(),
                     location,
-                });
+                }));
             }
         }
     }
@@ -382,10 +384,17 @@ fn settings(
     }
 }
 
-/// The first allow-list on the chain that refuses `name`, as a diagnostic.
-fn refused(lists: &[AllowList], kind: usize, name: &str, location: Location) -> Option<Diagnostic> {
+/// The first allow-list on the chain that refuses `name`, as a diagnostic
+/// at `location` (computed only then: nearly every name is allowed).
+fn refused(
+    lists: &[Arc<AllowList>],
+    kind: usize,
+    name: &str,
+    location: impl FnOnce() -> Location,
+) -> Option<Diagnostic> {
     let refusing: Vec<&AllowList> = lists
         .iter()
+        .map(Arc::as_ref)
         .filter(|l| !l.globs.iter().any(|g| g.is_match(name)))
         .collect();
     let first = refusing.first()?;
@@ -393,7 +402,7 @@ fn refused(lists: &[AllowList], kind: usize, name: &str, location: Location) -> 
     let globs: Vec<&str> = first.globs.iter().map(Glob::as_str).collect();
     let mut d = Diagnostic::error(
         "not-allowed",
-        Some(location),
+        Some(location()),
         format!(
             "{what} `{name}` is not allowed by tenant `{}` ({field}: [{}])",
             first.owner,
@@ -761,7 +770,7 @@ fn allow_lists(
                 &effective.allowed[CLUSTERS],
                 CLUSTERS,
                 cluster.as_str(),
-                origin.at(&format!("/spec/environments/{e}/clusters/{c}")),
+                || origin.at(&format!("/spec/environments/{e}/clusters/{c}")),
             ) {
                 out.push(d);
             }
@@ -769,7 +778,7 @@ fn allow_lists(
     }
     let in_env =
         |filter: &Option<Vec<Name>>, env: &Name| filter.as_ref().is_none_or(|f| f.contains(env));
-    let mut tiers: BTreeMap<(String, String), Location> = BTreeMap::new();
+    let mut tiers: BTreeSet<(String, String)> = BTreeSet::new();
     for env in &spec.environments {
         for cluster in env.clusters.iter().filter_map(|c| model.clusters.get(c)) {
             let default = cluster
@@ -789,9 +798,7 @@ fn allow_lists(
                     } else {
                         format!("/spec/volumes/{i}")
                     };
-                    tiers
-                        .entry((pointer, tier.to_string()))
-                        .or_insert_with_key(|(p, _)| origin.at(p));
+                    tiers.insert((pointer, tier.to_string()));
                 }
             }
             for (i, vm) in spec.virtual_machines.iter().enumerate() {
@@ -807,15 +814,15 @@ fn allow_lists(
                     } else {
                         format!("/spec/virtualMachines/{i}/disk")
                     };
-                    tiers
-                        .entry((pointer, tier.to_string()))
-                        .or_insert_with_key(|(p, _)| origin.at(p));
+                    tiers.insert((pointer, tier.to_string()));
                 }
             }
         }
     }
-    for ((_, tier), location) in tiers {
-        if let Some(d) = refused(&effective.allowed[TIERS], TIERS, &tier, location) {
+    for (pointer, tier) in tiers {
+        if let Some(d) = refused(&effective.allowed[TIERS], TIERS, &tier, || {
+            origin.at(&pointer)
+        }) {
             out.push(d);
         }
     }
@@ -824,7 +831,7 @@ fn allow_lists(
             &effective.allowed[INSTANCETYPES],
             INSTANCETYPES,
             &vm.instancetype,
-            origin.at(&format!("/spec/virtualMachines/{i}/instancetype")),
+            || origin.at(&format!("/spec/virtualMachines/{i}/instancetype")),
         ) {
             out.push(d);
         }

@@ -436,8 +436,24 @@ impl JsonSchema for Subject {
 #[serde(try_from = "String", into = "String")]
 pub struct Glob {
     pattern: String,
-    matcher: globset::GlobMatcher,
+    matcher: Matcher,
 }
+
+/// How a glob is matched. Allow-lists are checked for every cluster, tier
+/// and instancetype of every project against every list on its chain, and
+/// nearly every pattern is a name or a `prefix-*`: those skip the regex.
+#[derive(Clone)]
+enum Matcher {
+    /// No glob syntax at all: the name itself.
+    Exact,
+    /// The pattern is this many bytes of plain text and then one `*`.
+    Prefix(usize),
+    /// Anything else, by globset.
+    Glob(globset::GlobMatcher),
+}
+
+/// Characters with a meaning in globset's syntax.
+const GLOB_SYNTAX: [char; 7] = ['*', '?', '[', ']', '{', '}', '\\'];
 
 impl Glob {
     /// The JSON Schema `format` that checks this type.
@@ -450,7 +466,11 @@ impl Glob {
 
     /// Whether `name` matches the whole pattern.
     pub fn is_match(&self, name: &str) -> bool {
-        self.matcher.is_match(name)
+        match &self.matcher {
+            Matcher::Exact => name == self.pattern,
+            Matcher::Prefix(n) => name.starts_with(&self.pattern[..*n]),
+            Matcher::Glob(glob) => glob.is_match(name),
+        }
     }
 }
 
@@ -469,9 +489,15 @@ impl FromStr for Glob {
             .literal_separator(false)
             .build()
             .map_err(|e| format!("`{s}` is not a valid glob: {}", e.kind()))?;
+        let plain = |text: &str| !text.contains(GLOB_SYNTAX);
+        let matcher = match s.strip_suffix('*') {
+            _ if plain(s) => Matcher::Exact,
+            Some(prefix) if plain(prefix) => Matcher::Prefix(prefix.len()),
+            _ => Matcher::Glob(glob.compile_matcher()),
+        };
         Ok(Glob {
             pattern: s.to_owned(),
-            matcher: glob.compile_matcher(),
+            matcher,
         })
     }
 }
@@ -628,6 +654,29 @@ mod tests {
         assert!(g.is_match("u1.large"));
         assert!(!g.is_match("cu1.large"));
         assert!(Glob::from_str("[").is_err());
+    }
+
+    proptest::proptest! {
+        /// The plain-text fast paths answer as globset itself would.
+        #[test]
+        fn fast_paths_agree_with_globset(
+            pattern in r"[ab.*?/-]{1,5}|[ab-]{1,3}[*]|[ab]\{a,b\}|[ab]\[ab\]|a\\[*b]",
+            name in "[ab.*/-]{0,6}",
+        ) {
+            let Ok(glob) = Glob::from_str(&pattern) else { return Ok(()) };
+            let regex = globset::GlobBuilder::new(&pattern)
+                .literal_separator(false)
+                .build()
+                .unwrap()
+                .compile_matcher();
+            proptest::prop_assert_eq!(glob.is_match(&name), regex.is_match(&name));
+            proptest::prop_assert_eq!(glob.is_match(&pattern), regex.is_match(&pattern));
+            if let Some(prefix) = pattern.strip_suffix('*') {
+                for candidate in [prefix.to_owned(), format!("{prefix}x/y")] {
+                    proptest::prop_assert_eq!(glob.is_match(&candidate), regex.is_match(&candidate));
+                }
+            }
+        }
     }
 
     #[test]
