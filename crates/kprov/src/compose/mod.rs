@@ -444,20 +444,28 @@ pub fn compose(
     }
     let contexts = context::Contexts::new(model);
     // Namespaces compose independently; rayon keeps the results in namespace
-    // order, so the output is the same for any number of threads.
-    let per_namespace: Vec<(Vec<Composed>, Vec<Diagnostic>)> = hierarchy
+    // order, so the output is the same for any number of threads. Identities
+    // are hashed for the duplicate check right here, while the objects are
+    // still in cache: afterwards, reading them means a miss per object.
+    let per_namespace: Vec<(Vec<Composed>, Vec<u64>, Vec<Diagnostic>)> = hierarchy
         .namespaces
         .values()
         .collect::<Vec<_>>()
         .into_par_iter()
-        .map(|ns| compose_namespace(&compositions, &contexts, model, ns))
+        .map(|ns| {
+            let (objects, diagnostics) = compose_namespace(&compositions, &contexts, model, ns);
+            let hashes = objects.iter().map(identity_hash).collect();
+            (objects, hashes, diagnostics)
+        })
         .collect();
-    let mut composed = Vec::with_capacity(per_namespace.iter().map(|(o, _)| o.len()).sum());
-    for (objects, diagnostics) in per_namespace {
+    let total = per_namespace.iter().map(|(o, _, _)| o.len()).sum();
+    let (mut composed, mut hashes) = (Vec::with_capacity(total), Vec::with_capacity(total));
+    for (objects, object_hashes, diagnostics) in per_namespace {
         composed.extend(objects);
+        hashes.extend(object_hashes);
         out.extend(diagnostics);
     }
-    duplicates(&composed, &mut out);
+    duplicates(&composed, hashes, &mut out);
     crate::diagnostic::sort(&mut out);
     (composed, out)
 }
@@ -660,19 +668,19 @@ fn identity(c: &Composed) -> Identity<'_> {
     )
 }
 
-/// Two objects with one identity on one cluster would overwrite each other.
-fn duplicates(composed: &[Composed], out: &mut Vec<Diagnostic>) {
+/// [`identity`] hashed, with a fixed hasher: equal identities, equal hashes.
+fn identity_hash(c: &Composed) -> u64 {
     use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
-    // Reading identities touches every object, spread over memory: hash them
-    // in parallel, then sort the hashes with their positions. Equal
-    // identities land in one run of equal hashes, in output order, so "first"
-    // is deterministic; runs longer than one are compared in full.
-    let hasher = BuildHasherDefault::<DefaultHasher>::default();
-    let mut ids: Vec<(u64, usize)> = composed
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| (hasher.hash_one(identity(c)), i))
-        .collect();
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(identity(c))
+}
+
+/// Two objects with one identity on one cluster would overwrite each other.
+/// `hashes` holds each object's [`identity_hash`]: sorted with their
+/// positions, equal identities land in one run of equal hashes, in output
+/// order, so "first" is deterministic; runs longer than one are compared in
+/// full.
+fn duplicates(composed: &[Composed], hashes: Vec<u64>, out: &mut Vec<Diagnostic>) {
+    let mut ids: Vec<(u64, usize)> = hashes.into_iter().zip(0..).collect();
     ids.par_sort_unstable();
     for run in ids
         .chunk_by(|(a, _), (b, _)| a == b)

@@ -260,8 +260,8 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         tier_available(
             volume.tier.as_ref(),
             &clusters,
-            &origin.at(&format!("{base}/tier")),
-            &origin.at(&base),
+            || origin.at(&format!("{base}/tier")),
+            || origin.at(&base),
             out,
         );
     }
@@ -295,8 +295,8 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         tier_available(
             vm.disk.tier.as_ref(),
             &clusters,
-            &origin.at(&format!("{base}/disk/tier")),
-            &origin.at(&format!("{base}/disk")),
+            || origin.at(&format!("{base}/disk/tier")),
+            || origin.at(&format!("{base}/disk")),
             out,
         );
     }
@@ -323,12 +323,13 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
 }
 
 /// A named tier must exist on every cluster it lands on; an unnamed one
-/// needs each cluster's default.
+/// needs each cluster's default. Locations are computed only for a
+/// diagnostic: nearly every volume is fine.
 fn tier_available(
     tier: Option<&Name>,
     clusters: &[(&Name, &Item<ClusterSpec>)],
-    tier_location: &crate::diagnostic::Location,
-    item_location: &crate::diagnostic::Location,
+    tier_location: impl Fn() -> crate::diagnostic::Location,
+    item_location: impl Fn() -> crate::diagnostic::Location,
     out: &mut Vec<Diagnostic>,
 ) {
     let mut reported = BTreeSet::new();
@@ -346,7 +347,7 @@ fn tier_available(
             Some(t) if !storage.is_some_and(|s| s.tiers.contains_key(t)) => out.push(
                 Diagnostic::error(
                     "unknown-storage-tier",
-                    Some(tier_location.clone()),
+                    Some(tier_location()),
                     format!(
                         "cluster `{}` has no {}",
                         cluster.name(),
@@ -357,7 +358,7 @@ fn tier_available(
             ),
             None if storage.and_then(|s| s.default.as_ref()).is_none() => out.push(Diagnostic::error(
                 "unknown-storage-tier",
-                Some(item_location.clone()),
+                Some(item_location()),
                 format!(
                     "no `tier` given and cluster `{}` has no default storage tier; name one of: {}",
                     cluster.name(),
