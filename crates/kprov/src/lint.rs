@@ -188,7 +188,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                     .collect();
                 out.push(Diagnostic::error(
                     "vm-fits-quota",
-                    Some(quota.from.location.clone().unwrap_or_else(|| project.origin.at("/spec"))),
+                    Some(quota.from.location.as_deref().cloned().unwrap_or_else(|| project.origin.at("/spec"))),
                     format!(
                         "the VMs of namespace `{}` on `{}` need {need} {resource} but its quota allows {limit}: {}",
                         ns.name,

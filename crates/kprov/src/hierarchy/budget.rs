@@ -233,7 +233,9 @@ fn tenant_budgets(
             value: q.clone(),
             from: Provenance {
                 source: Source::Tenant(name.clone()),
-                location: Some(tenant.origin.at(&push_pointer("/spec/quota", env.as_str()))),
+                location: Some(std::sync::Arc::new(
+                    tenant.origin.at(&push_pointer("/spec/quota", env.as_str())),
+                )),
             },
         });
         if let Some(b) = &budget {

@@ -16,6 +16,7 @@ mod render;
 mod rules;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -59,9 +60,11 @@ impl std::fmt::Display for Source {
 pub struct Provenance {
     /// Which object set it.
     pub source: Source,
-    /// Where in that object, when it came from a file.
+    /// Where in that object, when it came from a file. Shared: every
+    /// namespace below a tenant carries the same provenance for what it
+    /// inherits.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Arc<Location>>,
 }
 
 /// A value together with its provenance.

@@ -43,7 +43,7 @@ const INSTANCETYPES: usize = 2;
 fn tenant_source(tenant: &Item<TenantSpec>, pointer: &str) -> Provenance {
     Provenance {
         source: Source::Tenant(tenant.name().clone()),
-        location: Some(tenant.origin.at(pointer)),
+        location: Some(Arc::new(tenant.origin.at(pointer))),
     }
 }
 
@@ -234,7 +234,7 @@ fn estate_defaults(model: &Model) -> (Sourced<PodSecurity>, Sourced<Isolation>) 
             value: level,
             from: Provenance {
                 source: Source::Estate,
-                location: estate.map(|e| e.origin.at("/spec/podSecurity")),
+                location: estate.map(|e| Arc::new(e.origin.at("/spec/podSecurity"))),
             },
         },
         None => Sourced {
@@ -253,7 +253,7 @@ fn estate_defaults(model: &Model) -> (Sourced<PodSecurity>, Sourced<Isolation>) 
             value: isolation,
             from: Provenance {
                 source: Source::Estate,
-                location: estate.map(|e| e.origin.at("/spec/network/isolation")),
+                location: estate.map(|e| Arc::new(e.origin.at("/spec/network/isolation"))),
             },
         },
         None => Sourced {
@@ -285,7 +285,7 @@ fn tighten<T: Ord + Copy + serde::Serialize>(
         out.push(
             Diagnostic::error(
                 "loosened",
-                from.location.clone(),
+                from.location.as_deref().cloned(),
                 format!(
                     "{what} `{}` is looser than `{}` set by {}; a child may only keep or tighten it",
                     name(&value),
@@ -293,7 +293,7 @@ fn tighten<T: Ord + Copy + serde::Serialize>(
                     inherited.from.source
                 ),
             )
-            .with_note(inherited.from.location.clone(), format!("`{}` is set here", name(&inherited.value))),
+            .with_note(inherited.from.location.as_deref().cloned(), format!("`{}` is set here", name(&inherited.value))),
         );
         return inherited.clone();
     }
@@ -360,7 +360,7 @@ fn settings(
                 allowed[i].push(Arc::new(AllowList {
                     owner,
                     globs: globs.clone(),
-                    location,
+                    location: Arc::unwrap_or_clone(location),
                 }));
             }
         }
@@ -418,26 +418,92 @@ fn refused(
     Some(d)
 }
 
-fn merge_map(
-    into: &mut BTreeMap<String, Sourced<String>>,
-    entries: impl Iterator<Item = (String, String)>,
-    field: &str,
-    origin: &crate::model::Origin,
-    source: Source,
-) {
-    for (key, value) in entries {
-        let location = origin.at(&crate::yaml::push_pointer(&format!("/spec/{field}"), &key));
-        into.insert(
-            key,
-            Sourced {
-                value,
-                from: Provenance {
-                    source: source.clone(),
-                    location: Some(location),
-                },
-            },
-        );
+/// What one layer (a tenant or the project) sets, each value with its
+/// provenance. A tenant's is computed once and merged into every project
+/// below it: formatting locations was most of resolving the hierarchy.
+#[derive(Default)]
+struct Contribution {
+    labels: Vec<(String, Sourced<String>)>,
+    annotations: Vec<(String, Sourced<String>)>,
+    owners: Vec<Sourced<crate::model::Subject>>,
+    role_bindings: Vec<Sourced<crate::model::kinds::RoleBinding>>,
+    allow_from: Vec<Sourced<Name>>,
+    limits: Option<Sourced<crate::model::kinds::Limits>>,
+    cost_center: Option<Sourced<crate::model::names::LabelValue>>,
+}
+
+impl Contribution {
+    fn of(layer: &Layer<'_>) -> Contribution {
+        let from = |pointer: &str| Provenance {
+            source: layer.source.clone(),
+            location: Some(Arc::new(layer.origin.at(pointer))),
+        };
+        let map = |field: &str, entries: Vec<(String, String)>| {
+            entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let pointer = crate::yaml::push_pointer(&format!("/spec/{field}"), &key);
+                    let from = from(&pointer);
+                    (key, Sourced { value, from })
+                })
+                .collect()
+        };
+        let sourced = |field: &str, i: usize| from(&format!("/spec/{field}/{i}"));
+        Contribution {
+            labels: map(
+                "labels",
+                layer
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            annotations: map(
+                "annotations",
+                layer
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+            owners: (layer.owners.iter().enumerate())
+                .map(|(i, owner)| Sourced {
+                    value: owner.clone(),
+                    from: sourced("owners", i),
+                })
+                .collect(),
+            role_bindings: (layer.role_bindings.iter().enumerate())
+                .map(|(i, binding)| Sourced {
+                    value: binding.clone(),
+                    from: sourced("roleBindings", i),
+                })
+                .collect(),
+            allow_from: (layer.network.iter().flat_map(|n| n.allow_from.iter()))
+                .enumerate()
+                .map(|(i, peer)| Sourced {
+                    value: peer.tenant.clone(),
+                    from: sourced("network/allowFrom", i),
+                })
+                .collect(),
+            limits: layer.limits.map(|l| Sourced {
+                value: l.clone(),
+                from: from("/spec/limits"),
+            }),
+            cost_center: layer.cost_center.map(|c| Sourced {
+                value: c.clone(),
+                from: from("/spec/costCenter"),
+            }),
+        }
     }
+}
+
+/// Every tenant's own [`Contribution`].
+fn contributions(model: &Model) -> BTreeMap<&Name, Contribution> {
+    model
+        .tenants
+        .par_iter()
+        .map(|(name, tenant)| (name, Contribution::of(&Layer::tenant(tenant))))
+        .collect()
 }
 
 /// Where an environment's namespace name comes from: its override, or its name.
@@ -469,13 +535,21 @@ pub(super) fn namespaces(
     // claimed in project order, so collisions read the same for any number
     // of threads.
     let nodes = &hierarchy.tenants;
+    let contributions = contributions(model);
     let resolved: Vec<(Vec<Planned<'_>>, Vec<Diagnostic>)> = model
         .projects
         .par_iter()
         .map(|(name, project)| {
             let mut diagnostics = Vec::new();
-            let planned =
-                project_namespaces(model, nodes, tenants, name, project, &mut diagnostics);
+            let planned = project_namespaces(
+                model,
+                nodes,
+                tenants,
+                &contributions,
+                name,
+                project,
+                &mut diagnostics,
+            );
             (planned, diagnostics)
         })
         .collect();
@@ -572,6 +646,7 @@ fn project_namespaces<'m>(
     model: &Model,
     nodes: &BTreeMap<Name, TenantNode>,
     tenants: &BTreeMap<Name, Effective>,
+    contributions: &BTreeMap<&Name, Contribution>,
     name: &Name,
     project: &'m Item<ProjectSpec>,
     out: &mut Vec<Diagnostic>,
@@ -583,14 +658,9 @@ fn project_namespaces<'m>(
     let Some(inherited) = tenants.get(&node.name) else {
         return planned;
     };
-    let chain: Vec<&Item<TenantSpec>> = node
-        .chain
-        .iter()
-        .filter_map(|t| model.tenants.get(t))
-        .collect();
     let project_source = |p: &str| Provenance {
         source: Source::Project(name.clone()),
-        location: Some(project.origin.at(p)),
+        location: Some(Arc::new(project.origin.at(p))),
     };
     let spec: &ProjectSpec = &project.spec;
     let effective = settings(
@@ -602,7 +672,7 @@ fn project_namespaces<'m>(
         out,
     );
 
-    // Merged, chain order (root first), then the project.
+    // Merged, chain order (root first), then the project: nearest wins.
     let mut labels = BTreeMap::new();
     let mut annotations = BTreeMap::new();
     let mut owners: Vec<Sourced<crate::model::Subject>> = Vec::new();
@@ -610,71 +680,27 @@ fn project_namespaces<'m>(
     let mut allow_from = Vec::new();
     let mut limits = None;
     let mut cost_center = None;
-    let layers = chain
+    let own = Contribution::of(&Layer::project(name, project));
+    let layers = node
+        .chain
         .iter()
-        .map(|t| Layer::tenant(t))
-        .chain([Layer::project(name, project)]);
+        .filter_map(|t| contributions.get(t))
+        .chain([&own]);
     for layer in layers {
-        let from = |pointer: &str| Provenance {
-            source: layer.source.clone(),
-            location: Some(layer.origin.at(pointer)),
-        };
-        merge_map(
-            &mut labels,
-            layer
-                .labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-            "labels",
-            layer.origin,
-            layer.source.clone(),
-        );
-        merge_map(
-            &mut annotations,
-            layer
-                .annotations
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone())),
-            "annotations",
-            layer.origin,
-            layer.source.clone(),
-        );
-        for (i, owner) in layer.owners.iter().enumerate() {
-            if !owners.iter().any(|o| &o.value == owner) {
-                owners.push(Sourced {
-                    value: owner.clone(),
-                    from: from(&format!("/spec/owners/{i}")),
-                });
+        labels.extend(layer.labels.iter().cloned());
+        annotations.extend(layer.annotations.iter().cloned());
+        for owner in &layer.owners {
+            if !owners.iter().any(|o| o.value == owner.value) {
+                owners.push(owner.clone());
             }
         }
-        for (i, binding) in layer.role_bindings.iter().enumerate() {
-            role_bindings.push(Sourced {
-                value: binding.clone(),
-                from: from(&format!("/spec/roleBindings/{i}")),
-            });
+        role_bindings.extend(layer.role_bindings.iter().cloned());
+        allow_from.extend(layer.allow_from.iter().cloned());
+        if let Some(l) = &layer.limits {
+            limits = Some(l.clone());
         }
-        for (i, peer) in layer
-            .network
-            .iter()
-            .flat_map(|n| n.allow_from.iter())
-            .enumerate()
-        {
-            allow_from.push(Sourced {
-                value: peer.tenant.clone(),
-                from: from(&format!("/spec/network/allowFrom/{i}")),
-            });
-        }
-        if let Some(l) = layer.limits {
-            limits = Some(Sourced {
-                value: l.clone(),
-                from: from("/spec/limits"),
-            });
-        }
-        if let Some(c) = layer.cost_center {
-            cost_center = Some(Sourced {
-                value: c.clone(),
-                from: from("/spec/costCenter"),
-            });
+        if let Some(c) = &layer.cost_center {
+            cost_center = Some(c.clone());
         }
     }
     // allowFrom adds up down the chain; a peer named twice is one policy.
