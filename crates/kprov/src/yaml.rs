@@ -45,10 +45,25 @@ impl Pos {
 
 /// Positions of the nodes of one document, keyed by JSON pointer
 /// (RFC 6901: `/spec/environments/1/quota/cpu`).
+///
+/// Every input node has one, and they are rarely read (for a diagnostic or
+/// a provenance), so they are stored compactly: all pointers back to back
+/// in one string, and per node only where its pointer lies and its
+/// position, sorted by pointer once the document is complete. A table of
+/// one `String` per node took a third of loading and most of its memory.
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
-    nodes: HashMap<String, Pos>,
-    keys: HashMap<String, Pos>,
+    text: String,
+    nodes: Vec<Located>,
+    keys: Vec<Located>,
+}
+
+/// One located pointer: `text[start..end]` of its [`Locations`].
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    start: usize,
+    end: usize,
+    pos: Pos,
 }
 
 impl Locations {
@@ -57,8 +72,8 @@ impl Locations {
     pub fn value(&self, pointer: &str) -> Pos {
         let mut p = pointer;
         loop {
-            if let Some(pos) = self.nodes.get(p) {
-                return *pos;
+            if let Some(pos) = self.find(&self.nodes, p) {
+                return pos;
             }
             match p.rfind('/') {
                 Some(i) => p = &p[..i],
@@ -70,10 +85,57 @@ impl Locations {
     /// Position of the mapping key whose value is at `pointer`, falling back
     /// to the value's position (array items and the root have no key).
     pub fn key(&self, pointer: &str) -> Pos {
-        self.keys
-            .get(pointer)
-            .copied()
+        self.find(&self.keys, pointer)
             .unwrap_or_else(|| self.value(pointer))
+    }
+
+    fn pointer(&self, at: &Located) -> &str {
+        &self.text[at.start..at.end]
+    }
+
+    fn find(&self, list: &[Located], pointer: &str) -> Option<Pos> {
+        list.binary_search_by(|at| self.pointer(at).cmp(pointer))
+            .ok()
+            .map(|i| list[i].pos)
+    }
+
+    /// Record `pos` for the pointer `parent` + `/` + `token` (escaped).
+    fn record(&mut self, key: bool, parent: &str, token: &str, pos: Pos) {
+        let start = self.text.len();
+        self.text.push_str(parent);
+        self.text.push('/');
+        escape_token(&mut self.text, token);
+        let at = Located {
+            start,
+            end: self.text.len(),
+            pos,
+        };
+        match key {
+            true => self.keys.push(at),
+            false => self.nodes.push(at),
+        }
+    }
+
+    /// Record `pos` for the root (the empty pointer).
+    fn record_root(&mut self, pos: Pos) {
+        let start = self.text.len();
+        self.nodes.push(Located {
+            start,
+            end: start,
+            pos,
+        });
+    }
+
+    /// Sort for lookups. A pointer recorded twice keeps its first position
+    /// (only a document with duplicate keys does that, and it is rejected).
+    fn seal(&mut self) {
+        let text = &self.text;
+        for list in [&mut self.nodes, &mut self.keys] {
+            list.sort_by(|a, b| text[a.start..a.end].cmp(&text[b.start..b.end]));
+            list.dedup_by(|later, first| {
+                text[later.start..later.end] == text[first.start..first.end]
+            });
+        }
     }
 }
 
@@ -185,6 +247,16 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + token.len() + 1);
     out.push_str(pointer);
     out.push('/');
+    escape_token(&mut out, token);
+    out
+}
+
+/// Append `token` to `out` escaped as RFC 6901 requires (`~` → `~0`, `/` → `~1`).
+fn escape_token(out: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return;
+    }
     for c in token.chars() {
         match c {
             '~' => out.push_str("~0"),
@@ -192,7 +264,6 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Render a JSON pointer as the path a person reads: `spec.environments[1].quota.cpu`,
@@ -244,16 +315,17 @@ enum Frame {
     Seq {
         items: Vec<Value>,
         pointer: String,
+        pos: Pos,
         anchor: usize,
         first_node: usize,
     },
     Map {
         map: Map<String, Value>,
         pointer: String,
+        pos: Pos,
         anchor: usize,
         first_node: usize,
         pending_key: Option<String>,
-        key_positions: HashMap<String, Pos>,
     },
 }
 
@@ -316,7 +388,6 @@ impl Builder {
                 // A scalar directly inside a mapping with no pending key *is* the key.
                 if let Some(Frame::Map {
                     pending_key,
-                    key_positions,
                     map,
                     pointer,
                     ..
@@ -324,30 +395,30 @@ impl Builder {
                     && pending_key.is_none()
                 {
                     let key = text.into_owned();
-                    if !self.locate {
-                        // Every earlier key of this mapping has its value attached
-                        // by now, so the map itself tells duplicates.
-                        if map.contains_key(&key) {
-                            self.doc_errors.push(YamlError {
-                                pos,
-                                pointer: push_pointer(pointer, &key),
-                                message: format!("duplicate key `{key}`"),
-                                related: None,
-                            });
-                        }
-                    } else if let Some(first) = key_positions.get(&key) {
+                    // Every earlier key of this mapping has its value attached
+                    // by now, so the map itself tells duplicates.
+                    if map.contains_key(&key) {
                         let at = push_pointer(pointer, &key);
+                        // The first occurrence was recorded; a rejected
+                        // document is rare enough to search for it.
+                        let first = self.locate.then(|| {
+                            let locations = &self.locations;
+                            let first = locations.keys.iter().find(|k| locations.pointer(k) == at);
+                            (
+                                first.map_or(pos, |k| k.pos),
+                                "first defined here".to_owned(),
+                            )
+                        });
                         self.doc_errors.push(YamlError {
                             pos,
                             pointer: at,
                             message: format!("duplicate key `{key}`"),
-                            related: Some((*first, "first defined here".to_owned())),
+                            related: first,
                         });
                         // Keep the first value; the rest of the document still parses
                         // so that every duplicate is reported at once.
-                    } else {
-                        key_positions.insert(key.clone(), pos);
-                        self.locations.keys.insert(push_pointer(pointer, &key), pos);
+                    } else if self.locate {
+                        self.locations.record(true, pointer, &key, pos);
                     }
                     *pending_key = Some(key);
                     return;
@@ -382,15 +453,14 @@ impl Builder {
                 if !self.count(1, pos) {
                     return;
                 }
+                self.record(pos);
                 let pointer = self.child_pointer();
-                if self.locate {
-                    self.locations.nodes.insert(pointer.clone(), pos);
-                }
                 let first_node = self.nodes;
                 let frame = if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
                         pointer,
+                        pos,
                         anchor,
                         first_node,
                     }
@@ -398,10 +468,10 @@ impl Builder {
                     Frame::Map {
                         map: Map::new(),
                         pointer,
+                        pos,
                         anchor,
                         first_node,
                         pending_key: None,
-                        key_positions: HashMap::new(),
                     }
                 };
                 self.stack.push(frame);
@@ -410,20 +480,21 @@ impl Builder {
                 let Some(frame) = self.stack.pop() else {
                     return;
                 };
-                let (value, pointer, anchor, first_node) = match frame {
+                let (value, pos, anchor, first_node) = match frame {
                     Frame::Seq {
                         items,
-                        pointer,
-                        anchor,
-                        first_node,
-                    } => (Value::Array(items), pointer, anchor, first_node),
-                    Frame::Map {
-                        map,
-                        pointer,
+                        pos,
                         anchor,
                         first_node,
                         ..
-                    } => (Value::Object(map), pointer, anchor, first_node),
+                    } => (Value::Array(items), pos, anchor, first_node),
+                    Frame::Map {
+                        map,
+                        pos,
+                        anchor,
+                        first_node,
+                        ..
+                    } => (Value::Object(map), pos, anchor, first_node),
                 };
                 if anchor != 0 {
                     self.anchors.insert(
@@ -434,11 +505,6 @@ impl Builder {
                         },
                     );
                 }
-                let pos = if self.locate {
-                    self.locations.value(&pointer)
-                } else {
-                    Pos::default()
-                };
                 self.attach_at(value, pos, false);
             }
             Event::Alias(id) => {
@@ -540,10 +606,32 @@ impl Builder {
         self.attach_at(value, pos, true);
     }
 
+    /// Record `pos` for the node about to be attached to the innermost
+    /// collection (see [`Builder::child_pointer`]).
+    fn record(&mut self, pos: Pos) {
+        if !self.locate {
+            return;
+        }
+        match self.stack.last() {
+            Some(Frame::Seq { items, pointer, .. }) => {
+                let index = items.len().to_string();
+                self.locations.record(false, pointer, &index, pos);
+            }
+            Some(Frame::Map {
+                pointer,
+                pending_key,
+                ..
+            }) => {
+                let key = pending_key.as_deref().unwrap_or("");
+                self.locations.record(false, pointer, key, pos);
+            }
+            None => self.locations.record_root(pos),
+        }
+    }
+
     fn attach_at(&mut self, value: Value, pos: Pos, record: bool) {
-        if record && self.locate {
-            let pointer = self.child_pointer();
-            self.locations.nodes.entry(pointer).or_insert(pos);
+        if record {
+            self.record(pos);
         }
         match self.stack.last_mut() {
             Some(Frame::Seq { items, .. }) => items.push(value),
@@ -562,7 +650,8 @@ impl Builder {
     }
 
     fn finish_document(&mut self) {
-        let locations = std::mem::take(&mut self.locations);
+        let mut locations = std::mem::take(&mut self.locations);
+        locations.seal();
         let root = self.root.take();
         self.stack.clear();
         if !self.doc_errors.is_empty() {
