@@ -199,11 +199,18 @@ impl Engine {
         let mut slots = scalar::Slots::default();
         let mut values: Vec<Option<Interpolated>> = values.into_iter().map(Some).collect();
         let mut out = String::with_capacity(rendered.len());
-        for (n, line) in rendered.split_inclusive('\n').enumerate() {
-            if !line.contains(scalar::OPEN) {
-                out.push_str(line);
-                continue;
-            }
+        // Only lines with a marker need work: jump from marker to marker
+        // and copy the text between them whole.
+        let mut copied = 0;
+        while let Some(found) = rendered[copied..].find(scalar::OPEN) {
+            let at = copied + found;
+            let start = rendered[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = rendered[at..]
+                .find('\n')
+                .map_or(rendered.len(), |i| at + i + 1);
+            out.push_str(&rendered[copied..start]);
+            copied = end;
+            let line = &rendered[start..end];
             let mut rest = 0;
             let mut cursor = 0;
             while let Some((open, index, end)) = scalar::next_marker(line, cursor) {
@@ -240,7 +247,7 @@ impl Engine {
                         at: self.sources.get(name).map(|s| (s.file.clone(), s.first_line)),
                         message: format!(
                             "line {} of the output: the value {} would need quoting in the middle of a larger scalar; interpolate it as a whole value (`key: {{{{ … }}}}`) instead",
-                            n + 1,
+                            rendered[..start].matches('\n').count() + 1,
                             match &value {
                                 Interpolated::Text(t) => serde_json::to_string(&t.as_str()),
                                 Interpolated::Json(json) => serde_json::to_string(json),
@@ -255,6 +262,7 @@ impl Engine {
             }
             out.push_str(&line[rest..]);
         }
+        out.push_str(&rendered[copied..]);
         Ok((out, slots))
     }
 }
