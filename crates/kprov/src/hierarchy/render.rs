@@ -1,5 +1,6 @@
 //! Human and machine views of the hierarchy: `kprov tree` and `kprov explain`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -117,7 +118,8 @@ fn node_text(h: &Hierarchy, name: &crate::model::Name, first: &str, rest: &str, 
 
 /// The hierarchy as JSON: tenants with budgets, children and projects.
 pub fn tree_json(h: &Hierarchy) -> Value {
-    fn node(h: &Hierarchy, name: &crate::model::Name) -> Value {
+    type ByProject<'h> = BTreeMap<&'h crate::model::Name, Vec<&'h Namespace>>;
+    fn node(h: &Hierarchy, by_project: &ByProject<'_>, name: &crate::model::Name) -> Value {
         let Some(n) = h.tenants.get(name) else {
             return Value::Null;
         };
@@ -141,10 +143,10 @@ pub fn tree_json(h: &Hierarchy) -> Value {
             .projects
             .iter()
             .map(|p| {
-                let namespaces: Vec<Value> = h
-                    .namespaces
-                    .values()
-                    .filter(|ns| &ns.project == p)
+                let namespaces: Vec<Value> = by_project
+                    .get(p)
+                    .into_iter()
+                    .flatten()
                     .map(|ns| json!({"cluster": ns.cluster, "namespace": ns.name, "environment": ns.environment}))
                     .collect();
                 json!({"name": p, "namespaces": namespaces})
@@ -153,11 +155,18 @@ pub fn tree_json(h: &Hierarchy) -> Value {
         json!({
             "name": name,
             "budgets": budgets,
-            "children": n.children.iter().map(|c| node(h, c)).collect::<Vec<_>>(),
+            "children": n.children.iter().map(|c| node(h, by_project, c)).collect::<Vec<_>>(),
             "projects": projects,
         })
     }
-    json!({"tenants": h.roots.iter().map(|r| node(h, r)).collect::<Vec<_>>()})
+    // Grouped once: scanning every namespace for every project was
+    // quadratic (half a second at 3 000 projects).
+    let mut by_project = ByProject::new();
+    for ns in h.namespaces.values() {
+        by_project.entry(&ns.project).or_default().push(ns);
+    }
+    let roots = h.roots.iter().map(|r| node(h, &by_project, r));
+    json!({"tenants": roots.collect::<Vec<_>>()})
 }
 
 fn provenance(from: &Provenance) -> String {
