@@ -201,11 +201,12 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         }
         let mut seen = BTreeSet::new();
         for (j, name) in env.clusters.iter().enumerate() {
-            let location = Some(at(&format!("/clusters/{j}")));
+            // Only a diagnostic needs the location.
+            let location = || Some(at(&format!("/clusters/{j}")));
             if !seen.insert(name) {
                 out.push(Diagnostic::error(
                     "duplicate-name",
-                    location,
+                    location(),
                     format!("cluster `{name}` is listed twice"),
                 ));
                 continue;
@@ -214,7 +215,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
                 None if model.is_rejected(Kind::Cluster, name.as_str()) => {}
                 None => out.push(Diagnostic::error(
                     "unknown-reference",
-                    location,
+                    location(),
                     unknown(
                         "cluster",
                         name.as_str(),
@@ -224,7 +225,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
                 Some(cluster) if cluster.spec.environment != env.name => out.push(
                     Diagnostic::error(
                         "wrong-environment",
-                        location,
+                        location(),
                         format!(
                             "cluster `{name}` serves environment `{}`, not `{}`",
                             cluster.spec.environment, env.name
