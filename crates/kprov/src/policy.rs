@@ -31,7 +31,7 @@
 //! the output does not depend on the thread count. Files are evaluated
 //! separately so that every finding names the policy that made it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -191,12 +191,14 @@ fn empty_context() -> regorus::Value {
     regorus::Value::from(json!({"kprov": {}}))
 }
 
-/// Which namespace context an object is evaluated in.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct ContextKey {
-    cluster: Name,
-    namespace: Option<Name>,
-    project: Option<Name>,
+/// Which namespace context an object is evaluated in: names borrowed from
+/// the object and the hierarchy (one per composed object; owning them cost
+/// three allocations each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ContextKey<'a> {
+    cluster: &'a str,
+    namespace: Option<&'a str>,
+    project: Option<&'a str>,
 }
 
 /// Errors raised while evaluating, reported once per policy and message.
@@ -231,7 +233,8 @@ fn run(
     composed: &[Composed],
     out: &mut Vec<Diagnostic>,
 ) {
-    let contexts = Contexts::new(model, hierarchy);
+    let needs_data = policies.iter().any(|p| p.reads_data);
+    let contexts = Contexts::new(model, hierarchy, needs_data);
     let keys: Vec<ContextKey> = composed.par_iter().map(|o| contexts.key(o)).collect();
     let mut groups: BTreeMap<ContextKey, Vec<&Composed>> = BTreeMap::new();
     for (key, object) in keys.into_iter().zip(composed) {
@@ -428,7 +431,6 @@ fn finding(
 ) -> Diagnostic {
     let at = key
         .project
-        .as_ref()
         .and_then(|p| model.projects.get(p))
         .map(|p| Location {
             // The project's name: the object exists because of this request.
@@ -566,19 +568,22 @@ fn regorus_error(path: &str, error: &dyn std::fmt::Display) -> (Location, String
 
 /// The pieces of `data.kprov`, computed once per project, cluster and
 /// tenant, already as Rego values: converting a project's whole spec for
-/// every namespace was a tenth of policy evaluation.
+/// every namespace was a tenth of policy evaluation. Only computed when
+/// some policy reads `data` at all.
 struct Contexts<'m> {
     model: &'m Model,
     hierarchy: &'m Hierarchy,
     clusters: BTreeMap<&'m str, regorus::Value>,
     projects: BTreeMap<&'m str, regorus::Value>,
     tenants: BTreeMap<&'m str, regorus::Value>,
+    /// Every namespace by (cluster, name).
+    namespaces: HashMap<(&'m str, &'m str), &'m Namespace>,
     /// Namespaces of each (cluster, project), to place cluster-scoped objects.
     by_project: BTreeMap<(&'m str, &'m str), Vec<&'m Namespace>>,
 }
 
 impl<'m> Contexts<'m> {
-    fn new(model: &'m Model, hierarchy: &'m Hierarchy) -> Self {
+    fn new(model: &'m Model, hierarchy: &'m Hierarchy, needs_data: bool) -> Self {
         let mut by_project: BTreeMap<(&str, &str), Vec<&Namespace>> = BTreeMap::new();
         for ns in hierarchy.namespaces.values() {
             by_project
@@ -586,23 +591,29 @@ impl<'m> Contexts<'m> {
                 .or_default()
                 .push(ns);
         }
+        fn specs<S: Sync>(
+            items: &BTreeMap<Name, crate::model::Item<S>>,
+            needs_data: bool,
+            spec: impl Fn(&crate::model::Item<S>) -> Value + Sync,
+        ) -> BTreeMap<&str, regorus::Value> {
+            match needs_data {
+                true => items
+                    .par_iter()
+                    .map(|(n, item)| (n.as_str(), regorus::Value::from(spec(item))))
+                    .collect(),
+                false => BTreeMap::new(),
+            }
+        }
         Contexts {
             model,
             hierarchy,
-            clusters: model
-                .clusters
-                .par_iter()
-                .map(|(n, c)| (n.as_str(), regorus::Value::from(c.named_spec())))
-                .collect(),
-            projects: model
-                .projects
-                .par_iter()
-                .map(|(n, p)| (n.as_str(), regorus::Value::from(p.named_spec())))
-                .collect(),
-            tenants: model
-                .tenants
-                .par_iter()
-                .map(|(n, t)| (n.as_str(), regorus::Value::from(t.named_spec())))
+            clusters: specs(&model.clusters, needs_data, |c| c.named_spec()),
+            projects: specs(&model.projects, needs_data, |p| p.named_spec()),
+            tenants: specs(&model.tenants, needs_data, |t| t.named_spec()),
+            namespaces: hierarchy
+                .namespaces
+                .values()
+                .map(|ns| ((ns.cluster.as_str(), ns.name.as_str()), ns))
                 .collect(),
             by_project,
         }
@@ -610,24 +621,22 @@ impl<'m> Contexts<'m> {
 
     /// The namespace context of an object: its own namespace; for a
     /// cluster-scoped object, the namespace of its claim.
-    fn key(&self, object: &Composed) -> ContextKey {
-        let cluster = object.cluster.clone();
-        let namespace = object.namespace.clone().or_else(|| {
-            // The built-in namespace composition files its Namespace object
-            // under the namespace it creates.
-            (object.file_stem != "_cluster")
-                .then(|| object.file_stem.parse::<Name>().ok())
-                .flatten()
-        });
-        if let Some(ns) = namespace.as_ref().and_then(|ns| {
-            self.hierarchy
-                .namespaces
-                .get(&(cluster.clone(), ns.clone()))
-        }) {
+    fn key<'c>(&self, object: &'c Composed) -> ContextKey<'c>
+    where
+        'm: 'c,
+    {
+        let cluster = object.cluster.as_str();
+        // The built-in namespace composition files its Namespace object
+        // under the namespace it creates.
+        let namespace = match &object.namespace {
+            Some(ns) => Some(ns.as_str()),
+            None => (object.file_stem != "_cluster").then_some(object.file_stem.as_str()),
+        };
+        if let Some(ns) = namespace.and_then(|ns| self.namespaces.get(&(cluster, ns))) {
             return ContextKey {
                 cluster,
-                namespace: Some(ns.name.clone()),
-                project: Some(ns.project.clone()),
+                namespace: Some(ns.name.as_str()),
+                project: Some(ns.project.as_str()),
             };
         }
         // Claims are described as `… (project <name>)`.
@@ -636,12 +645,10 @@ impl<'m> Contexts<'m> {
             .rsplit_once("(project ")
             .and_then(|(_, rest)| rest.strip_suffix(')'))
             .and_then(|p| self.model.projects.get_key_value(p))
-            .map(|(name, _)| name.clone());
-        let namespace = project.as_ref().and_then(|p| {
-            match self.by_project.get(&(cluster.as_str(), p.as_str())) {
-                Some(list) if list.len() == 1 => Some(list[0].name.clone()),
-                _ => None,
-            }
+            .map(|(name, _)| name.as_str());
+        let namespace = project.and_then(|p| match self.by_project.get(&(cluster, p)) {
+            Some(list) if list.len() == 1 => Some(list[0].name.as_str()),
+            _ => None,
         });
         ContextKey {
             cluster,
@@ -657,16 +664,14 @@ impl<'m> Contexts<'m> {
         let mut put = |field: &str, value: regorus::Value| {
             kprov.insert(regorus::Value::from(field), value);
         };
-        if let Some(cluster) = self.clusters.get(key.cluster.as_str()) {
+        if let Some(cluster) = self.clusters.get(key.cluster) {
             put("cluster", cluster.clone());
         }
-        let ns = key.namespace.as_ref().and_then(|n| {
-            self.hierarchy
-                .namespaces
-                .get(&(key.cluster.clone(), n.clone()))
-        });
-        if let Some(project) = key.project.as_ref() {
-            if let Some(value) = self.projects.get(project.as_str()) {
+        let ns = key
+            .namespace
+            .and_then(|n| self.namespaces.get(&(key.cluster, n)).copied());
+        if let Some(project) = key.project {
+            if let Some(value) = self.projects.get(project) {
                 put("project", value.clone());
             }
             let chain: Option<&[Name]> = match ns {
@@ -674,7 +679,7 @@ impl<'m> Contexts<'m> {
                 None => self
                     .model
                     .projects
-                    .get(project.as_str())
+                    .get(project)
                     .and_then(|p| self.hierarchy.tenants.get(p.spec.tenant.as_str()))
                     .map(|t| t.chain.as_slice()),
             };
