@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::compose::Composed;
@@ -227,56 +228,62 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
 }
 
 /// Composed VMs (an estate may override the built-in) that ask for live
-/// migration with a disk that cannot move.
+/// migration with a disk that cannot move. Every object is looked at, so in
+/// parallel; rayon keeps the findings in object order.
 fn live_migration(composed: &[Composed], out: &mut Vec<Diagnostic>) {
-    for c in composed
-        .iter()
+    let found: Vec<Diagnostic> = composed
+        .par_iter()
         .filter(|c| c.object["kind"] == "VirtualMachine")
+        .filter_map(stuck_migration)
+        .collect();
+    out.extend(found);
+}
+
+fn stuck_migration(c: &Composed) -> Option<Diagnostic> {
+    let o = &c.object;
+    if o.pointer("/spec/template/spec/evictionStrategy")
+        .and_then(Value::as_str)
+        != Some("LiveMigrate")
     {
-        let o = &c.object;
-        if o.pointer("/spec/template/spec/evictionStrategy")
-            .and_then(Value::as_str)
-            != Some("LiveMigrate")
-        {
-            continue;
-        }
-        let templates = o
-            .pointer("/spec/dataVolumeTemplates")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let stuck: Vec<String> = templates
-            .iter()
-            .filter(|t| {
-                let modes = t
-                    .pointer("/spec/storage/accessModes")
-                    .or_else(|| t.pointer("/spec/pvc/accessModes"));
-                !modes
-                    .and_then(Value::as_array)
-                    .is_some_and(|m| m.iter().any(|m| m == "ReadWriteMany"))
-            })
-            .map(|t| {
-                t.pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_owned()
-            })
-            .collect();
-        if !stuck.is_empty() {
-            out.push(Diagnostic::error(
-                "vm-live-migration",
-                None,
-                format!(
-                    "{}/{}: VirtualMachine {}: evictionStrategy LiveMigrate, but disk(s) {} are not ReadWriteMany (from {})",
-                    c.cluster,
-                    c.namespace.as_ref().map_or("", |n| n.as_str()),
-                    o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"),
-                    stuck.join(", "),
-                    c.claim
-                ),
-            ));
-        }
+        return None;
     }
+    let templates = o
+        .pointer("/spec/dataVolumeTemplates")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let stuck: Vec<&str> = templates
+        .iter()
+        .filter(|t| {
+            let modes = t
+                .pointer("/spec/storage/accessModes")
+                .or_else(|| t.pointer("/spec/pvc/accessModes"));
+            !modes
+                .and_then(Value::as_array)
+                .is_some_and(|m| m.iter().any(|m| m == "ReadWriteMany"))
+        })
+        .map(|t| {
+            t.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+        })
+        .collect();
+    if stuck.is_empty() {
+        return None;
+    }
+    Some(Diagnostic::error(
+        "vm-live-migration",
+        None,
+        format!(
+            "{}/{}: VirtualMachine {}: evictionStrategy LiveMigrate, but disk(s) {} are not ReadWriteMany (from {})",
+            c.cluster,
+            c.namespace.as_ref().map_or("", |n| n.as_str()),
+            o.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?"),
+            stuck.join(", "),
+            c.claim
+        ),
+    ))
 }
 
 /// A factor as a plain decimal (`1.5`, not the quantity form `1500m`).
@@ -348,5 +355,58 @@ fn cluster_overcommit(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagno
                 out.push(Diagnostic::warning("cluster-overcommit", at, message));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::Layer;
+    use serde_json::json;
+
+    fn composed(object: Value) -> Composed {
+        let name = |s: &str| s.parse::<crate::model::Name>().unwrap();
+        Composed {
+            cluster: name("c1"),
+            namespace: Some(name("shop-prod")),
+            layer: Layer::Apps,
+            file_stem: "shop-prod".into(),
+            object,
+            composition: name("vm"),
+            claim: "VirtualMachine billing (project shop)".into(),
+            sources: vec!["projects/shop.yaml".to_owned()].into(),
+        }
+    }
+
+    fn vm(name: &str, eviction: &str, modes: &[&str]) -> Value {
+        json!({
+            "apiVersion": "kubevirt.io/v1",
+            "kind": "VirtualMachine",
+            "metadata": {"name": name},
+            "spec": {
+                "template": {"spec": {"evictionStrategy": eviction}},
+                "dataVolumeTemplates": [
+                    {"metadata": {"name": format!("{name}-disk")}, "spec": {"storage": {"accessModes": modes}}}
+                ]
+            }
+        })
+    }
+
+    #[test]
+    fn live_migration_needs_shared_disks_in_object_order() {
+        let objects = [
+            composed(vm("a", "LiveMigrate", &["ReadWriteOnce"])),
+            composed(vm("b", "LiveMigrate", &["ReadWriteMany"])),
+            composed(vm("c", "None", &["ReadWriteOnce"])),
+            composed(json!({"kind": "ConfigMap", "metadata": {"name": "d"}})),
+            composed(vm("e", "LiveMigrate", &[])),
+        ];
+        let mut out = Vec::new();
+        live_migration(&objects, &mut out);
+        let messages: Vec<&str> = out.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("VirtualMachine a:") && messages[0].contains("a-disk"));
+        assert!(messages[1].contains("VirtualMachine e:") && messages[1].contains("e-disk"));
+        assert!(messages[0].starts_with("c1/shop-prod: "), "{}", messages[0]);
     }
 }
