@@ -6,6 +6,7 @@ use std::fs;
 use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::diagnostic::{Diagnostic, Location};
@@ -152,6 +153,7 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
     }
     let output = output_dir_hint(root);
     let mut sources = Sources::default();
+    let mut candidates = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -203,10 +205,21 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
         if !entry.file_type().is_file() {
             continue;
         }
-        if let Some(file) = read_input(entry.path(), &path, kind, config, &mut sources.diagnostics)
-        {
-            sources.files.push(file);
-        }
+        candidates.push((entry.into_path(), path, kind));
+    }
+    // Reading is most of loading, and a cold cache makes it I/O-bound:
+    // files are read in parallel, results kept in walk order.
+    let read: Vec<(Option<SourceFile>, Vec<Diagnostic>)> = candidates
+        .par_iter()
+        .map(|(full, path, kind)| {
+            let mut diagnostics = Vec::new();
+            let file = read_input(full, path, *kind, config, &mut diagnostics);
+            (file, diagnostics)
+        })
+        .collect();
+    for (file, diagnostics) in read {
+        sources.files.extend(file);
+        sources.diagnostics.extend(diagnostics);
     }
     sources.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(sources)
