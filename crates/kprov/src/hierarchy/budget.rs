@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{Hierarchy, Provenance, Source, Sourced};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::kinds::Quota;
-use crate::model::{Item, Model, Name, Quantity};
+use crate::model::{Item, Model, Name, Origin, Quantity};
 use crate::yaml::push_pointer;
 
 /// Use of one tenant's budget in one environment.
@@ -40,14 +40,36 @@ pub struct ResourceUse {
 }
 
 /// One part of an allocation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Contributor {
     /// What it is, e.g. `project checkout (16 × 2 clusters)`.
     pub what: String,
     /// How much.
     pub amount: Quantity,
+    /// Where it is set: the object and the pointer inside it. Formatted
+    /// only when asked for (an over-budget note); every project's quota
+    /// contributes, and formatting them all was about half of checking
+    /// budgets.
+    origin: Origin,
+    pointer: String,
+}
+
+impl Contributor {
     /// Where it is set.
-    pub location: Location,
+    pub fn location(&self) -> Location {
+        self.origin.at(&self.pointer)
+    }
+}
+
+impl Serialize for Contributor {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct("Contributor", 3)?;
+        s.serialize_field("what", &self.what)?;
+        s.serialize_field("amount", &self.amount)?;
+        s.serialize_field("location", &self.location())?;
+        s.end()
+    }
 }
 
 /// Quota entries as (resource key, pointer suffix, amount).
@@ -146,16 +168,14 @@ fn tenant_budgets(
                     .or_default()
                     .entry(key)
                     .or_insert_with(|| fresh(amount));
-                let location = child.origin.at(&format!(
-                    "{}{suffix}",
-                    push_pointer("/spec/quota", env.as_str())
-                ));
+                let pointer = format!("{}{suffix}", push_pointer("/spec/quota", env.as_str()));
                 add(
                     use_,
                     Contributor {
                         what: format!("tenant {child_name} (budget)"),
                         amount: *amount,
-                        location,
+                        origin: child.origin.clone(),
+                        pointer,
                     },
                     &mut overflow,
                 );
@@ -172,13 +192,13 @@ fn tenant_budgets(
                     .or_default()
                     .entry(key.clone())
                     .or_insert_with(|| fresh(&child_use.allocated));
-                let location = child.origin.at("/metadata/name");
                 add(
                     use_,
                     Contributor {
                         what: format!("tenant {child_name} (subtree, no budget)"),
                         amount: child_use.allocated,
-                        location,
+                        origin: child.origin.clone(),
+                        pointer: "/metadata/name".to_owned(),
                     },
                     &mut overflow,
                 );
@@ -203,15 +223,13 @@ fn tenant_budgets(
                     .entry(key)
                     .or_insert_with(|| fresh(amount));
                 let plural = if clusters == 1 { "cluster" } else { "clusters" };
-                let location = project
-                    .origin
-                    .at(&format!("/spec/environments/{e}/quota{suffix}"));
                 add(
                     use_,
                     Contributor {
                         what: format!("project {project_name} ({amount} × {clusters} {plural})"),
                         amount: total,
-                        location,
+                        origin: project.origin.clone(),
+                        pointer: format!("/spec/environments/{e}/quota{suffix}"),
                     },
                     &mut overflow,
                 );
@@ -265,10 +283,7 @@ fn tenant_budgets(
                     ),
                 );
                 for c in &use_.contributors {
-                    d = d.with_note(
-                        Some(c.location.clone()),
-                        format!("{}: {}", c.what, c.amount),
-                    );
+                    d = d.with_note(Some(c.location()), format!("{}: {}", c.what, c.amount));
                 }
                 out.push(d);
             }
