@@ -493,6 +493,10 @@ fn compose_namespace(
             .filter_map(|t| model.tenants.get(t))
             .map(|t| t.origin.file().to_owned()),
     );
+    sources.sort();
+    sources.dedup();
+    // Claims of built-in compositions (nearly all) share one list.
+    let namespace_sources: Arc<[String]> = sources.into();
     for mut claim in claims(compositions, model, ns, project, cluster, &mut out) {
         let mut context = base.clone();
         context.insert(
@@ -505,14 +509,18 @@ fn compose_namespace(
         );
         match compositions.run(claim.composition, context) {
             Ok(objects) => {
-                let mut sources = sources.clone();
-                if !claim.composition.file.starts_with("kprov:") {
-                    sources.push(claim.composition.file.clone());
-                }
-                sources.sort();
-                sources.dedup();
+                let sources = match claim.composition.file.starts_with("kprov:") {
+                    true => namespace_sources.clone(),
+                    false => {
+                        let mut sources = namespace_sources.to_vec();
+                        sources.push(claim.composition.file.clone());
+                        sources.sort();
+                        sources.dedup();
+                        sources.into()
+                    }
+                };
                 let shared = Shared {
-                    sources: sources.into(),
+                    sources,
                     claim: claim.what.as_str().into(),
                 };
                 for object in objects {
