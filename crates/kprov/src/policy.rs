@@ -585,11 +585,13 @@ struct Contexts<'m> {
 impl<'m> Contexts<'m> {
     fn new(model: &'m Model, hierarchy: &'m Hierarchy, needs_data: bool) -> Self {
         let mut by_project: BTreeMap<(&str, &str), Vec<&Namespace>> = BTreeMap::new();
+        let mut namespaces = HashMap::with_capacity(hierarchy.namespaces.len());
         for ns in hierarchy.namespaces.values() {
             by_project
                 .entry((ns.cluster.as_str(), ns.project.as_str()))
                 .or_default()
                 .push(ns);
+            namespaces.insert((ns.cluster.as_str(), ns.name.as_str()), ns);
         }
         fn specs<S: Sync>(
             items: &BTreeMap<Name, crate::model::Item<S>>,
@@ -610,11 +612,7 @@ impl<'m> Contexts<'m> {
             clusters: specs(&model.clusters, needs_data, |c| c.named_spec()),
             projects: specs(&model.projects, needs_data, |p| p.named_spec()),
             tenants: specs(&model.tenants, needs_data, |t| t.named_spec()),
-            namespaces: hierarchy
-                .namespaces
-                .values()
-                .map(|ns| ((ns.cluster.as_str(), ns.name.as_str()), ns))
-                .collect(),
+            namespaces,
             by_project,
         }
     }

@@ -99,31 +99,31 @@ impl Locations {
             .map(|i| list[i].pos)
     }
 
-    /// Record `pos` for the pointer `parent` + `/` + `token` (escaped).
-    fn record(&mut self, key: bool, parent: &str, token: &str, pos: Pos) {
+    /// Record `pos` for the node at `parent` + `/` + `token` (escaped), or
+    /// for the root (the empty pointer) when there is no parent.
+    fn record_node(&mut self, child: Option<(&str, &str)>, pos: Pos) {
+        let at = self.push(child, pos);
+        self.nodes.push(at);
+    }
+
+    /// Record `pos` for the mapping key `token` of the mapping at `parent`.
+    fn record_key(&mut self, parent: &str, token: &str, pos: Pos) {
+        let at = self.push(Some((parent, token)), pos);
+        self.keys.push(at);
+    }
+
+    fn push(&mut self, child: Option<(&str, &str)>, pos: Pos) -> Located {
         let start = self.text.len();
-        self.text.push_str(parent);
-        self.text.push('/');
-        escape_token(&mut self.text, token);
-        let at = Located {
+        if let Some((parent, token)) = child {
+            self.text.push_str(parent);
+            self.text.push('/');
+            escape_token(&mut self.text, token);
+        }
+        Located {
             start,
             end: self.text.len(),
             pos,
-        };
-        match key {
-            true => self.keys.push(at),
-            false => self.nodes.push(at),
         }
-    }
-
-    /// Record `pos` for the root (the empty pointer).
-    fn record_root(&mut self, pos: Pos) {
-        let start = self.text.len();
-        self.nodes.push(Located {
-            start,
-            end: start,
-            pos,
-        });
     }
 
     /// Sort for lookups. A pointer recorded twice keeps its first position
@@ -418,7 +418,7 @@ impl Builder {
                         // Keep the first value; the rest of the document still parses
                         // so that every duplicate is reported at once.
                     } else if self.locate {
-                        self.locations.record(true, pointer, &key, pos);
+                        self.locations.record_key(pointer, &key, pos);
                     }
                     *pending_key = Some(key);
                     return;
@@ -589,15 +589,8 @@ impl Builder {
         if !self.locate {
             return String::new();
         }
-        match self.stack.last() {
-            Some(Frame::Seq { items, pointer, .. }) => {
-                push_pointer(pointer, &items.len().to_string())
-            }
-            Some(Frame::Map {
-                pointer,
-                pending_key,
-                ..
-            }) => push_pointer(pointer, pending_key.as_deref().unwrap_or("")),
+        match child_of(&self.stack) {
+            Some((parent, token)) => push_pointer(parent, &token),
             None => String::new(),
         }
     }
@@ -612,21 +605,11 @@ impl Builder {
         if !self.locate {
             return;
         }
-        match self.stack.last() {
-            Some(Frame::Seq { items, pointer, .. }) => {
-                let index = items.len().to_string();
-                self.locations.record(false, pointer, &index, pos);
-            }
-            Some(Frame::Map {
-                pointer,
-                pending_key,
-                ..
-            }) => {
-                let key = pending_key.as_deref().unwrap_or("");
-                self.locations.record(false, pointer, key, pos);
-            }
-            None => self.locations.record_root(pos),
-        }
+        let child = child_of(&self.stack);
+        let child = child
+            .as_ref()
+            .map(|(parent, token)| (*parent, token.as_ref()));
+        self.locations.record_node(child, pos);
     }
 
     fn attach_at(&mut self, value: Value, pos: Pos, record: bool) {
@@ -668,6 +651,20 @@ impl Builder {
                 start,
             });
         }
+    }
+}
+
+/// The pointer of the innermost open collection and the token of the node
+/// about to be attached to it (its index, or its pending key); `None` at the
+/// root.
+fn child_of(stack: &[Frame]) -> Option<(&str, std::borrow::Cow<'_, str>)> {
+    match stack.last()? {
+        Frame::Seq { items, pointer, .. } => Some((pointer, items.len().to_string().into())),
+        Frame::Map {
+            pointer,
+            pending_key,
+            ..
+        } => Some((pointer, pending_key.as_deref().unwrap_or("").into())),
     }
 }
 
