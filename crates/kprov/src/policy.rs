@@ -68,6 +68,8 @@ struct Policy<'s> {
     rules: Vec<Rule>,
     /// Whether it names `data` anywhere, so needs each namespace's context.
     reads_data: bool,
+    /// The parts of `input` it reads ([`guard::input_paths`]); `None`: any.
+    input: Option<Vec<Vec<String>>>,
 }
 
 struct Rule {
@@ -127,9 +129,9 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             continue;
         }
         // The engine holds this one file: its only module.
-        let reads_data = match engine.get_modules().as_slice() {
-            [module] => guard::reads_data(module),
-            _ => true,
+        let (reads_data, input) = match engine.get_modules().as_slice() {
+            [module] => (guard::reads_data(module), guard::input_paths(module)),
+            _ => (true, None),
         };
         let declared: Vec<(&'static str, Severity)> = RULES
             .iter()
@@ -181,6 +183,7 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             engine,
             rules,
             reads_data,
+            input,
         });
     }
     policies
@@ -234,6 +237,7 @@ fn run(
     out: &mut Vec<Diagnostic>,
 ) {
     let needs_data = policies.iter().any(|p| p.reads_data);
+    let input = Projection::of(policies);
     let contexts = Contexts::new(model, hierarchy, needs_data);
     let keys: Vec<ContextKey> = composed.par_iter().map(|o| contexts.key(o)).collect();
     let mut groups: BTreeMap<ContextKey, Vec<&Composed>> = BTreeMap::new();
@@ -279,7 +283,9 @@ fn run(
             };
             done.push((
                 i,
-                evaluate_context(policies, &engines, &mut ready, &contexts, key, objects),
+                evaluate_context(
+                    policies, &engines, &mut ready, &contexts, &input, key, objects,
+                ),
             ));
         }
     };
@@ -332,6 +338,7 @@ fn evaluate_context<'s>(
     engines: &[regorus::Engine],
     ready: &mut [Option<regorus::Engine>],
     contexts: &Contexts<'_>,
+    input: &Projection,
     key: &ContextKey,
     objects: &[&Composed],
 ) -> Outcome<'s> {
@@ -368,8 +375,8 @@ fn evaluate_context<'s>(
             let mut input_set = false;
             for rule in policy.rules.iter().filter(|r| wanted(i, r)) {
                 if !input_set {
-                    let input = inputs[i].get_or_insert_with(|| rego_value(&object.object));
-                    engine.set_input(input.clone());
+                    let value = inputs[i].get_or_insert_with(|| input.of_value(&object.object));
+                    engine.set_input(value.clone());
                     input_set = true;
                 }
                 match engine.eval_rule(rule.query.clone()) {
@@ -394,6 +401,80 @@ fn evaluate_context<'s>(
         }
     }
     outcome
+}
+
+/// What of each object the policies are given as `input`: the parts their
+/// syntax says they can read (every policy's, together), or the whole
+/// object when one may read more. The rest is never converted: most of an
+/// object is what no rule looks at.
+#[derive(Debug, Clone, PartialEq)]
+enum Projection {
+    Whole,
+    Parts(Keys),
+}
+
+/// Key paths as a tree: the keys kept at one level, each with what is kept
+/// under it. A path that ends at a key keeps its subtree whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Keys {
+    whole: bool,
+    children: BTreeMap<String, Keys>,
+}
+
+impl Keys {
+    fn of<'p>(paths: impl IntoIterator<Item = &'p Vec<String>>) -> Keys {
+        let mut root = Keys::default();
+        for path in paths {
+            let mut at = &mut root;
+            for key in path {
+                at = at.children.entry(key.clone()).or_default();
+            }
+            at.whole = true;
+        }
+        root
+    }
+
+    /// The parts of `value` these keys name, as Rego. A key through a
+    /// missing key or a non-object keeps nothing, as Rego reads it
+    /// (undefined).
+    fn project(&self, value: &Value) -> regorus::Value {
+        if self.whole {
+            return rego_value(value);
+        }
+        let Value::Object(map) = value else {
+            return regorus::Value::new_object();
+        };
+        let mut out = BTreeMap::new();
+        for (key, keys) in &self.children {
+            if let Some(child) = map.get(key)
+                && (keys.whole || child.is_object())
+            {
+                out.insert(regorus::Value::from(key.as_str()), keys.project(child));
+            }
+        }
+        regorus::Value::from(out)
+    }
+}
+
+impl Projection {
+    fn of(policies: &[Policy<'_>]) -> Projection {
+        let mut all = Vec::new();
+        for policy in policies {
+            match &policy.input {
+                Some(paths) => all.extend(paths),
+                None => return Projection::Whole,
+            }
+        }
+        Projection::Parts(Keys::of(all))
+    }
+
+    /// `object` as the Rego value the policies see.
+    fn of_value(&self, object: &Value) -> regorus::Value {
+        match self {
+            Projection::Whole => rego_value(object),
+            Projection::Parts(keys) => keys.project(object),
+        }
+    }
 }
 
 /// A JSON value as the Rego value regorus's own deserializer makes of it
@@ -922,12 +1003,69 @@ deny contains msg if {
         );
     }
 
+    /// Policies reading `input` through constant keys (the projection keeps
+    /// only those parts), computed indices, iteration, negation and missing
+    /// keys, over objects whose keys are `a`, `b` and `c`.
+    const PROJECTED: &[&str] = &[
+        "deny contains sprintf(\"%v\", [input.a]) if input.a\n",
+        "deny contains sprintf(\"%v\", [x]) if { x := input.a.b; not input.c }\n",
+        "deny contains sprintf(\"%v\", [v]) if { some k, v in input.b; k != \"a\" }\n",
+        "deny contains sprintf(\"%v %v\", [k, input.a[k]]) if { some k; input.a[k] }\n",
+        "deny contains sprintf(\"%v\", [input.c[\"a\"].b]) if input.c[\"a\"].b\n",
+        "deny contains sprintf(\"%v\", [count(input.a.c)]) if input.b.a == input.b.b\n",
+        "deny contains \"x\" if { input.b.c[0] }\ndeny contains \"y\" if { not input.a.a.a }\n",
+        "deny contains sprintf(\"%v\", [[x | some x in input.c.b]]) if true\n",
+        "deny contains sprintf(\"%v %v\", [i, x]) if { some i; x := input.a[i].b }\n",
+    ];
+
     proptest::proptest! {
         #[test]
         fn rego_value_is_what_regorus_deserializes(value in crate::test_support::json_value()) {
             let expected = <regorus::Value as serde::Deserialize>::deserialize(&value).unwrap();
             proptest::prop_assert_eq!(rego_value(&value), expected);
         }
+
+        /// The claim the projection rests on: a policy finds the same with
+        /// the projected input as with the whole object.
+        #[test]
+        fn a_projected_input_gives_every_policy_the_same_result(
+            value in crate::test_support::json_value(),
+        ) {
+            for policy in PROJECTED {
+                let mut engine = regorus::Engine::new();
+                engine
+                    .add_policy("p.rego".into(), format!("package main\n\n{policy}"))
+                    .unwrap();
+                let paths = guard::input_paths(&engine.get_modules()[0]);
+                proptest::prop_assert!(paths.is_some(), "{}", policy);
+                let projection = Projection::Parts(Keys::of(&paths.unwrap()));
+                let mut results = Vec::new();
+                for input in [rego_value(&value), projection.of_value(&value)] {
+                    engine.set_input(input);
+                    results.push(engine.eval_rule("data.main.deny".into()).map_err(|e| e.to_string()));
+                }
+                proptest::prop_assert_eq!(&results[0], &results[1], "{} on {}", policy, value);
+            }
+        }
+    }
+
+    #[test]
+    fn the_projection_keeps_what_the_paths_name_and_nothing_else() {
+        let object = json!({"kind": "Pod", "metadata": {"name": "p", "labels": {"a": "1", "b": "2"}},
+            "spec": {"containers": [{"image": "x"}], "big": "…"}, "status": "s"});
+        let path = |p: &[&str]| p.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        let projection = Projection::Parts(Keys::of(&[
+            path(&["kind"]),
+            path(&["metadata", "labels", "a"]),
+            path(&["spec", "containers"]),
+            path(&["spec", "containers", "image"]),
+            path(&["status", "x"]),
+            path(&["missing", "y"]),
+        ]));
+        let expected = json!({"kind": "Pod", "metadata": {"labels": {"a": "1"}},
+            "spec": {"containers": [{"image": "x"}]}});
+        assert_eq!(projection.of_value(&object), regorus::Value::from(expected));
+        assert_eq!(Projection::Whole.of_value(&object), rego_value(&object));
     }
 
     fn estate_dir(relative: &str) -> std::path::PathBuf {
