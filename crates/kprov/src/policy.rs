@@ -22,11 +22,13 @@
 //!
 //! Each policy is parsed and analysed once (and once more per worker thread).
 //! Its syntax tree tells (`policy/guard.rs`) which objects each rule can
-//! report on — a rule whose every body opens with `input.kind == "K"` only
-//! sees objects of kind K — and whether it names `data` at all. A policy that
-//! does is cloned (cheaply: modules are shared) and given the context once
-//! per namespace; one that does not is prepared once per thread. Either is
-//! then evaluated on the namespace's objects its rules can see.
+//! report on (a rule whose every body opens with `input.kind == "K"` only
+//! sees objects of kind K), which parts of `input` it can read (only those
+//! parts of each object are converted to Rego), and whether it names `data`
+//! at all. A policy that does is cloned (cheaply: modules are shared) and
+//! given the context once per namespace; one that does not is prepared once
+//! per thread. Either is then evaluated on the namespace's objects its rules
+//! can see.
 //! Namespaces are spread over threads and the results merged in order, so
 //! the output does not depend on the thread count. Files are evaluated
 //! separately so that every finding names the policy that made it.
@@ -434,9 +436,9 @@ impl Keys {
         root
     }
 
-    /// The parts of `value` these keys name, as Rego. A key through a
-    /// missing key or a non-object keeps nothing, as Rego reads it
-    /// (undefined).
+    /// The parts of `value` these keys name, as Rego. A path through a
+    /// missing key or a non-object keeps nothing: Rego reads it as
+    /// undefined either way.
     fn project(&self, value: &Value) -> regorus::Value {
         if self.whole {
             return rego_value(value);
