@@ -22,10 +22,10 @@
 //!
 //! Each policy is parsed and analysed once (and once more per worker thread).
 //! Its syntax tree tells (`policy/guard.rs`) which objects each rule can
-//! report on (a rule whose every body opens with `input.kind == "K"` only
-//! sees objects of kind K), which parts of `input` it can read (only those
-//! parts of each object are converted to Rego), and whether it names `data`
-//! at all. A policy that does is cloned (cheaply: modules are shared) and
+//! report on (a rule whose bodies all open with tests such as
+//! `input.kind == "K"` only sees objects that pass one body's tests), which
+//! parts of `input` it can read (only those parts of each object are
+//! converted to Rego), and whether it names `data` at all. A policy that does is cloned (cheaply: modules are shared) and
 //! given the context once per namespace; one that does not is prepared once
 //! per thread. Either is then evaluated on the namespace's objects its rules
 //! can see.
@@ -80,7 +80,7 @@ struct Rule {
     severity: Severity,
     at: Location,
     /// The objects it can report on.
-    kinds: guard::Kinds,
+    guard: guard::Guard,
 }
 
 /// Evaluate every `*.rego` file of the estate against every composed object.
@@ -151,9 +151,9 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
                 query: format!("data.{PACKAGE}.{name}"),
                 severity,
                 at: keyword_location(&file.path, &file.text, name),
-                kinds: match engine.get_modules().as_slice() {
-                    [module] => guard::kinds(module, name),
-                    _ => guard::Kinds::Every,
+                guard: match engine.get_modules().as_slice() {
+                    [module] => guard::guard(module, name),
+                    _ => guard::Guard::Every,
                 },
             })
             .collect();
@@ -241,9 +241,18 @@ fn run(
     let needs_data = policies.iter().any(|p| p.reads_data);
     let input = Projection::of(policies);
     let contexts = Contexts::new(model, hierarchy, needs_data);
-    let keys: Vec<ContextKey> = composed.par_iter().map(|o| contexts.key(o)).collect();
+    // Only objects some rule admits are grouped: on a typical estate that
+    // is a small part of them (see `guard`).
+    let admitted: Vec<(ContextKey, &Composed)> = composed
+        .par_iter()
+        .filter(|o| {
+            let admits = |rule: &Rule| rule.guard.admits(&o.object);
+            policies.iter().any(|p| p.rules.iter().any(admits))
+        })
+        .map(|o| (contexts.key(o), o))
+        .collect();
     let mut groups: BTreeMap<ContextKey, Vec<&Composed>> = BTreeMap::new();
-    for (key, object) in keys.into_iter().zip(composed) {
+    for (key, object) in admitted {
         groups.entry(key).or_default().push(object);
     }
     let groups: Vec<(ContextKey, Vec<&Composed>)> = groups.into_iter().collect();
@@ -346,15 +355,11 @@ fn evaluate_context<'s>(
 ) -> Outcome<'s> {
     let mut outcome = Outcome::default();
     let output = contexts.model.output_dir();
-    let kinds: Vec<Option<&str>> = objects
-        .iter()
-        .map(|o| o.object.get("kind").and_then(Value::as_str))
-        .collect();
     // Converted on first use: most objects meet no rule at all.
     let mut inputs: Vec<Option<regorus::Value>> = vec![None; objects.len()];
     let mut data = None;
     for ((policy, engine), ready) in policies.iter().zip(engines).zip(ready) {
-        let wanted = |i: usize, rule: &Rule| rule.kinds.admits(kinds[i]);
+        let wanted = |i: usize, rule: &Rule| rule.guard.admits(&objects[i].object);
         let Some(first) = (0..objects.len()).find(|&i| policy.rules.iter().any(|r| wanted(i, r)))
         else {
             continue;

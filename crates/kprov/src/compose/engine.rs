@@ -202,8 +202,7 @@ impl Engine {
         // Only lines with a marker need work: jump from marker to marker
         // and copy the text between them whole.
         let mut copied = 0;
-        while let Some(found) = rendered[copied..].find(scalar::OPEN) {
-            let at = copied + found;
+        while let Some(at) = scalar::find_delimiter(rendered, copied, scalar::OPEN) {
             let start = rendered[..at].rfind('\n').map_or(0, |i| i + 1);
             let end = rendered[at..]
                 .find('\n')

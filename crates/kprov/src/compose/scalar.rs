@@ -37,9 +37,35 @@ const SLOT_CLOSE: char = '\u{FDD3}';
 pub(super) const RESERVED_MESSAGE: &str =
     "contains U+FDD2 or U+FDD3, Unicode noncharacters kprov reserves for its own use";
 
+/// Where `c`, one of the delimiters above, first occurs in `s` at or after
+/// byte `from`. Their UTF-8 (EF B7 90 to EF B7 93) starts with a byte that
+/// ASCII text never has, so one memchr settles most strings; `str::find`
+/// and `str::contains` set up a substring search for a multi-byte
+/// character on every call, and these run on every interpolated value and
+/// every string of template output.
+pub(super) fn find_delimiter(s: &str, from: usize, c: char) -> Option<usize> {
+    let mut buf = [0; 4];
+    let needle = c.encode_utf8(&mut buf).as_bytes();
+    let bytes = s.as_bytes();
+    let mut at = from;
+    while let Some(found) = memchr::memchr(needle[0], bytes.get(at..)?) {
+        let i = at + found;
+        if bytes[i..].starts_with(needle) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
+}
+
 /// Whether `s` contains a character only slot tokens may contain.
 pub(super) fn has_reserved(s: &str) -> bool {
-    s.contains([SLOT_OPEN, SLOT_CLOSE])
+    find_delimiter(s, 0, SLOT_OPEN).is_some() || find_delimiter(s, 0, SLOT_CLOSE).is_some()
+}
+
+/// Whether `s` contains a slot token.
+fn has_slot(s: &str) -> bool {
+    find_delimiter(s, 0, SLOT_OPEN).is_some()
 }
 
 /// Length of string `s`, or `None` when it contains a reserved character.
@@ -93,9 +119,9 @@ impl Slots {
 /// The first `open`-number-`close` token of `s` at or after byte `from`:
 /// where it starts, its number, and where it ends.
 fn find_token(s: &str, from: usize, open: char, close: char) -> Option<(usize, usize, usize)> {
-    let start = s[from..].find(open)? + from;
+    let start = find_delimiter(s, from, open)?;
     let digits = start + open.len_utf8();
-    let end_digits = s[digits..].find(close)? + digits;
+    let end_digits = find_delimiter(s, digits, close)?;
     let index = s[digits..end_digits].parse().ok()?;
     Some((start, index, end_digits + close.len_utf8()))
 }
@@ -166,7 +192,7 @@ pub(super) fn slot_use(documents: &[Value]) -> SlotUse {
 /// out of `slots` when `how` is [`SlotUse::Once`], cloned otherwise.
 pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> Value {
     match skeleton {
-        Value::String(s) if s.contains(SLOT_OPEN) => {
+        Value::String(s) if has_slot(s) => {
             let filled = whole_token(s).and_then(|index| match how {
                 SlotUse::Once => slots.0.get_mut(index)?.take(),
                 _ => slots.0.get(index)?.clone(),
@@ -182,7 +208,7 @@ pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> 
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
             for (key, item) in map {
-                let key = match key.contains(SLOT_OPEN) {
+                let key = match has_slot(key) {
                     true => slots.as_text(key),
                     false => key.clone(),
                 };
@@ -356,6 +382,25 @@ mod tests {
         assert_eq!(inline(&json!("x\ny")), None);
         assert_eq!(inline(&json!("a #b")), None);
         assert_eq!(inline(&json!(["a"])), None);
+    }
+
+    proptest::proptest! {
+        /// Among characters that share its leading bytes, around it and
+        /// from any offset, a delimiter is found where `str::find` finds it.
+        #[test]
+        fn a_delimiter_is_found_where_find_finds_it(
+            s in "[a\u{FDD0}-\u{FDD3}\u{FDDF}\u{FEFF}\u{F000}é]{0,12}",
+            from in 0usize..40,
+        ) {
+            let from = from.min(s.len());
+            if s.is_char_boundary(from) {
+                for c in [OPEN, CLOSE, SLOT_OPEN, SLOT_CLOSE] {
+                    let expected = s[from..].find(c).map(|i| i + from);
+                    proptest::prop_assert_eq!(find_delimiter(&s, from, c), expected);
+                }
+            }
+            proptest::prop_assert_eq!(has_reserved(&s), s.contains([SLOT_OPEN, SLOT_CLOSE]));
+        }
     }
 
     #[test]

@@ -16,9 +16,17 @@ use serde_json::Value;
 /// One step from a container to an element.
 #[derive(Debug, Clone)]
 enum Step {
+    /// The entry of a large map under this key.
     Key(Arc<str>),
+    /// The entry at this position of a small map: found again without
+    /// hashing the key, which was most of reading a field.
+    Entry(usize),
     Index(usize),
 }
+
+/// Maps of up to this many entries are searched by comparing keys and
+/// stepped into by position; larger ones by hash.
+const SMALL_MAP: usize = 8;
 
 /// An array or object inside a shared JSON document.
 #[derive(Debug)]
@@ -78,6 +86,7 @@ impl JsonView {
         for step in &self.path {
             let next = match (step, node) {
                 (Step::Key(key), Value::Object(map)) => map.get(&**key),
+                (Step::Entry(i), Value::Object(map)) => map.values().nth(*i),
                 (Step::Index(i), Value::Array(items)) => items.get(*i),
                 _ => None,
             };
@@ -112,6 +121,14 @@ impl Object for JsonView {
 
     fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
         match self.node() {
+            Value::Object(map) if map.len() <= SMALL_MAP => {
+                let key = key.as_str()?;
+                let (i, value) = map
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, (k, value))| (k == key).then_some((i, value)))?;
+                Some(self.child(Step::Entry(i), value))
+            }
             Value::Object(map) => {
                 let (key, value) = map.get_key_value(key.as_str()?)?;
                 Some(self.child(Step::Key(Arc::from(key.as_str())), value))
@@ -178,6 +195,36 @@ mod tests {
 
     fn converted(value: &Value) -> minijinja::Value {
         minijinja::Value::from(minijinja::value::Serde(value))
+    }
+
+    /// Maps larger than [`SMALL_MAP`] are read by key, smaller ones by
+    /// position; a path through both kinds reads like the conversion too.
+    #[test]
+    fn large_and_small_maps_read_alike() {
+        let entry = |i: usize| serde_json::json!({"a": i, "b": [i, {"c": format!("x{i}")}]});
+        let large = |n: usize| -> Value {
+            Value::Object((0..n).map(|i| (format!("k{i}"), entry(i))).collect())
+        };
+        let v = serde_json::json!({"big": large(SMALL_MAP + 12), "a": large(SMALL_MAP), "b": 1});
+        let w = large(SMALL_MAP + 1);
+        let nested = [
+            "{% for k, x in v.big | items %}{{ k }}={{ x.a }},{{ x.b[1].c }};{% endfor %}",
+            "{{ v.big.k19.b[1].c }}|{{ v.big['k3'].a }}|{{ v.a.k7.b | tojson }}|{{ v.big.k99 is defined }}",
+            "{% for k, x in w | items %}{{ x.b[1] | tojson }}{% endfor %}",
+        ];
+        for expression in EXPRESSIONS.iter().chain(&nested) {
+            for (a, b) in [(&v, &w), (&w, &v), (&v["big"], &v["a"])] {
+                assert_eq!(
+                    render(
+                        expression,
+                        template_value(a.clone()),
+                        template_value(b.clone())
+                    ),
+                    render(expression, converted(a), converted(b)),
+                    "{expression}"
+                );
+            }
+        }
     }
 
     proptest::proptest! {

@@ -1,25 +1,28 @@
 //! What a policy's syntax tells before anything is evaluated: which objects
-//! each conftest rule can report on ([`kinds`]), whether the policy reads
+//! each conftest rule can report on ([`guard`]), whether the policy reads
 //! `data` at all ([`reads_data`]), and which parts of `input` it can read
 //! ([`input_paths`]). One walker over the syntax tree ([`Visitor`]) serves
 //! the last two.
 //!
-//! Nearly every conftest policy opens each rule body with a kind test —
-//! `input.kind == "RoleBinding"` or `input.kind in {"Deployment", "Job"}`.
-//! Rego evaluates a body's statements in order and stops at the first that
-//! fails (OPA does; regorus schedules a statement that binds no variable
-//! where it is written), so for an object of any other kind that body yields
-//! nothing and evaluates nothing else. When *every* body of a rule opens
-//! that way, kprov hands the rule only objects of those kinds. On a typical
-//! estate most objects are RoleBindings and NetworkPolicies that no policy
-//! looks at, and a regorus call costs microseconds of fixed set-up, so this
+//! Nearly every conftest policy opens each rule body with tests of the
+//! object against constants — `input.kind == "RoleBinding"`, then perhaps
+//! `input.roleRef.name == "cluster-admin"` or `input.kind in {"Deployment",
+//! "Job"}`. Rego evaluates a body's statements in order and stops at the
+//! first that fails (OPA does; regorus schedules a statement that binds no
+//! variable where it is written), and such a test binds nothing and cannot
+//! fail with an error. So an object that fails one of a body's leading tests
+//! gets nothing from that body and has nothing else evaluated. kprov checks
+//! those tests itself and hands a rule only the objects that pass all the
+//! leading tests of at least one of its bodies. On a typical estate most
+//! objects are RoleBindings and NetworkPolicies, no policy reports on most
+//! of them, and a regorus call costs microseconds of fixed set-up, so this
 //! is most of the policy stage.
 //!
 //! The analysis recognises only what it can prove and answers
-//! [`Kinds::Every`] for anything else: a `default`, an `else`, a function
-//! of that name, a body without a leading kind test, a `with` on the test,
+//! [`Guard::Every`] for anything else: a `default`, an `else`, a function
+//! of that name, a body that does not open with a test, a `with` on a test,
 //! a head that is not the plain rule name. A wrong "every" costs time; a
-//! wrong "only" would hide a finding, so the set is never guessed.
+//! wrong narrowing would hide a finding, so tests are never guessed.
 //!
 //! It reads regorus's syntax tree through `regorus::unstable`, which may
 //! change between regorus releases; Cargo.lock pins the version and the
@@ -28,35 +31,60 @@
 use std::collections::BTreeSet;
 
 use regorus::unstable::{BoolOp, Expr, Literal, Module, Query, Ref, Rule, RuleAssign, RuleHead};
+use serde_json::Value;
 
-/// The object kinds a rule may report on.
+/// The objects a rule may report on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Kinds {
-    /// Any object: the rule's bodies are not all guarded by a kind test.
+pub(super) enum Guard {
+    /// Any object: some body of the rule does not open with a test.
     Every,
-    /// Only objects whose `kind` is one of these.
-    Only(BTreeSet<String>),
+    /// Only objects that pass every test of at least one of these bodies.
+    Bodies(Vec<Vec<Test>>),
 }
 
-impl Kinds {
-    /// Whether the rule must be evaluated on an object of this `kind`.
-    pub(super) fn admits(&self, kind: Option<&str>) -> bool {
+/// One test a rule body opens with: the object's value at `path` (keys
+/// from the top) is one of the strings `values`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Test {
+    path: Vec<String>,
+    values: BTreeSet<String>,
+}
+
+impl Test {
+    /// Whether `object` passes, as Rego's `==` or `in` would tell: a missing
+    /// key, a non-object on the way or a non-string at the end fails.
+    fn passes(&self, object: &Value) -> bool {
+        let mut at = object;
+        for key in &self.path {
+            match at.get(key) {
+                Some(child) => at = child,
+                None => return false,
+            }
+        }
+        at.as_str().is_some_and(|s| self.values.contains(s))
+    }
+}
+
+impl Guard {
+    /// Whether the rule must be evaluated on `object`.
+    pub(super) fn admits(&self, object: &Value) -> bool {
         match self {
-            Kinds::Every => true,
-            Kinds::Only(kinds) => kind.is_some_and(|k| kinds.contains(k)),
+            Guard::Every => true,
+            Guard::Bodies(bodies) => bodies
+                .iter()
+                .any(|tests| tests.iter().all(|test| test.passes(object))),
         }
     }
 }
 
-/// The kinds the rule `name` of `module` (package `main`) can report on.
-pub(super) fn kinds(module: &Module, name: &str) -> Kinds {
-    let mut only = BTreeSet::new();
-    let mut defined = false;
+/// The objects the rule `name` of `module` (package `main`) can report on.
+pub(super) fn guard(module: &Module, name: &str) -> Guard {
+    let mut guarded = Vec::new();
     for rule in &module.policy {
         match &**rule {
             Rule::Default { refr, .. } => {
                 if root(refr).is_none_or(|r| r == name || r == "data") {
-                    return Kinds::Every;
+                    return Guard::Every;
                 }
             }
             Rule::Spec { head, bodies, .. } => {
@@ -67,81 +95,107 @@ pub(super) fn kinds(module: &Module, name: &str) -> Kinds {
                 match root(refr) {
                     Some(r) if r == name || r == "data" => {}
                     Some(_) => continue,
-                    None => return Kinds::Every,
+                    None => return Guard::Every,
                 }
                 if !plain || var_name(refr) != Some(name) || bodies.is_empty() {
-                    return Kinds::Every;
+                    return Guard::Every;
                 }
-                defined = true;
                 for body in bodies {
-                    match leading_kind_test(&body.query) {
-                        Some(kinds) => only.extend(kinds),
-                        None => return Kinds::Every,
+                    match leading_tests(&body.query) {
+                        tests if tests.is_empty() => return Guard::Every,
+                        tests => guarded.push(tests),
                     }
                 }
             }
         }
     }
-    if defined {
-        Kinds::Only(only)
-    } else {
-        Kinds::Every
+    match guarded.is_empty() {
+        true => Guard::Every,
+        false => Guard::Bodies(guarded),
     }
 }
 
-/// The kinds named by a query's first statement when it is a plain
-/// `input.kind == "K"` (either way round) or `input.kind in {…}` over string
-/// literals.
-fn leading_kind_test(query: &Query) -> Option<Vec<String>> {
-    let first = query.stmts.first()?;
-    if !first.with_mods.is_empty() {
-        return None;
-    }
-    let Literal::Expr { expr, .. } = &first.literal else {
-        return None;
-    };
-    match &**expr {
+/// The tests a query opens with: statements, without `with`, of the form
+/// `input.a.b == "s"` (either way round) or `input.a.b in {…}` over string
+/// literals, up to the first statement that is not one.
+fn leading_tests(query: &Query) -> Vec<Test> {
+    query
+        .stmts
+        .iter()
+        .map_while(|stmt| {
+            if !stmt.with_mods.is_empty() {
+                return None;
+            }
+            let Literal::Expr { expr, .. } = &stmt.literal else {
+                return None;
+            };
+            test(expr)
+        })
+        .collect()
+}
+
+/// `expr` as a [`Test`], when it is one.
+fn test(expr: &Expr) -> Option<Test> {
+    match expr {
         Expr::BoolExpr {
             op: BoolOp::Eq,
             lhs,
             rhs,
             ..
         } => {
-            let kind = if is_input_kind(lhs) {
-                string(rhs)?
-            } else if is_input_kind(rhs) {
-                string(lhs)?
-            } else {
-                return None;
+            let (path, value) = match (input_path(lhs), input_path(rhs)) {
+                (Some(path), None) => (path, string(rhs)?),
+                (None, Some(path)) => (path, string(lhs)?),
+                _ => return None,
             };
-            Some(vec![kind])
+            Some(Test {
+                path,
+                values: BTreeSet::from([value]),
+            })
         }
         Expr::Membership {
             key: None,
             value,
             collection,
             ..
-        } if is_input_kind(value) => match &**collection {
-            Expr::Set { items, .. } | Expr::Array { items, .. } => {
-                items.iter().map(|item| string(item)).collect()
-            }
-            _ => None,
-        },
+        } => {
+            let path = input_path(value)?;
+            let values = match &**collection {
+                Expr::Set { items, .. } | Expr::Array { items, .. } => items
+                    .iter()
+                    .map(|item| string(item))
+                    .collect::<Option<_>>()?,
+                _ => return None,
+            };
+            Some(Test { path, values })
+        }
         _ => None,
     }
 }
 
-/// `input.kind` or `input["kind"]`.
-fn is_input_kind(expr: &Expr) -> bool {
-    match expr {
-        Expr::RefDot { refr, field, .. } => {
-            var_name(refr) == Some("input") && field.1.as_string().is_ok_and(|f| &**f == "kind")
+/// The keys of a reference from `input` whose every key is a string
+/// constant (`input.kind`, `input.metadata["name"]`); at least one.
+fn input_path(expr: &Expr) -> Option<Vec<String>> {
+    let mut path = Vec::new();
+    let mut at = expr;
+    loop {
+        match at {
+            Expr::RefDot { refr, field, .. } => {
+                path.push(field.1.as_string().ok()?.to_string());
+                at = refr;
+            }
+            Expr::RefBrack { refr, index, .. } => {
+                path.push(string(index)?);
+                at = refr;
+            }
+            _ => break,
         }
-        Expr::RefBrack { refr, index, .. } => {
-            var_name(refr) == Some("input") && string(index).as_deref() == Some("kind")
-        }
-        _ => false,
     }
+    if var_name(at) != Some("input") || path.is_empty() {
+        return None;
+    }
+    path.reverse();
+    Some(path)
 }
 
 /// A string literal's value.
@@ -423,32 +477,60 @@ mod tests {
         engine
     }
 
-    fn analyse(policy: &str, rule: &str) -> Kinds {
-        kinds(&engine(policy).get_modules()[0], rule)
+    /// The guard of `rule`, written `kind=Pod,Service & spec.type=X | …`:
+    /// bodies joined by `|`, a body's tests by `&`; `None` for every object.
+    fn analyse(policy: &str, rule: &str) -> Option<String> {
+        match guard(&engine(policy).get_modules()[0], rule) {
+            Guard::Every => None,
+            Guard::Bodies(bodies) => Some(
+                bodies
+                    .iter()
+                    .map(|tests| {
+                        tests
+                            .iter()
+                            .map(|t| {
+                                let values: Vec<&str> =
+                                    t.values.iter().map(String::as_str).collect();
+                                format!("{}={}", t.path.join("."), values.join(","))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" & ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ),
+        }
     }
 
-    fn only(kinds: &[&str]) -> Kinds {
-        Kinds::Only(kinds.iter().map(|k| (*k).to_owned()).collect())
-    }
-
-    /// Each case: a policy, the kinds the analysis must find for `deny`.
-    const CASES: &[(&str, Option<&[&str]>)] = &[
+    /// Each case: a policy, the guard the analysis must find for `deny`.
+    const CASES: &[(&str, Option<&str>)] = &[
         (
             "deny contains msg if {\n  input.kind == \"Namespace\"\n  msg := \"ns\"\n}\n\
              deny contains msg if {\n  \"RoleBinding\" == input[\"kind\"]\n  msg := \"rb\"\n}\n",
-            Some(&["Namespace", "RoleBinding"]),
+            Some("kind=Namespace | kind=RoleBinding"),
         ),
         (
             "deny contains \"x\" if input.kind in {\"Service\", \"Deployment\"}\n",
-            Some(&["Deployment", "Service"]),
+            Some("kind=Deployment,Service"),
         ),
-        ("deny if {\n  input.kind == `Pod`\n}\n", Some(&["Pod"])),
-        // A second body without the test admits everything.
+        ("deny if {\n  input.kind == `Pod`\n}\n", Some("kind=Pod")),
+        // Every leading test counts, on any constant path; the first
+        // statement that is not a test ends them.
+        (
+            "deny contains msg if {\n  input.kind == \"RoleBinding\"\n  input.roleRef.name == \"cluster-admin\"\n  \
+             msg := input.metadata.name\n  input.metadata.namespace == \"x\"\n}\n",
+            Some("kind=RoleBinding & roleRef.name=cluster-admin"),
+        ),
+        (
+            "deny contains \"a\" if {\n  input.spec[\"type\"] in [\"LoadBalancer\", \"NodePort\"]\n  input.kind == \"Service\"\n}\n",
+            Some("spec.type=LoadBalancer,NodePort & kind=Service"),
+        ),
+        // A second body without a test admits everything.
         (
             "deny contains \"a\" if input.kind == \"Pod\"\ndeny contains \"b\" if input.spec\n",
             None,
         ),
-        // The test is not the first statement.
+        // The first statement is not a test.
         (
             "deny contains \"a\" if {\n  input.metadata\n  input.kind == \"Pod\"\n}\n",
             None,
@@ -470,54 +552,81 @@ mod tests {
             "deny contains \"a\" if input.kind == input.apiVersion\n",
             None,
         ),
+        (
+            "deny contains \"a\" if input.kind == data.kprov.kind\n",
+            None,
+        ),
         ("deny contains \"a\" if not input.kind == \"Pod\"\n", None),
         ("deny contains \"a\" if input.kind in {\"Pod\", 3}\n", None),
-        ("deny contains \"a\" if input.spec.kind == \"Pod\"\n", None),
+        ("deny contains \"a\" if input.kind == 3\n", None),
+        ("deny contains \"a\" if input == \"Pod\"\n", None),
+        ("deny contains \"a\" if input.spec[x] == \"Pod\"\n", None),
+        (
+            "deny contains \"a\" if kind == \"Pod\"\nkind := \"Pod\"\n",
+            None,
+        ),
         // A head that is a reference into the rule, not its name.
         ("deny.extra := 1 if input.kind == \"Pod\"\n", None),
         // Rules of other names do not matter.
         (
             "deny contains \"a\" if {\n  input.kind == \"Pod\"\n  helper\n}\nhelper if true\nwarn contains \"w\" if true\n",
-            Some(&["Pod"]),
+            Some("kind=Pod"),
         ),
     ];
 
     #[test]
-    fn only_rules_whose_every_body_opens_with_a_kind_test_are_narrowed() {
+    fn only_rules_whose_every_body_opens_with_a_test_are_narrowed() {
         for (policy, expected) in CASES {
-            let expected = expected.map_or(Kinds::Every, only);
-            assert_eq!(analyse(policy, "deny"), expected, "{policy}");
+            assert_eq!(analyse(policy, "deny").as_deref(), *expected, "{policy}");
         }
     }
 
     /// The claim the analysis rests on, checked with regorus itself: a rule
-    /// never reports on an object whose kind it does not admit.
+    /// never reports on an object its guard does not admit.
     #[test]
-    fn a_rule_reports_nothing_on_the_kinds_it_does_not_admit() {
-        let objects = ["Pod", "Service", "Deployment", "Namespace", "RoleBinding"];
+    fn a_rule_reports_nothing_on_the_objects_it_does_not_admit() {
+        let mut objects = Vec::new();
+        for kind in ["Pod", "Service", "Deployment", "Namespace", "RoleBinding"] {
+            for role in [
+                serde_json::json!("cluster-admin"),
+                serde_json::json!("view"),
+                serde_json::json!(1),
+            ] {
+                for kind in [serde_json::json!(kind), serde_json::json!(["Pod"])] {
+                    objects.push(serde_json::json!({
+                        "kind": kind, "apiVersion": "v1",
+                        "metadata": {"name": "x", "namespace": "x"},
+                        "roleRef": {"name": role},
+                        "spec": {"type": "LoadBalancer"},
+                    }));
+                }
+            }
+            objects.push(serde_json::json!({"kind": kind, "roleRef": "cluster-admin", "spec": []}));
+        }
+        objects.push(serde_json::json!({"metadata": {"name": "x"}}));
+        let mut narrowed = 0;
         for (policy, _) in CASES {
             let mut engine = engine(policy);
-            let kinds = kinds(&engine.get_modules()[0], "deny");
-            for kind in objects {
-                let input = serde_json::json!({
-                    "kind": kind, "apiVersion": "v1", "metadata": {"name": "x"}, "spec": {}
-                });
-                engine.set_input(regorus::Value::from(input));
+            let guard = guard(&engine.get_modules()[0], "deny");
+            for object in &objects {
+                engine.set_input(regorus::Value::from(object.clone()));
                 let Ok(value) = engine.eval_rule("data.main.deny".into()) else {
                     // kprov refuses such a policy before evaluating it.
-                    assert_eq!(kinds, Kinds::Every, "{policy}");
+                    assert_eq!(guard, Guard::Every, "{policy}");
                     continue;
                 };
                 let reported = !matches!(
                     &value,
                     regorus::Value::Undefined | regorus::Value::Bool(false)
                 ) && value != regorus::Value::new_set();
+                narrowed += usize::from(!guard.admits(object));
                 assert!(
-                    kinds.admits(Some(kind)) || !reported,
-                    "{policy}: {kind} is not admitted but the rule gives {value}"
+                    guard.admits(object) || !reported,
+                    "{policy}: {object} is not admitted but the rule gives {value}"
                 );
             }
         }
+        assert!(narrowed > 0, "no case narrows: the test proves nothing");
     }
 
     #[test]
@@ -604,9 +713,22 @@ mod tests {
     }
 
     #[test]
-    fn an_object_without_a_kind_is_admitted_only_by_every() {
-        assert!(Kinds::Every.admits(None));
-        assert!(!only(&["Pod"]).admits(None));
-        assert!(!only(&["Pod"]).admits(Some("pod")));
+    fn a_test_passes_only_a_string_it_names_at_its_path() {
+        let test = Test {
+            path: vec!["roleRef".into(), "name".into()],
+            values: BTreeSet::from(["cluster-admin".to_owned()]),
+        };
+        let passes = |object: Value| test.passes(&object);
+        assert!(passes(
+            serde_json::json!({"roleRef": {"name": "cluster-admin"}})
+        ));
+        assert!(!passes(serde_json::json!({"roleRef": {"name": "view"}})));
+        assert!(!passes(
+            serde_json::json!({"roleRef": {"name": ["cluster-admin"]}})
+        ));
+        assert!(!passes(serde_json::json!({"roleRef": ["cluster-admin"]})));
+        assert!(!passes(serde_json::json!({"roleRef": "cluster-admin"})));
+        assert!(!passes(serde_json::json!({"kind": "RoleBinding"})));
+        assert!(Guard::Every.admits(&serde_json::json!(null)));
     }
 }
