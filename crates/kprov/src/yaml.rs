@@ -678,22 +678,33 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     if style != ScalarStyle::Plain && tag.is_none() {
         return Value::String(text.to_owned());
     }
+    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// What a plain scalar of `text` reads as, when that is not a string.
+fn resolve_plain(text: &str) -> Option<Value> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         _ => {}
     }
     if let Some(n) = resolve_int(text) {
-        return Value::Number(n);
+        return Some(Value::Number(n));
     }
     if is_core_float(text)
         && let Ok(f) = text.parse::<f64>()
         && let Some(n) = Number::from_f64(f)
     {
-        return Value::Number(n);
+        return Some(Value::Number(n));
     }
-    Value::String(text.to_owned())
+    None
+}
+
+/// Whether a plain scalar of `text` reads as that string, not as null, a
+/// boolean or a number (YAML 1.2 core schema, as this parser resolves).
+pub(crate) fn plain_reads_as_string(text: &str) -> bool {
+    resolve_plain(text).is_none()
 }
 
 fn resolve_int(text: &str) -> Option<Number> {

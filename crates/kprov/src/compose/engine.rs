@@ -62,6 +62,15 @@ pub struct RenderError {
     pub message: String,
 }
 
+/// How a value inside a larger scalar (`name: {{ x }}-db`) is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inline {
+    /// In a text slot where it fits, so the skeleton does not vary with it.
+    Slot,
+    /// As its text.
+    Text,
+}
+
 /// Compiled templates, shared by every claim.
 pub struct Engine {
     env: Environment<'static>,
@@ -160,23 +169,57 @@ impl Engine {
 
     /// Render template `name` with `context` and parse the result into objects.
     pub fn render(&self, name: &str, context: &Context) -> Result<Vec<Value>, RenderError> {
+        match self.render_as(name, context, Inline::Slot)? {
+            Some(objects) => Ok(objects),
+            // A text slot did not stand for its text here; rendering is a
+            // pure function of the context, so doing it again with the
+            // text written is the same render.
+            None => self
+                .render_as(name, context, Inline::Text)?
+                .ok_or_else(|| RenderError {
+                    at: self.template_start(name),
+                    message: "internal error: template output without text slots needed them"
+                        .into(),
+                }),
+        }
+    }
+
+    fn template_start(&self, name: &str) -> Option<(String, u32)> {
+        self.sources
+            .get(name)
+            .map(|s| (s.file.clone(), s.first_line))
+    }
+
+    /// One render; `None` when a text slot does not stand for its text
+    /// (see [`scalar::text_slot_fits`]).
+    fn render_as(
+        &self,
+        name: &str,
+        context: &Context,
+        inline: Inline,
+    ) -> Result<Option<Vec<Value>>, RenderError> {
         INTERPOLATED.with(|cell| *cell.borrow_mut() = (Vec::new(), 0));
         let template = self.env.get_template(name).map_err(|e| self.error(&e))?;
         let context = minijinja::Value::from_pairs(context.iter().map(|(k, v)| (*k, v.clone())));
         let rendered = template.render(context).map_err(|e| self.error(&e))?;
         let values = INTERPOLATED.with(|cell| std::mem::take(&mut cell.borrow_mut().0));
-        let (text, mut slots) = self.substitute(name, &rendered, values)?;
-        let parsed = parse_output(text).map_err(|(line, message)| RenderError {
-            at: self
-                .sources
-                .get(name)
-                .map(|s| (s.file.clone(), s.first_line)),
-            message: format!(
-                "the template's output is not valid YAML (line {line} of the output): {message}"
-            ),
-        })?;
+        let (text, mut slots) = self.substitute(name, &rendered, values, inline)?;
+        let parsed = match parse_output(text) {
+            Ok(parsed) => parsed,
+            // The error may be the token's (a `|` header, an escape): the
+            // text decides.
+            Err(_) if slots.has_text() => return Ok(None),
+            Err((line, message)) => {
+                return Err(RenderError {
+                    at: self.template_start(name),
+                    message: format!(
+                        "the template's output is not valid YAML (line {line} of the output): {message}"
+                    ),
+                });
+            }
+        };
         Ok(match parsed.slots {
-            scalar::SlotUse::None => parsed.documents.clone(),
+            scalar::SlotUse::None => Some(parsed.documents.clone()),
             how => parsed
                 .documents
                 .iter()
@@ -195,6 +238,7 @@ impl Engine {
         name: &str,
         rendered: &str,
         values: Vec<Interpolated>,
+        inline: Inline,
     ) -> Result<(String, scalar::Slots), RenderError> {
         let mut slots = scalar::Slots::default();
         let mut values: Vec<Option<Interpolated>> = values.into_iter().map(Some).collect();
@@ -255,7 +299,10 @@ impl Engine {
                         ),
                     })?;
                 out.push_str(&line[rest..open]);
-                out.push_str(&text);
+                match inline == Inline::Slot && scalar::text_slot_fits(line, open, &text) {
+                    true => slots.push_text(&mut out, text),
+                    false => out.push_str(&text),
+                }
                 rest = end;
                 cursor = end;
             }
@@ -438,6 +485,134 @@ mod tests {
             let expected: Vec<Value> = read_back.documents.into_iter().map(|d| d.value).collect();
             proptest::prop_assert_eq!(rendered, expected);
         }
+    }
+
+    /// Templates with a value inside larger scalars, in every place YAML
+    /// gives text a meaning of its own.
+    const INLINE: &[&str] = &[
+        "a: x-{{ v }}\n",
+        "a: {{ v }}-x\n",
+        "a: {{ v }}0\n",
+        "a: {{ v }}.{{ v }}\n",
+        "a: {{ v }}e3\n",
+        "a: 0x{{ v }}\n",
+        "a: .{{ v }}\n",
+        "a: -{{ v }}\n",
+        "a: tr{{ v }}\n",
+        "a: \"q{{ v }}\"\n",
+        "a: 'q{{ v }}'\n",
+        "a: \"{{ v }}\"\n",
+        "a: \"\\{{ v }}\"\n",
+        "a: !!int {{ v }}\n",
+        "a: !!str {{ v }}0\n",
+        "a: !!null x{{ v }}\n",
+        "a: !!{{ v }} 10\n",
+        "a: |\n  run {{ v }}\n  {{ v }}0\n",
+        "a: |{{ v }}\n   text\n",
+        "a: &{{ v }} 1\nb: *{{ v }}\n",
+        "a: [x{{ v }}, {{ v }}y]\n",
+        "a: {k: x{{ v }}}\n",
+        "# c {{ v }}\na: 1\n",
+        "a: x{{ v }} y{{ v }}\n",
+        "a: {{ v }} y\n",
+        "a: x{{ v }}: b\n",
+        "---{{ v }}\n",
+        "- {{ v }}x\n- y\n",
+        "{{ v }}-k: 1\n{{ v }}-j: 2\n",
+        "{{ v }}: 1\nk: 2\n",
+        "x{{ v }}: 1\nxk: 2\n",
+        "xk: 1\nx{{ v }}: 2\n",
+    ];
+
+    /// Values that mean something to YAML next to other text.
+    const AWKWARD: &[&str] = &[
+        "", "ue", "5", "1F", "inf", "nan", "k", "null", "-", "a b", "a:b", "#x", "1e3", "n", "x",
+        "2", "0", "x:", ":x", "@x", "~", "a/b", "+1", "=", "-x", "str", "int", "e", "0o7",
+    ];
+
+    /// The objects, or the error message, of rendering `template` with `v`:
+    /// as kprov does (text slots where they fit) and with every value
+    /// inside a larger scalar written as text.
+    fn slotted_and_written(template: &str, v: Value) -> [Result<Vec<Value>, String>; 2] {
+        let mut engine = Engine::new();
+        let source = TemplateSource {
+            file: "t.yaml.j2".into(),
+            first_line: 1,
+        };
+        engine.add("t".into(), template.into(), source).unwrap();
+        let mut context = Context::new();
+        context.insert("v", template_value(v));
+        [
+            engine.render("t", &context).map_err(|e| e.message),
+            engine
+                .render_as("t", &context, Inline::Text)
+                .map(|objects| objects.unwrap())
+                .map_err(|e| e.message),
+        ]
+    }
+
+    #[test]
+    fn a_text_slot_gives_what_the_text_gives_for_awkward_values() {
+        for template in INLINE {
+            for v in AWKWARD {
+                let [slotted, written] = slotted_and_written(template, Value::from(*v));
+                assert_eq!(slotted, written, "{template} with {v:?}");
+            }
+        }
+    }
+
+    fn inline_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "[a-zA-Z0-9._-]{0,4}".prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e3f64..1e3).prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A value inside a larger scalar gives the same objects, or the
+        /// same error, in a text slot as written as text.
+        #[test]
+        fn a_text_slot_gives_what_the_text_gives(v in inline_value(), which in 0..INLINE.len()) {
+            let [slotted, written] = slotted_and_written(INLINE[which], v);
+            proptest::prop_assert_eq!(slotted, written, "{}", INLINE[which]);
+        }
+    }
+
+    #[test]
+    fn a_value_inside_a_scalar_leaves_one_skeleton() {
+        let mut engine = Engine::new();
+        let source = TemplateSource {
+            file: "t.yaml.j2".into(),
+            first_line: 1,
+        };
+        engine
+            .add(
+                "t".into(),
+                "name: allow-{{ v }}\nn: {{ v }}0\n".into(),
+                source,
+            )
+            .unwrap();
+        let render = |v: Value| {
+            let mut context = Context::new();
+            context.insert("v", template_value(v));
+            engine.render("t", &context).unwrap()
+        };
+        PARSED.with(|cache| cache.borrow_mut().clear());
+        for tenant in ["team-a", "team-b", "c"] {
+            assert_eq!(
+                render(tenant.into()),
+                [serde_json::json!({"name": format!("allow-{tenant}"), "n": format!("{tenant}0")})]
+            );
+        }
+        assert_eq!(PARSED.with(|cache| cache.borrow().len()), 1);
+        // `10` reads as a number: that render writes the text.
+        assert_eq!(
+            render(1.into()),
+            [serde_json::json!({"name": "allow-1", "n": 10})]
+        );
     }
 
     #[test]

@@ -19,9 +19,13 @@
 //! with the value itself ([`instantiate`]). The result is the same as parsing
 //! the quoted text back; it just skips the round trip. A slot that ends up in
 //! a larger string (inside a block scalar, say) is replaced there by the text
-//! the first rule gives. Slot tokens use two more noncharacters, which
-//! interpolated values and templates may not contain, so a slot can only
-//! ever come from the renderer.
+//! the first rule gives. The text of a value inside a larger scalar goes
+//! into a *text slot* where it is one plain word ([`text_slot_fits`]), so
+//! that the parsed skeleton does not vary with it; where the token could
+//! read differently from the text, [`instantiate`] says so and the render
+//! is redone with the text written. Slot tokens use two more noncharacters,
+//! which interpolated values and templates may not contain, so a slot can
+//! only ever come from the renderer.
 
 use serde_json::Value;
 
@@ -88,32 +92,91 @@ pub(super) fn json_reserved_free_len(value: &Value) -> Option<usize> {
     }
 }
 
-/// Values standing alone in one render's output, by slot number.
+/// What one slot token stands for.
+#[derive(Clone)]
+enum Slot {
+    /// A whole value.
+    Value(Value),
+    /// The text of a value inside a larger scalar (see [`text_slot_fits`]).
+    Text(String),
+}
+
+/// The values and texts in one render's output, by slot number.
 #[derive(Default)]
-pub(super) struct Slots(Vec<Option<Value>>);
+pub(super) struct Slots(Vec<Option<Slot>>);
 
 impl Slots {
-    /// Write a slot token for `value` to `out`.
+    /// Write a slot token for the whole value `value` to `out`.
     pub(super) fn push(&mut self, out: &mut String, value: Value) {
-        use std::fmt::Write;
-        let _ = write!(out, "{SLOT_OPEN}{}{SLOT_CLOSE}", self.0.len());
-        self.0.push(Some(value));
+        self.push_slot(out, Slot::Value(value));
     }
 
-    /// `s` with every slot token replaced by its value's standalone text.
-    fn as_text(&self, s: &str) -> String {
+    /// Write a slot token for `text`, part of a larger scalar, to `out`.
+    pub(super) fn push_text(&mut self, out: &mut String, text: String) {
+        self.push_slot(out, Slot::Text(text));
+    }
+
+    /// Whether any slot is a text slot.
+    pub(super) fn has_text(&self) -> bool {
+        self.0
+            .iter()
+            .any(|slot| matches!(slot, Some(Slot::Text(_))))
+    }
+
+    fn push_slot(&mut self, out: &mut String, slot: Slot) {
+        use std::fmt::Write;
+        let _ = write!(out, "{SLOT_OPEN}{}{SLOT_CLOSE}", self.0.len());
+        self.0.push(Some(slot));
+    }
+
+    /// `s` with every slot token replaced by its text (a value's
+    /// standalone text), and whether a text slot was among them.
+    fn as_text(&self, s: &str) -> (String, bool) {
         let mut out = String::with_capacity(s.len());
+        let mut had_text = false;
         let mut rest = s;
         while let Some((before, index, after)) = next_token(rest) {
             out.push_str(before);
-            if let Some(Some(value)) = self.0.get(index) {
-                out.push_str(&standalone(value));
+            match self.0.get(index) {
+                Some(Some(Slot::Value(value))) => out.push_str(&standalone(value)),
+                Some(Some(Slot::Text(text))) => {
+                    out.push_str(text);
+                    had_text = true;
+                }
+                _ => {}
             }
             rest = after;
         }
         out.push_str(rest);
-        out
+        (out, had_text)
     }
+}
+
+/// Whether the inline text `text` of the marker at byte `open` of `line`
+/// may go into a text slot: the skeleton then no longer varies with it,
+/// which is what lets it be parsed once for every tenant or VM.
+///
+/// A text slot must give exactly what writing the text there gives. The
+/// text is one word of `[A-Za-z0-9_.-]` starting with a letter or digit, so
+/// it cannot end the scalar, start an indicator (`- `, `? `, `---`) or an
+/// escape, or carry a space, `:` or `#`. Where it would join a tag, anchor,
+/// alias, directive, block scalar header or escape (the run of non-space
+/// text before it holds `!`, `&`, `*`, `%`, `|`, `>` or `\`), the text is
+/// written instead: a token there makes the output fail to parse (and the
+/// render be redone, see [`super::engine`]), which this saves. What the
+/// parser cannot see through the token — whether
+/// the finished scalar reads as a number, a boolean or null, and whether
+/// two keys come out equal — [`instantiate`] checks, and the render is
+/// redone with the text written when either happens.
+pub(super) fn text_slot_fits(line: &str, open: usize, text: &str) -> bool {
+    let word_start = line[..open]
+        .rfind(|c: char| c.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && !line[word_start..open].contains(['!', '&', '*', '%', '|', '>', '\\'])
 }
 
 /// The first `open`-number-`close` token of `s` at or after byte `from`:
@@ -190,34 +253,58 @@ pub(super) fn slot_use(documents: &[Value]) -> SlotUse {
 /// A copy of `skeleton` (parsed template output) with every slot token
 /// replaced (see the module doc): a whole-value token by its value, moved
 /// out of `slots` when `how` is [`SlotUse::Once`], cloned otherwise.
-pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> Value {
-    match skeleton {
+///
+/// `None` when a text slot does not stand for its text here (see
+/// [`text_slot_fits`]): a string made with one would read as something
+/// else written plainly, or a key made with one equals another key.
+pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> Option<Value> {
+    Some(match skeleton {
         Value::String(s) if has_slot(s) => {
             let filled = whole_token(s).and_then(|index| match how {
                 SlotUse::Once => slots.0.get_mut(index)?.take(),
                 _ => slots.0.get(index)?.clone(),
             });
-            filled.unwrap_or_else(|| Value::String(slots.as_text(s)))
+            match filled {
+                Some(Slot::Value(value)) => value,
+                Some(Slot::Text(text)) => reads_as_itself(text)?,
+                None => match slots.as_text(s) {
+                    (text, true) => reads_as_itself(text)?,
+                    (text, false) => Value::String(text),
+                },
+            }
         }
         Value::Array(items) => Value::Array(
             items
                 .iter()
                 .map(|item| instantiate(item, slots, how))
-                .collect(),
+                .collect::<Option<_>>()?,
         ),
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
+            let mut rekeyed = false;
             for (key, item) in map {
                 let key = match has_slot(key) {
-                    true => slots.as_text(key),
+                    true => {
+                        rekeyed = true;
+                        slots.as_text(key).0
+                    }
                     false => key.clone(),
                 };
-                out.insert(key, instantiate(item, slots, how));
+                // The parser refused equal keys in the skeleton; equal ones
+                // now can only come from filled slots.
+                if out.insert(key, instantiate(item, slots, how)?).is_some() && rekeyed {
+                    return None;
+                }
             }
             Value::Object(out)
         }
         other => other.clone(),
-    }
+    })
+}
+
+/// `text` as a string, when a plain scalar of that text reads as it.
+fn reads_as_itself(text: String) -> Option<Value> {
+    crate::yaml::plain_reads_as_string(&text).then_some(Value::String(text))
 }
 
 /// Whether the marker ending at `end` of `line` is a mapping key.
