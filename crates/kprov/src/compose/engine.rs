@@ -120,7 +120,7 @@ impl Engine {
                     format!("template output exceeds {MAX_OUTPUT} bytes"),
                 ));
             }
-            write!(out, "{}{}{}", scalar::OPEN, index, scalar::CLOSE)
+            scalar::write_token(out, scalar::OPEN, index, scalar::CLOSE)
                 .map_err(minijinja::Error::from)
         });
         Engine {
