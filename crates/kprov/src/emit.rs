@@ -147,6 +147,15 @@ fn kustomization(sources: &BTreeSet<&str>, resources: &BTreeSet<String>) -> Stri
     with_header(sources, &body)
 }
 
+/// The file an object is written to: cluster, layer, file stem.
+fn file_key(c: &Composed) -> (&str, &'static str, &str) {
+    let layer = match c.layer {
+        Layer::Config => "config",
+        Layer::Apps => "apps",
+    };
+    (c.cluster.as_str(), layer, c.file_stem.as_str())
+}
+
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
 pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
@@ -155,17 +164,16 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
     // once per file (by identity) and merge them where files serialize.
     type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
     let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();
-    for c in composed {
-        let layer = match c.layer {
-            Layer::Config => "config",
-            Layer::Apps => "apps",
-        };
-        let (objects, sources) = files
-            .entry((c.cluster.as_str(), layer, c.file_stem.as_str()))
-            .or_default();
-        objects.push(&c.object);
-        if !sources.last().is_some_and(|s| Arc::ptr_eq(s, &c.sources)) {
-            sources.push(&c.sources);
+    // A namespace's objects come one after another: look its file up once
+    // per run, not once per object (cluster names share long prefixes, and
+    // this loop is serial).
+    for run in composed.chunk_by(|a, b| file_key(a) == file_key(b)) {
+        let (objects, sources) = files.entry(file_key(&run[0])).or_default();
+        for c in run {
+            objects.push(&c.object);
+            if !sources.last().is_some_and(|s| Arc::ptr_eq(s, &c.sources)) {
+                sources.push(&c.sources);
+            }
         }
     }
     // A kustomization derives from its cluster and lists its layer's files.
