@@ -368,13 +368,19 @@ impl Default for Engine {
 mod tests {
     use super::*;
 
-    fn render(template: &str) -> Result<Vec<Value>, RenderError> {
+    /// An engine holding `template` as `t`, from `t.yaml.j2` line 1.
+    fn engine_with(template: &str) -> Result<Engine, RenderError> {
         let mut engine = Engine::new();
         let source = TemplateSource {
             file: "t.yaml.j2".into(),
             first_line: 1,
         };
         engine.add("t".into(), template.into(), source)?;
+        Ok(engine)
+    }
+
+    fn render(template: &str) -> Result<Vec<Value>, RenderError> {
+        let engine = engine_with(template)?;
         let mut context = Context::new();
         context.insert(
             "claim",
@@ -432,14 +438,7 @@ mod tests {
 
     #[test]
     fn repeated_output_is_parsed_once_and_filled_afresh() {
-        let mut engine = Engine::new();
-        let source = TemplateSource {
-            file: "t.yaml.j2".into(),
-            first_line: 1,
-        };
-        engine
-            .add("t".into(), "a: {{ claim.s }}\n".into(), source)
-            .unwrap();
+        let engine = engine_with("a: {{ claim.s }}\n").unwrap();
         for s in ["one", "two", "one"] {
             let mut context = Context::new();
             context.insert("claim", template_value(serde_json::json!({"s": s})));
@@ -474,9 +473,7 @@ mod tests {
         /// text the marker scheme would otherwise have written there.
         #[test]
         fn a_slot_holds_what_its_text_would_parse_to(value in json_value()) {
-            let mut engine = Engine::new();
-            let source = TemplateSource { file: "t.yaml.j2".into(), first_line: 1 };
-            engine.add("t".into(), "a: {{ claim.v }}\nb: [{{ claim.v }}]\n".into(), source).unwrap();
+            let engine = engine_with("a: {{ claim.v }}\nb: [{{ claim.v }}]\n").unwrap();
             let mut context = Context::new();
             context.insert("claim", template_value(serde_json::json!({"v": value})));
             let rendered = engine.render("t", &context).unwrap();
@@ -534,12 +531,7 @@ mod tests {
     /// as kprov does (text slots where they fit) and with every value
     /// inside a larger scalar written as text.
     fn slotted_and_written(template: &str, v: Value) -> [Result<Vec<Value>, String>; 2] {
-        let mut engine = Engine::new();
-        let source = TemplateSource {
-            file: "t.yaml.j2".into(),
-            first_line: 1,
-        };
-        engine.add("t".into(), template.into(), source).unwrap();
+        let engine = engine_with(template).unwrap();
         let mut context = Context::new();
         context.insert("v", template_value(v));
         [
@@ -583,18 +575,7 @@ mod tests {
 
     #[test]
     fn a_value_inside_a_scalar_leaves_one_skeleton() {
-        let mut engine = Engine::new();
-        let source = TemplateSource {
-            file: "t.yaml.j2".into(),
-            first_line: 1,
-        };
-        engine
-            .add(
-                "t".into(),
-                "name: allow-{{ v }}\nn: {{ v }}0\n".into(),
-                source,
-            )
-            .unwrap();
+        let engine = engine_with("name: allow-{{ v }}\nn: {{ v }}0\n").unwrap();
         let render = |v: Value| {
             let mut context = Context::new();
             context.insert("v", template_value(v));
