@@ -173,13 +173,14 @@ impl Engine {
             Some(objects) => Ok(objects),
             // A text slot did not stand for its text here; rendering is a
             // pure function of the context, so doing it again with the
-            // text written is the same render.
+            // text written is the same render. Without text slots, the
+            // only answer `None` is left is two keys that came out equal
+            // (`{ {{ a }}, {{ b }} }` with `a == b`).
             None => self
                 .render_as(name, context, Inline::Text)?
                 .ok_or_else(|| RenderError {
                     at: self.template_start(name),
-                    message: "internal error: template output without text slots needed them"
-                        .into(),
+                    message: "the template's output has a mapping key twice once the interpolated values are in place".into(),
                 }),
         }
     }
@@ -594,6 +595,28 @@ mod tests {
             render(1.into()),
             [serde_json::json!({"name": "allow-1", "n": 10})]
         );
+    }
+
+    #[test]
+    fn interpolated_keys_that_come_out_equal_are_an_error() {
+        let engine = engine_with("m: { {{ v.a }}, {{ v.b }} }\n").unwrap();
+        let render = |v: Value| {
+            let mut context = Context::new();
+            context.insert("v", template_value(v));
+            engine.render("t", &context)
+        };
+        // Keys read as their text would: `yes` written as a key is quoted,
+        // and the parser takes the quotes off again.
+        assert_eq!(
+            render(serde_json::json!({"a": "x", "b": "yes"})).unwrap(),
+            [serde_json::json!({"m": {"x": null, "yes": null}})]
+        );
+        assert_eq!(
+            render(serde_json::json!({"a": 3, "b": true})).unwrap(),
+            [serde_json::json!({"m": {"3": null, "true": null}})]
+        );
+        let e = render(serde_json::json!({"a": "x", "b": "x"})).unwrap_err();
+        assert!(e.message.contains("mapping key twice"), "{}", e.message);
     }
 
     #[test]

@@ -177,10 +177,10 @@ impl Slots {
 /// text before it holds `!`, `&`, `*`, `%`, `|`, `>` or `\`), the text is
 /// written instead: a token there makes the output fail to parse (and the
 /// render be redone, see [`super::engine`]), which this saves. What the
-/// parser cannot see through the token — whether
-/// the finished scalar reads as a number, a boolean or null, and whether
-/// two keys come out equal — [`instantiate`] checks, and the render is
-/// redone with the text written when either happens.
+/// parser cannot see through the token — whether the finished scalar reads
+/// as a number, a boolean or null, and whether two keys come out equal —
+/// [`instantiate`] checks, and the render is redone with the text written
+/// when either happens.
 pub(super) fn text_slot_fits(line: &str, open: usize, text: &str) -> bool {
     let word_start = line[..open]
         .rfind(|c: char| c.is_ascii_whitespace())
@@ -299,7 +299,7 @@ pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> 
                 let key = match has_slot(key) {
                     true => {
                         rekeyed = true;
-                        slots.as_text(key).0
+                        slot_key(key, slots)
                     }
                     false => key.clone(),
                 };
@@ -313,6 +313,17 @@ pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> 
         }
         other => other.clone(),
     })
+}
+
+/// A mapping key with slot tokens in it, as the text it stands for would
+/// have read. A key that is one whole-value token (`{ {{ x }} }`, a flow
+/// mapping entry without a value) is the string itself, not its quoted
+/// text: the parser takes the quotes off a key it reads.
+fn slot_key(key: &str, slots: &Slots) -> String {
+    match whole_token(key).and_then(|index| slots.0.get(index)?.as_ref()) {
+        Some(Slot::Value(Value::String(s))) => s.clone(),
+        _ => slots.as_text(key).0,
+    }
 }
 
 /// `text` as a string, when a plain scalar of that text reads as it.
