@@ -25,10 +25,10 @@
 //! report on (a rule whose bodies all open with tests such as
 //! `input.kind == "K"` only sees objects that pass one body's tests), which
 //! parts of `input` it can read (only those parts of each object are
-//! converted to Rego), and whether it names `data` at all. A policy that does is cloned (cheaply: modules are shared) and
-//! given the context once per namespace; one that does not is prepared once
-//! per thread. Either is then evaluated on the namespace's objects its rules
-//! can see.
+//! converted to Rego), and whether it names `data` at all. A policy that
+//! does is cloned (cheaply: modules are shared) and given the context once
+//! per namespace; one that does not is prepared once per thread. Either is
+//! then evaluated on the namespace's objects its rules can see.
 //! Namespaces are spread over threads and the results merged in order, so
 //! the output does not depend on the thread count. Files are evaluated
 //! separately so that every finding names the policy that made it.
