@@ -380,6 +380,13 @@ mod tests {
         Ok(engine)
     }
 
+    /// A context with `v` as the only value.
+    fn context_v(v: Value) -> Context {
+        let mut context = Context::new();
+        context.insert("v", template_value(v));
+        context
+    }
+
     fn render(template: &str) -> Result<Vec<Value>, RenderError> {
         let engine = engine_with(template)?;
         let mut context = Context::new();
@@ -533,8 +540,7 @@ mod tests {
     /// inside a larger scalar written as text.
     fn slotted_and_written(template: &str, v: Value) -> [Result<Vec<Value>, String>; 2] {
         let engine = engine_with(template).unwrap();
-        let mut context = Context::new();
-        context.insert("v", template_value(v));
+        let context = context_v(v);
         [
             engine.render("t", &context).map_err(|e| e.message),
             engine
@@ -577,11 +583,7 @@ mod tests {
     #[test]
     fn a_value_inside_a_scalar_leaves_one_skeleton() {
         let engine = engine_with("name: allow-{{ v }}\nn: {{ v }}0\n").unwrap();
-        let render = |v: Value| {
-            let mut context = Context::new();
-            context.insert("v", template_value(v));
-            engine.render("t", &context).unwrap()
-        };
+        let render = |v: Value| engine.render("t", &context_v(v)).unwrap();
         PARSED.with(|cache| cache.borrow_mut().clear());
         for tenant in ["team-a", "team-b", "c"] {
             assert_eq!(
@@ -600,11 +602,7 @@ mod tests {
     #[test]
     fn interpolated_keys_that_come_out_equal_are_an_error() {
         let engine = engine_with("m: { {{ v.a }}, {{ v.b }} }\n").unwrap();
-        let render = |v: Value| {
-            let mut context = Context::new();
-            context.insert("v", template_value(v));
-            engine.render("t", &context)
-        };
+        let render = |v: Value| engine.render("t", &context_v(v));
         // Keys read as their text would: `yes` written as a key is quoted,
         // and the parser takes the quotes off again.
         assert_eq!(
