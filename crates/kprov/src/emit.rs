@@ -148,7 +148,10 @@ fn kustomization(sources: &BTreeSet<&str>, resources: &BTreeSet<String>) -> Stri
 }
 
 /// The file an object is written to: cluster, layer, file stem.
-fn file_key(c: &Composed) -> (&str, &'static str, &str) {
+type FileKey<'c> = (&'c str, &'static str, &'c str);
+
+/// The [`FileKey`] of an object.
+fn file_key(c: &Composed) -> FileKey<'_> {
     let layer = match c.layer {
         Layer::Config => "config",
         Layer::Apps => "apps",
@@ -159,7 +162,6 @@ fn file_key(c: &Composed) -> (&str, &'static str, &str) {
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
 pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
-    type FileKey<'c> = (&'c str, &'static str, &'c str);
     // The objects of one claim share one sources list: remember each list
     // once per file (by identity) and merge them where files serialize.
     type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);

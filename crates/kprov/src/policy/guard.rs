@@ -176,26 +176,52 @@ fn test(expr: &Expr) -> Option<Test> {
 /// The keys of a reference from `input` whose every key is a string
 /// constant (`input.kind`, `input.metadata["name"]`); at least one.
 fn input_path(expr: &Expr) -> Option<Vec<String>> {
-    let mut path = Vec::new();
-    let mut at = expr;
-    loop {
-        match at {
-            Expr::RefDot { refr, field, .. } => {
-                path.push(field.1.as_string().ok()?.to_string());
-                at = refr;
-            }
-            Expr::RefBrack { refr, index, .. } => {
-                path.push(string(index)?);
-                at = refr;
-            }
-            _ => break,
-        }
-    }
-    if var_name(at) != Some("input") || path.is_empty() {
+    let chain = Chain::of(expr);
+    if var_name(chain.root) != Some("input") || chain.keys.is_empty() {
         return None;
     }
-    path.reverse();
-    Some(path)
+    chain.keys.into_iter().collect()
+}
+
+/// A reference chain such as `input.spec.containers[i].image`.
+struct Chain<'e> {
+    /// What it starts from (`input`).
+    root: &'e Expr,
+    /// Its keys, first to last; `None` for one that is not a string
+    /// constant (`[i]`).
+    keys: Vec<Option<String>>,
+    /// The indices that are not string constants, as expressions.
+    computed: Vec<&'e Expr>,
+}
+
+impl<'e> Chain<'e> {
+    fn of(expr: &'e Expr) -> Chain<'e> {
+        let (mut keys, mut computed) = (Vec::new(), Vec::new());
+        let mut at = expr;
+        loop {
+            match at {
+                Expr::RefDot { refr, field, .. } => {
+                    keys.push(field.1.as_string().ok().map(|f| f.to_string()));
+                    at = refr;
+                }
+                Expr::RefBrack { refr, index, .. } => {
+                    let key = string(index);
+                    if key.is_none() {
+                        computed.push(&**index);
+                    }
+                    keys.push(key);
+                    at = refr;
+                }
+                _ => break,
+            }
+        }
+        keys.reverse();
+        Chain {
+            root: at,
+            keys,
+            computed,
+        }
+    }
 }
 
 /// A string literal's value.
@@ -275,25 +301,12 @@ pub(super) fn input_paths(module: &Module) -> Option<Vec<Vec<String>>> {
             if root(expr) != Some("input") {
                 return true;
             }
-            // A reference chain from `input`, outermost link first.
-            let mut links = Vec::new();
-            let mut at = expr;
-            loop {
-                match at {
-                    Expr::RefDot { refr, field, .. } => {
-                        links.push(field.1.as_string().ok().map(|f| f.to_string()));
-                        at = refr;
-                    }
-                    Expr::RefBrack { refr, index, .. } => {
-                        links.push(string(index));
-                        // A computed index is itself an expression to read.
-                        walk_expr(self, index);
-                        at = refr;
-                    }
-                    _ => break,
-                }
+            let chain = Chain::of(expr);
+            // A computed index is itself an expression to read.
+            for index in chain.computed {
+                walk_expr(self, index);
             }
-            let path: Vec<String> = links.into_iter().rev().map_while(|key| key).collect();
+            let path: Vec<String> = chain.keys.into_iter().map_while(|key| key).collect();
             self.whole |= path.is_empty();
             self.paths.push(path);
             false
