@@ -133,8 +133,8 @@ pub fn check(
     let results: Vec<Result<Vec<Diagnostic>, (String, String)>> = composed
         .par_iter()
         .map(|c| {
-            let api_version = c.object["apiVersion"].as_str().unwrap_or_default();
-            let kind = c.object["kind"].as_str().unwrap_or_default();
+            let api_version = crate::yaml::str_at(&c.object, &["apiVersion"]);
+            let kind = crate::yaml::str_at(&c.object, &["kind"]);
             let validator = estate
                 .by_kind
                 .get(&(api_version.to_owned(), kind.to_ascii_lowercase()))

@@ -10,6 +10,7 @@
 //! <cluster>/apps/<namespace>.yaml      PVCs, VMs, Flux sync, composed objects
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -117,6 +118,24 @@ pub fn object_yaml(object: &Value) -> String {
     serde_saphyr::to_string(&Canonical(object)).unwrap_or_default()
 }
 
+/// Whether two values are equal with their keys in the same order: then
+/// they serialize to the same bytes. (`==` on JSON values ignores key order
+/// and hashes every key to find its counterpart.)
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+        }
+        (a, b) => a == b,
+    }
+}
+
 /// A YAML stream of objects, documents separated by `---`.
 pub fn stream(objects: &[&Value]) -> String {
     objects
@@ -159,12 +178,51 @@ fn file_key(c: &Composed) -> FileKey<'_> {
     (c.cluster.as_str(), layer, c.file_stem.as_str())
 }
 
+/// The objects of one file, and the sources lists of their claims.
+type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
+
+/// The files of one layer and stem (one namespace) on each cluster that has
+/// it. An object equal to its counterpart in the first file is not
+/// serialized again.
+fn serialize_group(layer: &str, stem: &str, files: Vec<(&str, FileParts<'_>)>) -> Vec<OutputFile> {
+    let mut first: Vec<(&Value, String)> = Vec::new();
+    let mut group = Vec::with_capacity(files.len());
+    for (cluster, (mut objects, sources)) in files {
+        objects.sort_by_cached_key(|o| object_order(o));
+        let sources: BTreeSet<&str> = sources
+            .iter()
+            .flat_map(|list| list.iter().map(String::as_str))
+            .collect();
+        let documents: Vec<Cow<'_, str>> = match first.is_empty() {
+            true => {
+                first = objects.iter().map(|o| (*o, object_yaml(o))).collect();
+                first
+                    .iter()
+                    .map(|(_, yaml)| Cow::from(yaml.as_str()))
+                    .collect()
+            }
+            false => objects
+                .iter()
+                .enumerate()
+                .map(|(i, o)| match first.get(i) {
+                    Some((twin, yaml)) if same(twin, o) => Cow::from(yaml.as_str()),
+                    _ => Cow::from(object_yaml(o)),
+                })
+                .collect(),
+        };
+        group.push(OutputFile {
+            path: format!("{cluster}/{layer}/{stem}.yaml"),
+            contents: with_header(&sources, &documents.join("---\n")),
+        });
+    }
+    group
+}
+
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
 pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
     // The objects of one claim share one sources list: remember each list
     // once per file (by identity) and merge them where files serialize.
-    type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
     let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();
     // A namespace's objects come one after another: look its file up once
     // per run, not once per object (cluster names share long prefixes, and
@@ -186,22 +244,21 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
             .or_default()
             .insert(format!("{stem}.yaml"));
     }
-    // Serializing is most of emission; files are independent.
-    let mut out: Vec<OutputFile> = files
+    // Serializing is most of emission. Files are independent, except that a
+    // namespace on several clusters is usually the same objects on each:
+    // the files of one layer and stem go to one task.
+    let mut groups: BTreeMap<(&'static str, &str), Vec<(&str, FileParts<'_>)>> = BTreeMap::new();
+    for ((cluster, layer, stem), parts) in files {
+        groups
+            .entry((layer, stem))
+            .or_default()
+            .push((cluster, parts));
+    }
+    let mut out: Vec<OutputFile> = groups
         .into_iter()
         .collect::<Vec<_>>()
         .into_par_iter()
-        .map(|((cluster, layer, stem), (mut objects, sources))| {
-            objects.sort_by_cached_key(|o| object_order(o));
-            let sources: BTreeSet<&str> = sources
-                .iter()
-                .flat_map(|list| list.iter().map(String::as_str))
-                .collect();
-            OutputFile {
-                path: format!("{cluster}/{layer}/{stem}.yaml"),
-                contents: with_header(&sources, &stream(&objects)),
-            }
-        })
+        .flat_map_iter(|((layer, stem), files)| serialize_group(layer, stem, files))
         .collect();
     for (name, cluster) in &model.clusters {
         let cluster_file: BTreeSet<&str> = [cluster.origin.file()].into();
@@ -228,6 +285,64 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn composed(cluster: &str, object: Value) -> Composed {
+        let name = |s: &str| s.parse::<crate::model::Name>().unwrap();
+        Composed {
+            cluster: name(cluster),
+            namespace: Some(name("shop-prod")),
+            layer: Layer::Config,
+            file_stem: "shop-prod".into(),
+            object,
+            composition: name("namespace"),
+            claim: "Project shop".into(),
+            sources: vec![format!("projects/{cluster}.yaml")].into(),
+        }
+    }
+
+    fn config_map(name: &str, data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "shop-prod"}, "data": data})
+    }
+
+    /// A namespace on several clusters serializes an object equal to its
+    /// counterpart on the first cluster once; every file still holds its
+    /// own objects: one that differs in a value or in a key, an extra one,
+    /// and one whose keys come in another order.
+    #[test]
+    fn a_namespace_on_several_clusters_keeps_its_own_objects() {
+        let a = config_map("a", json!({"k": "v"}));
+        let b = config_map("b", json!({"k": "v"}));
+        let b_other = config_map("b", json!({"k": "other"}));
+        let b_reordered = json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"namespace": "shop-prod", "name": "b"}, "data": {"k": "v"}});
+        let c = config_map("c", json!({"on": "yes"}));
+        let files = [
+            ("c1", vec![a.clone(), b.clone(), c.clone()]),
+            ("c2", vec![c.clone(), b_other, a.clone()]),
+            (
+                "c3",
+                vec![a.clone(), config_map("aa", json!({})), b.clone(), c.clone()],
+            ),
+            ("c4", vec![b_reordered, config_map("a", json!({"j": "v"}))]),
+        ];
+        let composed: Vec<Composed> = files
+            .iter()
+            .flat_map(|(cluster, objects)| objects.iter().map(|o| composed(cluster, o.clone())))
+            .collect();
+        let emitted = emit(&Model::default(), &composed);
+        for (cluster, objects) in &files {
+            let mut objects: Vec<&Value> = objects.iter().collect();
+            objects.sort_by_cached_key(|o| object_order(o));
+            let sources = [format!("projects/{cluster}.yaml")];
+            let expected = with_header(
+                &sources.iter().map(String::as_str).collect(),
+                &stream(&objects),
+            );
+            let path = format!("{cluster}/config/shop-prod.yaml");
+            let file = emitted.iter().find(|f| f.path == path).unwrap();
+            assert_eq!(file.contents, expected, "{path}");
+        }
+        assert_ne!(emitted[0].contents, emitted[1].contents);
+    }
 
     #[test]
     fn keys_are_canonical_and_ambiguous_strings_quoted() {

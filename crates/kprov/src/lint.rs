@@ -233,7 +233,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
 fn live_migration(composed: &[Composed], out: &mut Vec<Diagnostic>) {
     let found: Vec<Diagnostic> = composed
         .par_iter()
-        .filter(|c| c.object["kind"] == "VirtualMachine")
+        .filter(|c| crate::yaml::str_at(&c.object, &["kind"]) == "VirtualMachine")
         .filter_map(stuck_migration)
         .collect();
     out.extend(found);

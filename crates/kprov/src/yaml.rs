@@ -237,9 +237,24 @@ fn parse(text: &str, limits: Limits, locate: bool) -> Stream {
 /// pointer on every call, which was 3 % of a compile.
 pub fn str_at<'v>(value: &'v Value, keys: &[&str]) -> &'v str {
     keys.iter()
-        .try_fold(value, |node, key| node.get(key))
+        .try_fold(value, |node, key| field(node, key))
         .and_then(Value::as_str)
         .unwrap_or_default()
+}
+
+/// Maps of up to this many entries are searched by comparing keys; larger
+/// ones by hash. A Kubernetes object and its `metadata` have a handful of
+/// keys, and SipHash of the key cost more than comparing it with each.
+pub const SMALL_MAP: usize = 8;
+
+/// `node[key]` when `node` is an object that has `key`: what
+/// [`Value::get`] answers, without hashing the key of a small map.
+pub fn field<'v>(node: &'v Value, key: &str) -> Option<&'v Value> {
+    let map = node.as_object()?;
+    match map.len() <= SMALL_MAP {
+        true => map.iter().find_map(|(k, v)| (k == key).then_some(v)),
+        false => map.get(key),
+    }
 }
 
 /// Append one RFC 6901 reference token to a JSON pointer.
@@ -768,6 +783,23 @@ mod tests {
         assert_eq!(str_at(&v, &["metadata", "n"]), "");
         assert_eq!(str_at(&v, &["metadata", "missing"]), "");
         assert_eq!(str_at(&v, &["metadata", "name", "deeper"]), "");
+    }
+
+    /// Small maps are searched by comparing keys, larger ones by hash; both
+    /// answer as `Value::get` does.
+    #[test]
+    fn field_reads_small_and_large_maps_alike() {
+        for n in [0, 1, SMALL_MAP, SMALL_MAP + 1, 20] {
+            let map: Value = Value::Object((0..n).map(|i| (format!("k{i}"), i.into())).collect());
+            for key in (0..n + 2)
+                .map(|i| format!("k{i}"))
+                .chain(["".into(), "k".into()])
+            {
+                assert_eq!(field(&map, &key), map.get(&key), "{n} entries, {key}");
+            }
+        }
+        assert_eq!(field(&Value::from("k0"), "k0"), None);
+        assert_eq!(field(&serde_json::json!(["k0"]), "k0"), None);
     }
     use serde_json::json;
 

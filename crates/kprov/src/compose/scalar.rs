@@ -271,48 +271,58 @@ pub(super) fn slot_use(documents: &[Value]) -> SlotUse {
 /// [`text_slot_fits`]): a string made with one would read as something
 /// else written plainly, or a key made with one equals another key.
 pub(super) fn instantiate(skeleton: &Value, slots: &mut Slots, how: SlotUse) -> Option<Value> {
-    Some(match skeleton {
+    // Cloning keeps each map entry's stored hash; building the maps anew
+    // hashed every key of every object again.
+    let mut out = skeleton.clone();
+    fill(&mut out, slots, how)?;
+    Some(out)
+}
+
+/// Replace the slot tokens of `node`, a copy of a skeleton, in place.
+fn fill(node: &mut Value, slots: &mut Slots, how: SlotUse) -> Option<()> {
+    match node {
         Value::String(s) if has_slot(s) => {
             let filled = whole_token(s).and_then(|index| match how {
                 SlotUse::Once => slots.0.get_mut(index)?.take(),
                 _ => slots.0.get(index)?.clone(),
             });
-            match filled {
+            *node = match filled {
                 Some(Slot::Value(value)) => value,
                 Some(Slot::Text(text)) => reads_as_itself(text)?,
                 None => match slots.as_text(s) {
                     (text, true) => reads_as_itself(text)?,
                     (text, false) => Value::String(text),
                 },
+            };
+        }
+        Value::Array(items) => {
+            for item in items {
+                fill(item, slots, how)?;
             }
         }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| instantiate(item, slots, how))
-                .collect::<Option<_>>()?,
-        ),
-        Value::Object(map) => {
-            let mut out = serde_json::Map::with_capacity(map.len());
-            let mut rekeyed = false;
-            for (key, item) in map {
-                let key = match has_slot(key) {
-                    true => {
-                        rekeyed = true;
-                        slot_key(key, slots)
-                    }
-                    false => key.clone(),
+        Value::Object(map) if map.keys().any(|key| has_slot(key)) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                let key = match has_slot(&key) {
+                    true => slot_key(&key, slots),
+                    false => key,
                 };
+                fill(&mut item, slots, how)?;
                 // The parser refused equal keys in the skeleton; equal ones
                 // now can only come from filled slots.
-                if out.insert(key, instantiate(item, slots, how)?).is_some() && rekeyed {
+                if map.insert(key, item).is_some() {
                     return None;
                 }
             }
-            Value::Object(out)
         }
-        other => other.clone(),
-    })
+        Value::Object(map) => {
+            for item in map.values_mut() {
+                fill(item, slots, how)?;
+            }
+        }
+        _ => {}
+    }
+    Some(())
 }
 
 /// A mapping key with slot tokens in it, as the text it stands for would

@@ -13,6 +13,10 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use serde_json::Value;
 
+// Small maps are searched by comparing keys and stepped into by position,
+// larger ones by hash.
+use crate::yaml::SMALL_MAP;
+
 /// One step from a container to an element.
 #[derive(Debug, Clone)]
 enum Step {
@@ -23,10 +27,6 @@ enum Step {
     Entry(usize),
     Index(usize),
 }
-
-/// Maps of up to this many entries are searched by comparing keys and
-/// stepped into by position; larger ones by hash.
-const SMALL_MAP: usize = 8;
 
 /// An array or object inside a shared JSON document.
 #[derive(Debug)]

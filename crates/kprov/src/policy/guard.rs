@@ -56,7 +56,7 @@ impl Test {
     fn passes(&self, object: &Value) -> bool {
         let mut at = object;
         for key in &self.path {
-            match at.get(key) {
+            match crate::yaml::field(at, key) {
                 Some(child) => at = child,
                 None => return false,
             }
