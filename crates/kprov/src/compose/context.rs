@@ -54,19 +54,17 @@ impl Contexts {
     ) -> Context {
         let none = minijinja::Value::from(());
         let mut context = Context::new();
-        context.insert(
-            "project",
-            self.projects
-                .get(project.name())
-                .cloned()
-                .unwrap_or_else(|| none.clone()),
-        );
+        let project = self
+            .projects
+            .get(project.name())
+            .cloned()
+            .unwrap_or_else(|| none.clone());
+        // A view into the project's spec, which holds it already converted.
         let environment = project
-            .spec
-            .environments
-            .get(ns.environment_index)
-            .and_then(|e| serde_json::to_value(e).ok())
-            .map_or_else(|| none.clone(), template_value);
+            .get_attr("environments")
+            .and_then(|list| list.get_item_by_index(ns.environment_index))
+            .unwrap_or_else(|_| none.clone());
+        context.insert("project", project);
         context.insert("environment", environment);
         context.insert("namespace", minijinja::Value::from(ns.name.as_str()));
         context.insert(

@@ -944,6 +944,28 @@ mod tests {
         crate::compile(&Sources::from_memory(files), &crate::Config::default())
     }
 
+    /// `environment` is the project's environment the namespace serves,
+    /// as the project spec has it.
+    #[test]
+    fn templates_see_the_environment_of_the_namespace() {
+        let compiled = compile_notes(&["a"], |files| {
+            for (path, text) in files.iter_mut() {
+                if path == "w/one.yaml.j2" {
+                    text.push_str("  env: {{ environment.name }}-{{ environment.clusters[0] }}\n");
+                    text.push_str("  same: {{ environment == project.environments[0] }}\n");
+                }
+            }
+        });
+        let gadget = compiled
+            .composed
+            .unwrap()
+            .into_iter()
+            .find(|c| c.object["kind"] == "Gadget")
+            .unwrap();
+        assert_eq!(gadget.object["data"]["env"], "dev-c1");
+        assert_eq!(gadget.object["data"]["same"], true);
+    }
+
     #[test]
     fn an_object_produced_twice_is_an_error_naming_the_first_claim() {
         let compiled = compile_notes(&["a", "b", "c"], |files| {

@@ -412,7 +412,7 @@ impl Quantity {
                 units /= 1024;
                 power += 1;
             }
-            return format!("{units}{}", BINARY_SUFFIXES[power]);
+            return with_suffix(units, BINARY_SUFFIXES[power]);
         }
 
         // Largest power of 1000 (at least 10^-9, since values are whole
@@ -431,8 +431,19 @@ impl Quantity {
             // exponent notation rather than drop the magnitude.
             _ => Cow::Owned(format!("e{exponent}")),
         };
-        format!("{mantissa}{suffix}")
+        with_suffix(mantissa, &suffix)
     }
+}
+
+/// `number` then `suffix`, without the formatting machinery: quantities
+/// are printed for every namespace's context.
+fn with_suffix(number: i128, suffix: &str) -> String {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(number);
+    let mut out = String::with_capacity(digits.len() + suffix.len());
+    out.push_str(digits);
+    out.push_str(suffix);
+    out
 }
 
 /// How many times 10 divides `n` (none for zero). Nearly every quantity
@@ -653,7 +664,7 @@ impl fmt::Display for Quantity {
 impl Serialize for Quantity {
     /// Serializes as the canonical string.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(&self.canonical())
     }
 }
 
