@@ -135,9 +135,15 @@ pub fn check(
         .map(|c| {
             let api_version = crate::yaml::str_at(&c.object, &["apiVersion"]);
             let kind = crate::yaml::str_at(&c.object, &["kind"]);
-            let validator = estate
-                .by_kind
-                .get(&(api_version.to_owned(), kind.to_ascii_lowercase()))
+            // Most estates ship no schema of their own: then the key
+            // need not be built for every object.
+            let validator = (!estate.by_kind.is_empty())
+                .then(|| {
+                    estate
+                        .by_kind
+                        .get(&(api_version.to_owned(), kind.to_ascii_lowercase()))
+                })
+                .flatten()
                 .or_else(|| vendored(api_version, kind));
             let Some(validator) = validator else {
                 return Err((api_version.to_owned(), kind.to_owned()));

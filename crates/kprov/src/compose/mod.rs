@@ -678,8 +678,8 @@ fn identity(c: &Composed) -> Identity<'_> {
 
 /// [`identity`] hashed, with a fixed hasher: equal identities, equal hashes.
 fn identity_hash(c: &Composed) -> u64 {
-    use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(identity(c))
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::default().hash_one(identity(c))
 }
 
 /// Two objects with one identity on one cluster would overwrite each other.
