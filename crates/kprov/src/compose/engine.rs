@@ -288,7 +288,7 @@ impl Engine {
                     (Interpolated::Json(json), false) => scalar::inline(json),
                 };
                 let text = text.ok_or_else(|| RenderError {
-                        at: self.sources.get(name).map(|s| (s.file.clone(), s.first_line)),
+                        at: self.template_start(name),
                         message: format!(
                             "line {} of the output: the value {} would need quoting in the middle of a larger scalar; interpolate it as a whole value (`key: {{{{ … }}}}`) instead",
                             rendered[..start].matches('\n').count() + 1,
