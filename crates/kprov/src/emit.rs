@@ -205,12 +205,13 @@ type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
 fn serialize_group<'c>(
     layer: &str,
     stem: &'c str,
+    project: &'c str,
     files: Vec<(&'c str, FileParts<'c>)>,
     shapes: &shape::Shapes<'c>,
 ) -> Vec<OutputFile> {
-    let name = shape::Stem::new(stem);
+    let names = shape::Names::new(stem, project);
     let mut verbatim = shape::Verbatim::default();
-    let mut yaml = |o: &'c Value| shapes.yaml(o, &name, &mut verbatim);
+    let mut yaml = |o: &'c Value| shapes.yaml(o, &names, &mut verbatim);
     let mut first: Vec<(&Value, String)> = Vec::new();
     let mut group = Vec::with_capacity(files.len());
     for (cluster, (mut objects, sources)) in files {
@@ -250,10 +251,20 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
     // The objects of one claim share one sources list: remember each list
     // once per file (by identity) and merge them where files serialize.
     let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();
+    // The project all objects of a file stem belong to, if they do to one
+    // (a namespace's do; `_cluster`'s need not).
+    let mut projects: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     // A namespace's objects come one after another: look its file up once
     // per run, not once per object (cluster names share long prefixes, and
     // this loop is serial).
     for run in composed.chunk_by(|a, b| file_key(a) == file_key(b)) {
+        let (_, _, stem) = file_key(&run[0]);
+        let project = projects
+            .entry(stem)
+            .or_insert(Some(run[0].project.as_str()));
+        if run.iter().any(|c| Some(c.project.as_str()) != *project) {
+            *project = None;
+        }
         let (objects, sources) = files.entry(file_key(&run[0])).or_default();
         for c in run {
             objects.push(&c.object);
@@ -280,14 +291,17 @@ pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
             .or_default()
             .push((cluster, parts));
     }
-    // Across namespaces, most objects differ only in the namespace's name:
-    // they share one serialization (`shape`).
+    // Across namespaces, most objects differ only in the namespace's and
+    // project's names: they share one serialization (`shape`).
     let shapes = shape::Shapes::default();
     let mut out: Vec<OutputFile> = groups
         .into_iter()
         .collect::<Vec<_>>()
         .into_par_iter()
-        .flat_map_iter(|((layer, stem), files)| serialize_group(layer, stem, files, &shapes))
+        .flat_map_iter(|((layer, stem), files)| {
+            let project = projects.get(stem).copied().flatten().unwrap_or_default();
+            serialize_group(layer, stem, project, files, &shapes)
+        })
         .collect();
     for (name, cluster) in &model.clusters {
         let cluster_file: BTreeSet<&str> = [cluster.origin.file()].into();
@@ -320,6 +334,7 @@ mod tests {
         Composed {
             cluster: name(cluster),
             namespace: Some(name("shop-prod")),
+            project: name("shop"),
             layer: Layer::Config,
             file_stem: "shop-prod".into(),
             object,

@@ -369,6 +369,7 @@ mod tests {
         Composed {
             cluster: name("c1"),
             namespace: Some(name("shop-prod")),
+            project: name("shop"),
             layer: Layer::Apps,
             file_stem: "shop-prod".into(),
             object,

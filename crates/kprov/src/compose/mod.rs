@@ -49,6 +49,8 @@ pub struct Composed {
     pub cluster: Name,
     /// Namespace, or `None` for a cluster-scoped object.
     pub namespace: Option<Name>,
+    /// Project of the namespace whose claim produced it.
+    pub project: Name,
     /// Output layer.
     pub layer: Layer,
     /// Output file name within the layer, without `.yaml`: the claim's
@@ -620,6 +622,7 @@ fn place(
     Some(Composed {
         cluster: ns.cluster.clone(),
         namespace,
+        project: ns.project.clone(),
         layer,
         file_stem,
         object,

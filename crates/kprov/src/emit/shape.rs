@@ -1,27 +1,31 @@
-//! YAML shared by objects that differ only in their namespace's name.
+//! YAML shared by objects that differ only in their namespace's and
+//! project's names.
 //!
 //! Most of an estate's objects are boilerplate repeated in every namespace
-//! (quota, limits, network policies, role bindings), where only the
-//! namespace's name changes: at scale 1, 120 910 documents have 27 388
-//! distinct shapes. Serializing is most of emission, and serde-saphyr's
+//! (quota, limits, network policies, role bindings), where only the names
+//! change: at scale 1, the 120 910 documents of namespace files have 11 124
+//! distinct shapes once both names are cut out (24 452 with the
+//! namespace's alone). Serializing is most of emission, and serde-saphyr's
 //! per-string quoting checks are most of serializing, so each shape is
-//! serialized once, with [`PLACEHOLDER`] for the name in its string values,
-//! and its other objects take that text with their own name put back.
+//! serialized once, with [`PLACEHOLDERS`] for the names in its string
+//! values, and its other objects take that text with their own names put
+//! back.
 //!
 //! The result is the bytes serde-saphyr would write for the object itself,
 //! because of what is checked, per object, before a text is shared:
 //!
 //! - serde-saphyr writes a string in a block collection the same way at any
 //!   depth, as a mapping value or a sequence item, deciding from the string
-//!   alone. Every string the name is cut from, and the same string with the
-//!   placeholder, is asked of serde-saphyr itself ([`written_as_is`]) and
-//!   must come out exactly as it is; putting the name back into the text is
-//!   then putting it back into those strings.
+//!   alone. Every string a name is cut from, and the same string with the
+//!   placeholders, is asked of serde-saphyr itself ([`written_as_is`]) and
+//!   must come out exactly as it is; putting the names back into the text
+//!   is then putting them back into those strings ([`Names::placeheld`]
+//!   and [`Names::tokens`] are each other's inverse).
 //! - Keys are never cut: objects of one shape have the very same keys, so
 //!   they sort and print alike.
-//! - No key or string holds the placeholder, so every placeholder in a
-//!   shared text is one put there for the name (quoting, escaping and
-//!   folding never write it).
+//! - No key or string holds a placeholder, so every placeholder in a shared
+//!   text is one put there for a name (quoting, escaping and folding never
+//!   write them).
 //! - A shape is found by a hash and then compared in full ([`same_modulo`]),
 //!   never by the hash alone.
 //!
@@ -38,18 +42,40 @@ use serde_json::Value;
 
 use super::{object_yaml, rewritten_yaml};
 
-/// Stands for the namespace's name in a shared text: a private-use
-/// character, which serde-saphyr writes as it is and which no estate uses.
-const PLACEHOLDER: char = '\u{E000}';
+/// Stand for the namespace's name and its project's in a shared text:
+/// private-use characters, which serde-saphyr writes as they are and which
+/// no estate uses.
+const PLACEHOLDERS: [char; 2] = ['\u{E000}', '\u{E001}'];
 
-/// The name objects are compared modulo: their namespace's.
-pub(super) struct Stem<'s> {
+/// Where a piece of a string ends: at the namespace's name, at the
+/// project's, or at the end of the string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Namespace,
+    Project,
+    End,
+}
+
+impl Cut {
+    /// Hashed after each piece: bytes that never occur in UTF-8, so pieces
+    /// cannot run into each other.
+    fn tag(self) -> u8 {
+        match self {
+            Cut::Namespace => 0xfd,
+            Cut::Project => 0xfe,
+            Cut::End => 0xff,
+        }
+    }
+}
+
+/// One name, and a fast search for it.
+struct Stem<'s> {
     name: &'s str,
     finder: Finder<'s>,
 }
 
 impl<'s> Stem<'s> {
-    pub(super) fn new(name: &'s str) -> Stem<'s> {
+    fn new(name: &'s str) -> Stem<'s> {
         Stem {
             name,
             finder: Finder::new(name),
@@ -57,58 +83,139 @@ impl<'s> Stem<'s> {
     }
 
     /// `text` cut at every occurrence of the name, left to right (what
-    /// `str::replace` replaces).
-    fn pieces<'t>(&self, mut text: &'t str) -> impl Iterator<Item = &'t str> + use<'t, '_, 's> {
+    /// `str::replace` replaces), each piece with whether it is the last.
+    /// An empty name cuts nothing.
+    fn pieces<'t>(
+        &self,
+        mut text: &'t str,
+    ) -> impl Iterator<Item = (&'t str, bool)> + use<'t, '_, 's> {
         let mut done = false;
         std::iter::from_fn(move || {
             if done {
                 return None;
             }
-            let found = match text.len() >= self.name.len() {
-                true => self.finder.find(text.as_bytes()),
-                false => None,
-            };
-            match found {
-                // An empty name would match everywhere; stems never are.
-                Some(at) if !self.name.is_empty() => {
+            match self.find(text) {
+                Some(at) => {
                     let piece = &text[..at];
                     text = &text[at + self.name.len()..];
-                    Some(piece)
+                    Some((piece, false))
                 }
-                _ => {
+                None => {
                     done = true;
-                    Some(text)
+                    Some((text, true))
                 }
             }
         })
     }
 
-    /// `text` with the placeholder for every occurrence of the name.
+    fn find(&self, text: &str) -> Option<usize> {
+        // Most keys and values are shorter than a namespace's name.
+        if self.name.is_empty() || text.len() < self.name.len() {
+            return None;
+        }
+        self.finder.find(text.as_bytes())
+    }
+}
+
+/// The names objects are compared modulo: their namespace's and, where all
+/// of a file's objects belong to one, their project's.
+pub(super) struct Names<'s> {
+    namespace: Stem<'s>,
+    project: Stem<'s>,
+    /// Whether the namespace's name holds the project's (`shop-prod`,
+    /// `shop`): then text without the project's holds neither.
+    nested: bool,
+}
+
+impl<'s> Names<'s> {
+    /// `project` is empty when there is none to cut.
+    pub(super) fn new(namespace: &'s str, project: &'s str) -> Names<'s> {
+        Names {
+            namespace: Stem::new(namespace),
+            project: Stem::new(project),
+            nested: !project.is_empty() && namespace.contains(project),
+        }
+    }
+
+    fn occurs_in(&self, text: &str) -> bool {
+        match self.nested {
+            true => self.project.find(text).is_some(),
+            false => self.namespace.find(text).is_some() || self.project.find(text).is_some(),
+        }
+    }
+
+    /// `text` cut at the namespace's name, then each piece at the
+    /// project's; the inverse of [`Names::placeheld`].
+    fn tokens<'t>(&self, text: &'t str) -> impl Iterator<Item = (&'t str, Cut)> + use<'t, '_, 's> {
+        self.namespace
+            .pieces(text)
+            .flat_map(move |(outer, outer_last)| {
+                self.project.pieces(outer).map(move |(inner, inner_last)| {
+                    let cut = match (inner_last, outer_last) {
+                        (false, _) => Cut::Project,
+                        (true, false) => Cut::Namespace,
+                        (true, true) => Cut::End,
+                    };
+                    (inner, cut)
+                })
+            })
+    }
+
+    /// `text` with a placeholder for every occurrence of a name.
     fn placeheld(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        for (i, piece) in self.pieces(text).enumerate() {
-            if i > 0 {
-                out.push(PLACEHOLDER);
-            }
+        for (piece, cut) in self.tokens(text) {
             out.push_str(piece);
+            match cut {
+                Cut::Namespace => out.push(PLACEHOLDERS[0]),
+                Cut::Project => out.push(PLACEHOLDERS[1]),
+                Cut::End => {}
+            }
         }
         out
     }
 
-    fn occurs_in(&self, text: &str) -> bool {
-        // Most keys and values are shorter than a namespace's name.
-        !self.name.is_empty()
-            && text.len() >= self.name.len()
-            && self.finder.find(text.as_bytes()).is_some()
+    /// A shared text with these names in place of the placeholders.
+    fn fill(&self, pieces: &[(String, Cut)]) -> String {
+        let names = self.namespace.name.len().max(self.project.name.len());
+        let mut out = String::with_capacity(pieces.iter().map(|(p, _)| p.len() + names).sum());
+        for (piece, cut) in pieces {
+            out.push_str(piece);
+            match cut {
+                Cut::Namespace => out.push_str(self.namespace.name),
+                Cut::Project => out.push_str(self.project.name),
+                Cut::End => {}
+            }
+        }
+        out
     }
 }
 
-/// A shape's first object, the stem it was seen under, and its text cut
-/// where the placeholder stood, or `None` when that text cannot be shared.
+/// `text` cut at its placeholders.
+fn cut_at_placeholders(text: &str) -> Vec<(String, Cut)> {
+    let mut pieces = Vec::new();
+    let mut rest = 0;
+    // Both placeholders start with this byte; find it, then look closer.
+    let lead = PLACEHOLDERS[0].to_string().as_bytes()[0];
+    for at in memchr::memchr_iter(lead, text.as_bytes()) {
+        let cut = match &text[at..] {
+            t if t.starts_with(PLACEHOLDERS[0]) => Cut::Namespace,
+            t if t.starts_with(PLACEHOLDERS[1]) => Cut::Project,
+            _ => continue,
+        };
+        pieces.push((text[rest..at].to_owned(), cut));
+        rest = at + PLACEHOLDERS[0].len_utf8();
+    }
+    pieces.push((text[rest..].to_owned(), Cut::End));
+    pieces
+}
+
+/// A shape's first object, the names it was seen under, and its text cut
+/// where the placeholders stood, or `None` when that text cannot be shared.
 struct Shape<'c> {
     object: &'c Value,
-    stem: Stem<'c>,
-    pieces: Option<Vec<String>>,
+    names: Names<'c>,
+    pieces: Option<Vec<(String, Cut)>>,
 }
 
 /// The shapes seen so far, shared by the emission tasks: the lock is held
@@ -118,29 +225,29 @@ pub(super) struct Shapes<'c> {
     by_hash: Mutex<HashMap<u64, Vec<Arc<Shape<'c>>>>>,
 }
 
-/// Per namespace: which of its strings serde-saphyr writes as they are.
+/// Per file: which of its strings serde-saphyr writes as they are.
 #[derive(Default)]
 pub(super) struct Verbatim<'c> {
     known: HashMap<&'c str, bool, foldhash::fast::FixedState>,
 }
 
 impl<'c> Shapes<'c> {
-    /// The YAML of `object`, of the namespace named by `stem`: exactly
+    /// The YAML of `object`, of the namespace and project `names`: exactly
     /// [`object_yaml`]'s, shared with an earlier object of the same shape
     /// where the checks in the module documentation allow.
     pub(super) fn yaml(
         &self,
         object: &'c Value,
-        stem: &Stem<'c>,
+        names: &Names<'c>,
         verbatim: &mut Verbatim<'c>,
     ) -> String {
         let mut walk = Walk {
-            stem,
+            names,
             hasher: foldhash::fast::FixedState::default().build_hasher(),
             verbatim,
             as_is: true,
         };
-        // The name's strings must come out as they are, hit or miss.
+        // The names' strings must come out as they are, hit or miss.
         if !walk.value(object) || !walk.as_is {
             return object_yaml(object);
         }
@@ -148,20 +255,16 @@ impl<'c> Shapes<'c> {
         let candidates = self.lock().get(&hash).cloned().unwrap_or_default();
         let shape = match candidates
             .into_iter()
-            .find(|s| same_modulo(object, stem, s.object, &s.stem))
+            .find(|s| same_modulo(object, names, s.object, &s.names))
         {
             Some(shape) => shape,
             None => {
-                let placeheld = |s: &str| stem.occurs_in(s).then(|| stem.placeheld(s));
+                let placeheld = |s: &str| names.occurs_in(s).then(|| names.placeheld(s));
                 let shape = Arc::new(Shape {
                     object,
-                    stem: Stem::new(stem.name),
-                    pieces: placeheld_written_as_is(object, stem).then(|| {
-                        rewritten_yaml(object, Some(&placeheld))
-                            .split(PLACEHOLDER)
-                            .map(str::to_owned)
-                            .collect()
-                    }),
+                    names: Names::new(names.namespace.name, names.project.name),
+                    pieces: placeheld_written_as_is(object, names)
+                        .then(|| cut_at_placeholders(&rewritten_yaml(object, Some(&placeheld)))),
                 });
                 self.lock()
                     .entry(hash)
@@ -171,7 +274,7 @@ impl<'c> Shapes<'c> {
             }
         };
         match &shape.pieces {
-            Some(pieces) => pieces.join(stem.name),
+            Some(pieces) => names.fill(pieces),
             None => object_yaml(object),
         }
     }
@@ -191,23 +294,23 @@ impl<'c> Verbatim<'c> {
     }
 }
 
-/// One pass over an object: its hash with the name cut out of its strings,
-/// and whether every string holding the name is written as it is.
+/// One pass over an object: its hash with the names cut out of its
+/// strings, and whether every string holding a name is written as it is.
 struct Walk<'a, 'c, H> {
-    stem: &'a Stem<'c>,
+    names: &'a Names<'c>,
     hasher: H,
     verbatim: &'a mut Verbatim<'c>,
     as_is: bool,
 }
 
-/// Whether `text` holds the placeholder (only text beyond ASCII can).
+/// Whether `text` holds a placeholder (only text beyond ASCII can).
 fn holds_placeholder(text: &str) -> bool {
-    !text.is_ascii() && text.contains(PLACEHOLDER)
+    !text.is_ascii() && text.contains(&PLACEHOLDERS[..])
 }
 
 impl<'c, H: Hasher> Walk<'_, 'c, H> {
-    /// `false` when the object cannot be shared: a key or a string holds
-    /// the placeholder.
+    /// `false` when the object cannot be shared: a key or a string holds a
+    /// placeholder.
     fn value(&mut self, value: &'c Value) -> bool {
         match value {
             Value::Null => self.hasher.write_u8(0),
@@ -224,16 +327,15 @@ impl<'c, H: Hasher> Walk<'_, 'c, H> {
                     return false;
                 }
                 self.hasher.write_u8(3);
-                if self.stem.occurs_in(s) {
-                    for piece in self.stem.pieces(s) {
+                if self.names.occurs_in(s) {
+                    for (piece, cut) in self.names.tokens(s) {
                         self.hasher.write(piece.as_bytes());
-                        // Never in UTF-8: pieces cannot run into each other.
-                        self.hasher.write_u8(0xff);
+                        self.hasher.write_u8(cut.tag());
                     }
                     self.as_is = self.as_is && self.verbatim.check(s);
                 } else {
                     self.hasher.write(s.as_bytes());
-                    self.hasher.write_u8(0xff);
+                    self.hasher.write_u8(Cut::End.tag());
                 }
             }
             Value::Array(items) => {
@@ -255,7 +357,7 @@ impl<'c, H: Hasher> Walk<'_, 'c, H> {
                         return false;
                     }
                     self.hasher.write(key.as_bytes());
-                    self.hasher.write_u8(0xff);
+                    self.hasher.write_u8(Cut::End.tag());
                     if !self.value(value) {
                         return false;
                     }
@@ -266,34 +368,40 @@ impl<'c, H: Hasher> Walk<'_, 'c, H> {
     }
 }
 
-/// Whether `a` with its stem replaced equals `b` with its own, keys in the
+/// Whether `a` with its names cut out equals `b` with its own, keys in the
 /// same order (then the two serialize alike but for the names).
-fn same_modulo(a: &Value, a_stem: &Stem<'_>, b: &Value, b_stem: &Stem<'_>) -> bool {
+fn same_modulo(a: &Value, a_names: &Names<'_>, b: &Value, b_names: &Names<'_>) -> bool {
     match (a, b) {
         (Value::Object(a), Value::Object(b)) => {
             a.len() == b.len()
                 && a.iter()
                     .zip(b)
-                    .all(|((ka, va), (kb, vb))| ka == kb && same_modulo(va, a_stem, vb, b_stem))
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_modulo(va, a_names, vb, b_names))
         }
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len()
                 && a.iter()
                     .zip(b)
-                    .all(|(a, b)| same_modulo(a, a_stem, b, b_stem))
+                    .all(|(a, b)| same_modulo(a, a_names, b, b_names))
         }
-        (Value::String(a), Value::String(b)) => a_stem.pieces(a).eq(b_stem.pieces(b)),
+        (Value::String(a), Value::String(b)) => {
+            match (a_names.occurs_in(a), b_names.occurs_in(b)) {
+                (false, false) => a == b,
+                (true, true) => a_names.tokens(a).eq(b_names.tokens(b)),
+                _ => false,
+            }
+        }
         (a, b) => a == b,
     }
 }
 
-/// Whether every string of `value` that holds the name is written as it is
-/// with the placeholder in its place.
-fn placeheld_written_as_is(value: &Value, stem: &Stem<'_>) -> bool {
+/// Whether every string of `value` that holds a name is written as it is
+/// with placeholders in its place.
+fn placeheld_written_as_is(value: &Value, names: &Names<'_>) -> bool {
     match value {
-        Value::String(s) => !stem.occurs_in(s) || written_as_is(&stem.placeheld(s)),
-        Value::Array(items) => items.iter().all(|v| placeheld_written_as_is(v, stem)),
-        Value::Object(map) => map.values().all(|v| placeheld_written_as_is(v, stem)),
+        Value::String(s) => !names.occurs_in(s) || written_as_is(&names.placeheld(s)),
+        Value::Array(items) => items.iter().all(|v| placeheld_written_as_is(v, names)),
+        Value::Object(map) => map.values().all(|v| placeheld_written_as_is(v, names)),
         _ => true,
     }
 }
@@ -325,35 +433,27 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn shared(objects: &[(&Value, &str)]) -> Vec<String> {
-        let shapes = Shapes::default();
-        objects
-            .iter()
-            .map(|(object, stem)| shapes.yaml(object, &Stem::new(stem), &mut Verbatim::default()))
-            .collect()
-    }
-
-    fn policy(namespace: &str, extra: &str) -> Value {
+    fn policy(namespace: &str, project: &str, extra: &str) -> Value {
         json!({
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
-            "metadata": {"name": "kprov-same-namespace", "namespace": namespace,
-                         "labels": {"kprov.dev/namespace": namespace, "x": extra}},
+            "metadata": {"name": format!("kprov-{project}"), "namespace": namespace,
+                         "labels": {"kprov.dev/namespace": namespace, "kprov.dev/project": project, "x": extra}},
             "spec": {"ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}]}],
-                     "note": format!("owned by {namespace}-admins, {namespace}")},
+                     "note": format!("owned by {project}-admins, {namespace}")},
         })
     }
 
     /// Every object gets exactly the bytes of a plain serialization, whether
     /// its text was shared or not: names serde-saphyr quotes (`yes`, `123`,
     /// `1e3`, `null`), names inside longer strings, a name that is also a
-    /// key, a string that already holds the placeholder, and a long string
+    /// key, strings that already hold a placeholder, and a long string
     /// serde-saphyr folds once the name is put back.
     #[test]
     fn shared_text_is_the_plain_serialization() {
         let long = "a".repeat(70);
-        let names = [
-            "shop-prod",
+        let projects = [
+            "shop",
             "team-b",
             "yes",
             "123",
@@ -363,24 +463,34 @@ mod tests {
             "x",
             long.as_str(),
         ];
-        let mut objects: Vec<(Value, String)> = Vec::new();
-        for name in names {
-            objects.push((policy(name, "v"), name.to_owned()));
-            objects.push((policy(name, "\u{E000}"), name.to_owned()));
-            objects.push((
-                json!({"kind": "ConfigMap", "metadata": {"name": name}, "data": {name: "v"}}),
-                name.to_owned(),
-            ));
-            objects.push((
-                json!({"kind": "ConfigMap", "data": {"shop-prod": name}}),
-                name.to_owned(),
-            ));
-            objects.push((json!({"kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": format!("{name} {name}{name}")}}), name.to_owned()));
+        let mut objects: Vec<(Value, String, String)> = Vec::new();
+        for project in projects {
+            for (namespace, project) in [
+                (project.to_owned(), ""),
+                (format!("{project}-prod"), project),
+            ] {
+                let mut add = |object: Value| {
+                    objects.push((object, namespace.clone(), project.to_owned()));
+                };
+                add(policy(&namespace, project, "v"));
+                add(policy(&namespace, project, "\u{E000}"));
+                add(policy(&namespace, project, "\u{E001}"));
+                add(
+                    json!({"kind": "ConfigMap", "metadata": {"name": namespace}, "data": {&namespace: "v"}}),
+                );
+                add(
+                    json!({"kind": "ConfigMap", "data": {"shop-prod": namespace, "shop": project}}),
+                );
+                add(
+                    json!({"kind": "ConfigMap", "data": {"k": format!("{namespace} {project}{namespace}")}}),
+                );
+            }
         }
-        let refs: Vec<(&Value, &str)> = objects.iter().map(|(o, s)| (o, s.as_str())).collect();
-        let got = shared(&refs);
-        for ((object, stem), yaml) in refs.iter().zip(&got) {
-            assert_eq!(yaml, &object_yaml(object), "{stem}");
+        let shapes = Shapes::default();
+        for (object, namespace, project) in &objects {
+            let names = Names::new(namespace, project);
+            let yaml = shapes.yaml(object, &names, &mut Verbatim::default());
+            assert_eq!(yaml, object_yaml(object), "{namespace} {project}");
         }
     }
 
@@ -388,6 +498,7 @@ mod tests {
         use proptest::prelude::*;
         let token = prop_oneof![
             Just("ns".to_owned()),
+            Just("pj".to_owned()),
             Just("n".to_owned()),
             Just("yes".to_owned()),
             Just("1".to_owned()),
@@ -396,7 +507,8 @@ mod tests {
             Just(": ".to_owned()),
             Just("#".to_owned()),
             Just("\n".to_owned()),
-            Just(PLACEHOLDER.to_string()),
+            Just(PLACEHOLDERS[0].to_string()),
+            Just(PLACEHOLDERS[1].to_string()),
             Just("y".repeat(76)),
         ];
         proptest::collection::vec(token, 0..4).prop_map(|t| t.concat())
@@ -413,53 +525,76 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// One object per name, each the same template with `ns` replaced
-        /// by its namespace's name: every text, shared or not, is the plain
-        /// serialization, for names serde-saphyr quotes, names inside other
-        /// words, strings it folds once the name is longer, placeholders in
-        /// the input.
+        /// One object per namespace, each the same template with `ns` and
+        /// `pj` replaced by its namespace's and project's names: every
+        /// text, shared or not, is the plain serialization, for names
+        /// serde-saphyr quotes, names inside other words and each other,
+        /// strings it folds once a name is longer, placeholders in the input.
         #[test]
         fn shared_texts_are_plain_serializations(
             template in crate::test_support::json_tree(leaf())
         ) {
-            fn named(value: &Value, name: &str) -> Value {
+            fn named(value: &Value, namespace: &str, project: &str) -> Value {
                 match value {
-                    Value::String(s) => Value::String(s.replace("ns", name)),
-                    Value::Array(items) => items.iter().map(|v| named(v, name)).collect(),
+                    Value::String(s) => {
+                        Value::String(s.replace("pj", project).replace("ns", namespace))
+                    }
+                    Value::Array(items) => {
+                        items.iter().map(|v| named(v, namespace, project)).collect()
+                    }
                     Value::Object(map) => Value::Object(
-                        map.iter().map(|(k, v)| (k.clone(), named(v, name))).collect(),
+                        map.iter()
+                            .map(|(k, v)| (k.clone(), named(v, namespace, project)))
+                            .collect(),
                     ),
                     other => other.clone(),
                 }
             }
-            let names = ["ns", "team-b", "yes", "1", "n", "nsns"];
-            let objects: Vec<Value> = names.iter().map(|n| named(&template, n)).collect();
+            let names = [
+                ("ns", "pj"),
+                ("team-b-prod", "team-b"),
+                ("yes", "y"),
+                ("1", "1"),
+                ("n", ""),
+                ("nsns", "ns"),
+                ("ab", "abab"),
+            ];
+            let objects: Vec<Value> =
+                names.iter().map(|(n, p)| named(&template, n, p)).collect();
             let shapes = Shapes::default();
-            for (object, name) in objects.iter().zip(names) {
-                let yaml = shapes.yaml(object, &Stem::new(name), &mut Verbatim::default());
-                proptest::prop_assert_eq!(yaml, object_yaml(object), "{}", name);
+            for (object, (namespace, project)) in objects.iter().zip(names) {
+                let names = Names::new(namespace, project);
+                let yaml = shapes.yaml(object, &names, &mut Verbatim::default());
+                proptest::prop_assert_eq!(yaml, object_yaml(object), "{} {}", namespace, project);
             }
         }
     }
 
-    /// Objects of one shape share one entry; a differing value or key order
-    /// makes another.
+    /// Objects of one shape share one entry; a differing value makes another.
     #[test]
     fn one_entry_per_shape() {
         let shapes = Shapes::default();
-        let a = policy("shop-prod", "v");
-        let b = policy("team-b", "v");
-        let c = policy("team-c", "w");
-        for (object, stem) in [(&a, "shop-prod"), (&b, "team-b"), (&c, "team-c")] {
-            shapes.yaml(object, &Stem::new(stem), &mut Verbatim::default());
+        let a = policy("shop-prod", "shop", "v");
+        let b = policy("team-b-dev", "team-b", "v");
+        let c = policy("team-c-dev", "team-c", "w");
+        for (object, namespace, project) in [
+            (&a, "shop-prod", "shop"),
+            (&b, "team-b-dev", "team-b"),
+            (&c, "team-c-dev", "team-c"),
+        ] {
+            shapes.yaml(
+                object,
+                &Names::new(namespace, project),
+                &mut Verbatim::default(),
+            );
         }
         let entries: usize = shapes.lock().values().map(Vec::len).sum();
         assert_eq!(entries, 2);
     }
 
     #[test]
-    fn strings_are_compared_modulo_their_own_stem() {
-        let (a, b) = (Stem::new("ab"), Stem::new("xyz"));
+    fn strings_are_compared_modulo_their_own_names() {
+        let (a, b) = (Names::new("ab", ""), Names::new("xyz", ""));
         let same = |x: &str, y: &str| same_modulo(&json!(x), &a, &json!(y), &b);
         assert!(same("ab-ab", "xyz-xyz"));
         assert!(same("", ""));
@@ -468,13 +603,27 @@ mod tests {
         assert!(!same("ab-", "xyz"));
         assert!(!same("aab", "xyz"));
         assert!(same("aab", "axyz"));
+        let (a, b) = (Names::new("shop-prod", "shop"), Names::new("b-dev", "b"));
+        let same = |x: &str, y: &str| same_modulo(&json!(x), &a, &json!(y), &b);
+        assert!(same("shop-prod shop/x", "b-dev b/x"));
+        assert!(!same("shop-prod", "b"));
+        assert!(!same("shop", "b-dev"));
+    }
+
+    #[test]
+    fn placeholders_stand_for_the_names_and_back() {
+        let names = Names::new("shop-prod", "shop");
+        let text = "shop-prod: shop and shop-prod-shop";
+        let placeheld = names.placeheld(text);
+        assert_eq!(placeheld, "\u{E000}: \u{E001} and \u{E000}-\u{E001}");
+        assert_eq!(names.fill(&cut_at_placeholders(&placeheld)), text);
     }
 
     #[test]
     fn serde_saphyr_is_asked_which_strings_stay_as_they_are() {
         assert!(written_as_is("shop-prod"));
         assert!(written_as_is("kprov.dev/x"));
-        assert!(written_as_is("a\u{E000}b"));
+        assert!(written_as_is("a\u{E000}b\u{E001}"));
         for quoted in ["yes", "123", "null", "", " x", "a: b", "x\ny", "#x", "-"] {
             assert!(!written_as_is(quoted), "{quoted:?}");
         }
