@@ -35,7 +35,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hash as _, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use memchr::memmem::Finder;
 use serde_json::Value;
@@ -218,11 +218,12 @@ struct Shape<'c> {
     pieces: Option<Vec<(String, Cut)>>,
 }
 
-/// The shapes seen so far, shared by the emission tasks: the lock is held
-/// only to look up or add, never while serializing or comparing.
+/// The shapes seen so far, shared by the emission tasks. Looking up takes
+/// the read lock (both threads at once; nearly every object is a hit), and
+/// adding the write lock, never held while serializing.
 #[derive(Default)]
 pub(super) struct Shapes<'c> {
-    by_hash: Mutex<HashMap<u64, Vec<Arc<Shape<'c>>>>>,
+    by_hash: RwLock<HashMap<u64, Vec<Arc<Shape<'c>>>, foldhash::fast::FixedState>>,
 }
 
 /// Per file: which of its strings serde-saphyr writes as they are.
@@ -252,11 +253,16 @@ impl<'c> Shapes<'c> {
             return object_yaml(object);
         }
         let hash = walk.hasher.finish();
-        let candidates = self.lock().get(&hash).cloned().unwrap_or_default();
-        let shape = match candidates
-            .into_iter()
-            .find(|s| same_modulo(object, names, s.object, &s.names))
-        {
+        let found = self
+            .read()
+            .get(&hash)
+            .and_then(|shapes| {
+                shapes
+                    .iter()
+                    .find(|s| same_modulo(object, names, s.object, &s.names))
+            })
+            .map(Arc::clone);
+        let shape = match found {
             Some(shape) => shape,
             None => {
                 let placeheld = |s: &str| names.occurs_in(s).then(|| names.placeheld(s));
@@ -266,7 +272,9 @@ impl<'c> Shapes<'c> {
                     pieces: placeheld_written_as_is(object, names)
                         .then(|| cut_at_placeholders(&rewritten_yaml(object, Some(&placeheld)))),
                 });
-                self.lock()
+                self.by_hash
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
                     .entry(hash)
                     .or_default()
                     .push(Arc::clone(&shape));
@@ -279,9 +287,12 @@ impl<'c> Shapes<'c> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Vec<Arc<Shape<'c>>>>> {
+    fn read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Vec<Arc<Shape<'c>>>, foldhash::fast::FixedState>>
+    {
         // A panic elsewhere cannot leave the map half-updated: take it as is.
-        self.by_hash.lock().unwrap_or_else(|e| e.into_inner())
+        self.by_hash.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -588,7 +599,7 @@ mod tests {
                 &mut Verbatim::default(),
             );
         }
-        let entries: usize = shapes.lock().values().map(Vec::len).sum();
+        let entries: usize = shapes.read().values().map(Vec::len).sum();
         assert_eq!(entries, 2);
     }
 
