@@ -16,7 +16,7 @@
 //!
 //! - serde-saphyr writes a string in a block collection the same way at any
 //!   depth, as a mapping value or a sequence item, deciding from the string
-//!   alone. Every string a name is cut from, and the same string with the
+//!   alone (its `serialize_str`, 2.1; kprov never asks for flow style). Every string a name is cut from, and the same string with the
 //!   placeholders, is asked of serde-saphyr itself ([`written_as_is`]) and
 //!   must come out exactly as it is; putting the names back into the text
 //!   is then putting them back into those strings ([`Names::placeheld`]
@@ -43,8 +43,8 @@ use serde_json::Value;
 use super::{object_yaml, rewritten_yaml};
 
 /// Stand for the namespace's name and its project's in a shared text:
-/// private-use characters, which serde-saphyr writes as they are and which
-/// no estate uses.
+/// private-use characters, which serde-saphyr writes as they are. An object
+/// that holds one itself is serialized directly.
 const PLACEHOLDERS: [char; 2] = ['\u{E000}', '\u{E001}'];
 
 /// Where a piece of a string ends: at the namespace's name, at the
