@@ -201,7 +201,7 @@ type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
 
 /// The files of one layer and stem (one namespace) on each cluster that has
 /// it. An object equal to its counterpart in the first file is not
-/// serialized again.
+/// serialized again; every other one takes its shape's text (`shape`).
 fn serialize_group<'c>(
     layer: &str,
     stem: &'c str,
