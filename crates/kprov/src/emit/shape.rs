@@ -16,11 +16,12 @@
 //!
 //! - serde-saphyr writes a string in a block collection the same way at any
 //!   depth, as a mapping value or a sequence item, deciding from the string
-//!   alone (its `serialize_str`, 2.1; kprov never asks for flow style). Every string a name is cut from, and the same string with the
+//!   alone (its `serialize_str`, 2.1; kprov never asks for flow style).
+//!   Every string a name is cut from, and the same string with the
 //!   placeholders, is asked of serde-saphyr itself ([`written_as_is`]) and
 //!   must come out exactly as it is; putting the names back into the text
-//!   is then putting them back into those strings ([`Names::placeheld`]
-//!   and [`Names::tokens`] are each other's inverse).
+//!   is then putting them back into those strings ([`Names::fill`] over
+//!   [`cut_at_placeholders`] undoes [`Names::placeheld`]).
 //! - Keys are never cut: objects of one shape have the very same keys, so
 //!   they sort and print alike.
 //! - No key or string holds a placeholder, so every placeholder in a shared
@@ -69,6 +70,7 @@ impl Cut {
 }
 
 /// One name, and a fast search for it.
+#[derive(Clone)]
 struct Stem<'s> {
     name: &'s str,
     finder: Finder<'s>,
@@ -119,6 +121,7 @@ impl<'s> Stem<'s> {
 
 /// The names objects are compared modulo: their namespace's and, where all
 /// of a file's objects belong to one, their project's.
+#[derive(Clone)]
 pub(super) struct Names<'s> {
     namespace: Stem<'s>,
     project: Stem<'s>,
@@ -145,7 +148,7 @@ impl<'s> Names<'s> {
     }
 
     /// `text` cut at the namespace's name, then each piece at the
-    /// project's; the inverse of [`Names::placeheld`].
+    /// project's (what [`Names::placeheld`] puts placeholders between).
     fn tokens<'t>(&self, text: &'t str) -> impl Iterator<Item = (&'t str, Cut)> + use<'t, '_, 's> {
         self.namespace
             .pieces(text)
@@ -163,32 +166,44 @@ impl<'s> Names<'s> {
 
     /// `text` with a placeholder for every occurrence of a name.
     fn placeheld(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        for (piece, cut) in self.tokens(text) {
-            out.push_str(piece);
-            match cut {
-                Cut::Namespace => out.push(PLACEHOLDERS[0]),
-                Cut::Project => out.push(PLACEHOLDERS[1]),
-                Cut::End => {}
-            }
-        }
-        out
+        let (mut namespace, mut project) = ([0; 4], [0; 4]);
+        join(
+            self.tokens(text),
+            PLACEHOLDERS[0].encode_utf8(&mut namespace),
+            PLACEHOLDERS[1].encode_utf8(&mut project),
+            text.len(),
+        )
     }
 
     /// A shared text with these names in place of the placeholders.
     fn fill(&self, pieces: &[(String, Cut)]) -> String {
-        let names = self.namespace.name.len().max(self.project.name.len());
-        let mut out = String::with_capacity(pieces.iter().map(|(p, _)| p.len() + names).sum());
-        for (piece, cut) in pieces {
-            out.push_str(piece);
-            match cut {
-                Cut::Namespace => out.push_str(self.namespace.name),
-                Cut::Project => out.push_str(self.project.name),
-                Cut::End => {}
-            }
-        }
-        out
+        let longest = self.namespace.name.len().max(self.project.name.len());
+        join(
+            pieces.iter().map(|(piece, cut)| (piece.as_str(), *cut)),
+            self.namespace.name,
+            self.project.name,
+            pieces.iter().map(|(p, _)| p.len() + longest).sum(),
+        )
     }
+}
+
+/// Pieces with `namespace` or `project` after each as its cut says.
+fn join<'p>(
+    pieces: impl Iterator<Item = (&'p str, Cut)>,
+    namespace: &str,
+    project: &str,
+    capacity: usize,
+) -> String {
+    let mut out = String::with_capacity(capacity);
+    for (piece, cut) in pieces {
+        out.push_str(piece);
+        match cut {
+            Cut::Namespace => out.push_str(namespace),
+            Cut::Project => out.push_str(project),
+            Cut::End => {}
+        }
+    }
+    out
 }
 
 /// `text` cut at its placeholders.
@@ -196,7 +211,7 @@ fn cut_at_placeholders(text: &str) -> Vec<(String, Cut)> {
     let mut pieces = Vec::new();
     let mut rest = 0;
     // Both placeholders start with this byte; find it, then look closer.
-    let lead = PLACEHOLDERS[0].to_string().as_bytes()[0];
+    let lead = PLACEHOLDERS[0].encode_utf8(&mut [0; 4]).as_bytes()[0];
     for at in memchr::memchr_iter(lead, text.as_bytes()) {
         let cut = match &text[at..] {
             t if t.starts_with(PLACEHOLDERS[0]) => Cut::Namespace,
@@ -226,7 +241,8 @@ pub(super) struct Shapes<'c> {
     by_hash: RwLock<HashMap<u64, Vec<Arc<Shape<'c>>>, foldhash::fast::FixedState>>,
 }
 
-/// Per file: which of its strings serde-saphyr writes as they are.
+/// Per namespace (its files on every cluster): which of their strings
+/// serde-saphyr writes as they are.
 #[derive(Default)]
 pub(super) struct Verbatim<'c> {
     known: HashMap<&'c str, bool, foldhash::fast::FixedState>,
@@ -268,7 +284,7 @@ impl<'c> Shapes<'c> {
                 let placeheld = |s: &str| names.occurs_in(s).then(|| names.placeheld(s));
                 let shape = Arc::new(Shape {
                     object,
-                    names: Names::new(names.namespace.name, names.project.name),
+                    names: names.clone(),
                     pieces: placeheld_written_as_is(object, names)
                         .then(|| cut_at_placeholders(&rewritten_yaml(object, Some(&placeheld)))),
                 });
