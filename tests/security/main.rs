@@ -11,8 +11,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "../support.rs"]
 mod support;
 use support::{copy_dir, repo, scratch, tree};
+
+// Each trust boundary has its own file; the helpers above are shared.
+mod escalation;
+mod injection;
+mod output_tree;
+mod rego;
 
 /// Seed an output tree with one generated file, run `kprov render`, and
 /// check every promise. Returns stderr.
