@@ -65,37 +65,11 @@ pub fn generate(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
         ));
     }
 
-    // Files that hold only projects are routed to tenant owners; a file that
-    // also defines a tenant, cluster or composition stays with the platform.
-    let mut platform_files: BTreeSet<&str> = BTreeSet::new();
-    let origins = [
-        model
-            .estate
-            .iter()
-            .map(|e| e.origin.file())
-            .collect::<Vec<_>>(),
-        model.clusters.values().map(|i| i.origin.file()).collect(),
-        model.tenants.values().map(|i| i.origin.file()).collect(),
-        model
-            .definitions
-            .values()
-            .map(|i| i.origin.file())
-            .collect(),
-        model
-            .compositions
-            .values()
-            .map(|i| i.origin.file())
-            .collect(),
-    ];
-    for files in origins {
-        platform_files.extend(files);
-    }
+    // The model refuses a project file that holds anything but projects
+    // (the kinds' places), so every project file is routed to its teams.
     let mut projects: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for project in model.projects.values() {
         let file = project.origin.file();
-        if platform_files.contains(file) {
-            continue;
-        }
         let owners = nearest_owners(model, &project.spec.tenant, &mut mapper);
         projects.entry(file).or_default().extend(owners);
     }
@@ -256,7 +230,7 @@ mod tests {
             ("kprov.yaml".to_owned(), kprov),
             ("platform/tenants.yaml".to_owned(), tenants.to_owned()),
             ("platform/clusters.yaml".to_owned(), cluster.to_owned()),
-            ("projects/a b.yaml".to_owned(), project("a", "team")),
+            ("projects/a.yaml".to_owned(), project("a", "team")),
             ("projects/c.yaml".to_owned(), project("c", "sub")),
         ];
         if !extra.is_empty() {
@@ -308,7 +282,7 @@ mod tests {
         let text = text.unwrap();
         // `team` has no owners: its project goes to the root's owners.
         assert!(
-            text.contains("\n/projects/a\\ b.yaml @acme/platform-team\n"),
+            text.contains("\n/projects/a.yaml @acme/platform-team\n"),
             "{text}"
         );
         assert!(
@@ -342,18 +316,6 @@ mod tests {
                 "platform/tenants.yaml:14: owner `user:bob@x.example` has no GitHub handle in spec.github.handles of kprov.yaml; CODEOWNERS leaves it out",
                 "platform/tenants.yaml:14: owner `group:sub-leads` has no GitHub handle in spec.github.handles of kprov.yaml (or set `org` to map groups to teams); CODEOWNERS leaves it out",
             ]
-        );
-    }
-
-    #[test]
-    fn files_that_define_platform_objects_stay_with_the_platform() {
-        let tenant = "apiVersion: kprov.dev/v1alpha1\nkind: Tenant\nmetadata: {name: extra}\nspec: {parent: org}\n";
-        let (text, _) = generate("  github: {org: acme}\n", tenant);
-        let text = text.unwrap();
-        assert!(!text.contains("/projects/mixed.yaml"), "{text}");
-        assert!(
-            text.contains("\n/projects/c.yaml @acme/sub-leads\n"),
-            "{text}"
         );
     }
 

@@ -119,11 +119,29 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
 }
 
 fn write_location(out: &mut String, location: &Location) {
-    let _ = write!(
-        out,
-        "{}:{}:{}: ",
-        location.file, location.line, location.column
-    );
+    out.push_str(&one_line(&location.file));
+    let _ = write!(out, ":{}:{}: ", location.line, location.column);
+}
+
+/// `text` as it may appear on one line of a log: control characters and
+/// every character a terminal, a CI log or a YAML reader takes as a line
+/// break are escaped. Diagnostics quote what the estate wrote, and an input
+/// must not be able to start a line of its own in CI output (where a line can
+/// be a workflow command).
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Human-readable rendering, one line per diagnostic, e.g.
@@ -143,19 +161,19 @@ pub fn render_text(diagnostics: &[Diagnostic]) -> String {
         if let Some(l) = &d.location
             && !l.path.is_empty()
         {
-            let _ = write!(out, "{}: ", l.path);
+            let _ = write!(out, "{}: ", one_line(&l.path));
         }
-        out.push_str(&d.message);
+        out.push_str(&one_line(&d.message));
         let _ = writeln!(out, " [{}]", d.code);
         for n in &d.notes {
             out.push_str("    ");
             if let Some(l) = &n.location {
                 write_location(&mut out, l);
                 if !l.path.is_empty() {
-                    let _ = write!(out, "{}: ", l.path);
+                    let _ = write!(out, "{}: ", one_line(&l.path));
                 }
             }
-            out.push_str(&n.message);
+            out.push_str(&one_line(&n.message));
             out.push('\n');
         }
     }

@@ -55,22 +55,29 @@ impl Sources {
         self.files.iter().find(|f| f.path == path)
     }
 
-    /// Sources from in-memory `(path, text)` pairs, as if read from disk.
+    /// Sources from in-memory `(path, text)` pairs, as if read from disk:
+    /// a path [`check_input_path`] refuses is dropped with an error, as
+    /// [`read_estate`] does.
     pub fn from_memory<P: Into<String>, T: Into<String>>(
         files: impl IntoIterator<Item = (P, T)>,
     ) -> Sources {
+        let mut diagnostics = Vec::new();
         let mut files: Vec<SourceFile> = files
             .into_iter()
             .map(|(path, text)| SourceFile {
                 path: path.into(),
                 text: text.into(),
             })
+            .filter(|file| match check_input_path(&file.path) {
+                Ok(()) => true,
+                Err(refusal) => {
+                    diagnostics.push(refusal);
+                    false
+                }
+            })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Sources {
-            files,
-            diagnostics: Vec::new(),
-        }
+        Sources { files, diagnostics }
     }
 }
 
@@ -125,6 +132,56 @@ fn relative(root: &Path, path: &Path) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Refuse an input path that generated text could not quote safely.
+///
+/// Input paths reach generated text: the `# Source:` comment of every output
+/// file and the lines of `.github/CODEOWNERS`. A name holding a line break
+/// (any of the four a YAML reader breaks at) would end that comment and turn
+/// the rest of the name into YAML, or add a CODEOWNERS line; spaces, `#`, `*`
+/// and brackets mean something in CODEOWNERS. So kprov reads input only from
+/// paths of the POSIX portable file name characters (letters, digits, `.`,
+/// `_`, `-`) separated by `/`, with no empty, `.` or `..` part. The error
+/// quotes the path with every unsafe character escaped.
+pub fn check_input_path(path: &str) -> Result<(), Diagnostic> {
+    let portable = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let bad_part = path.split('/').find(|part| {
+        part.is_empty() || *part == "." || *part == ".." || !part.chars().all(portable)
+    });
+    let Some(part) = bad_part else {
+        return Ok(());
+    };
+    let shown = path.escape_default().to_string();
+    let suggestion: String = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(|p| {
+            p.chars()
+                .map(|c| if portable(c) { c } else { '-' })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let what = if part.is_empty() || part == "." || part == ".." {
+        "has an empty, `.` or `..` part".to_owned()
+    } else {
+        format!(
+            "has `{}` in `{}`",
+            part.chars()
+                .find(|c| !portable(*c))
+                .map(|c| c.escape_default().to_string())
+                .unwrap_or_default(),
+            part.escape_default()
+        )
+    };
+    Err(Diagnostic::error(
+        "unportable-path",
+        file_location(&shown, 1),
+        format!(
+            "input file name {what}; kprov reads input only from paths of letters, digits, `.`, `_` and `-` separated by `/`, because generated files and CODEOWNERS quote them. Rename it, e.g. to `{suggestion}`"
+        ),
+    ))
 }
 
 fn file_location(path: &str, line: u32) -> Option<Location> {
@@ -283,7 +340,38 @@ fn read_input(
         diagnostics.push(unreadable(e));
         return None;
     }
+    if let Some(encoding) = utf16(&bytes) {
+        // Skipping it would silently drop a project (or a policy) that an
+        // editor saved in the wrong encoding.
+        let ours = kind == Input::Template || {
+            let wide: Vec<u8> = marker
+                .iter()
+                .flat_map(|&b| {
+                    if encoding == "UTF-16LE" {
+                        [b, 0]
+                    } else {
+                        [0, b]
+                    }
+                })
+                .collect();
+            contains(&bytes, &wide)
+        };
+        if ours {
+            diagnostics.push(Diagnostic::error(
+                "invalid-utf8",
+                file_location(path, 1),
+                format!(
+                    "file is {encoding}; kprov reads UTF-8 only. Convert it, e.g. `iconv -f {encoding} -t UTF-8`"
+                ),
+            ));
+        }
+        return None;
+    }
     if kind == Input::Yaml && !contains(&bytes, marker) {
+        return None;
+    }
+    if let Err(refusal) = check_input_path(path) {
+        diagnostics.push(refusal);
         return None;
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -309,6 +397,15 @@ fn read_input(
             ));
             None
         }
+    }
+}
+
+/// The UTF-16 encoding a byte-order mark announces, if any.
+fn utf16(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        _ => None,
     }
 }
 

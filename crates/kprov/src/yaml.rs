@@ -232,6 +232,33 @@ fn parse(text: &str, limits: Limits, locate: bool) -> Stream {
     builder.stream
 }
 
+/// The first character of `text` that kprov refuses in any string it reads,
+/// because what it writes must stay readable by every YAML reader its output
+/// meets (kustomize's among them): characters outside YAML's printable set
+/// (C0 controls but tab and line breaks, DEL, C1 controls, surrogates,
+/// U+FFFE, U+FFFF), the byte-order mark, and the line breaks that YAML 1.1
+/// readers add to `\n` and `\r` (U+0085, U+2028, U+2029), which would turn
+/// a quoted value into a different one there.
+pub fn unreadable_char(text: &str) -> Option<char> {
+    // Nearly every scalar is printable ASCII.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
+    text.chars().find(|&c| {
+        !matches!(c,
+            '\t' | '\n' | '\r'
+            | '\u{20}'..='\u{7E}'
+            | '\u{A0}'..='\u{2027}'
+            | '\u{202A}'..='\u{D7FF}'
+            | '\u{E000}'..='\u{FEFE}'
+            | '\u{FF00}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{10FFFF}')
+    })
+}
+
 /// The string under a path of object keys (`["metadata", "name"]`), or `""`.
 /// For fixed paths on hot paths: `Value::pointer` parses and unescapes its
 /// pointer on every call, which was 3 % of a compile.
@@ -400,6 +427,17 @@ impl Builder {
                     .as_ref()
                     .and_then(|t| t.core_suffix().map(str::to_owned));
                 let pos = Pos::of(span);
+                if let Some(c) = unreadable_char(&text) {
+                    self.doc_errors.push(YamlError {
+                        pos,
+                        pointer: self.current_pointer(),
+                        message: format!(
+                            "the text holds U+{:04X}, which kustomize and other YAML readers refuse or read as a line break; remove it (write a line break as `\\n` in a double-quoted string)",
+                            u32::from(c)
+                        ),
+                        related: None,
+                    });
+                }
                 // A scalar directly inside a mapping with no pending key *is* the key.
                 if let Some(Frame::Map {
                     pending_key,

@@ -187,7 +187,7 @@ pub(super) fn namespace_claim(ns: &Namespace) -> Value {
             .entry(format!("{from}/{}", binding.value.role))
             .or_default();
         *n += 1;
-        let mut name = binding_name(&["kprov", &binding.value.role, &from]);
+        let mut name = binding_name(&["kprov", binding.value.role.as_str(), &from]);
         if *n > 1 {
             name = format!("{name}-{n}");
         }

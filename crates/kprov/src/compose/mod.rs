@@ -575,8 +575,10 @@ fn place(
         text(&["kind"]),
         text(&["metadata", "name"]),
     );
-    let binds_cluster_admin = matches!(kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
-        && crate::yaml::str_at(&object, &["roleRef", "name"]) == "cluster-admin";
+    let bound_role = text(&["roleRef", "name"]);
+    let binds_forbidden_role = matches!(kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
+        && crate::model::names::is_forbidden_role(&bound_role);
+    let redirected = redirect(&object, &api_version, &kind, &name, ns.name.as_str());
     let Some(map) = object.as_object_mut() else {
         out.push(error("produced a document that is not a mapping".into()));
         return None;
@@ -593,10 +595,14 @@ fn place(
         )));
         return None;
     }
-    if binds_cluster_admin {
+    if binds_forbidden_role {
         out.push(error(format!(
-            "{kind} `{name}` binds `cluster-admin`; kprov never grants it"
+            "{kind} `{name}` binds `{bound_role}`; kprov never grants `cluster-admin` or a `system:` role"
         )));
+        return None;
+    }
+    if let Some(message) = redirected {
+        out.push(error(message));
         return None;
     }
     let namespace = match force_namespace(
@@ -630,6 +636,122 @@ fn place(
         claim: shared.claim.clone(),
         sources: shared.sources.clone(),
     })
+}
+
+/// Fields through which an object that lives in the claim's namespace
+/// writes to, or reads from, another one: a Flux Kustomization or
+/// HelmRelease applies with the controller's own rights into its
+/// `targetNamespace`, so placing the object is not enough. By API group,
+/// kind, and the path of the field; `*` stands for every item of a list.
+const NAMESPACE_FIELDS: &[(&str, &str, &[&str])] = &[
+    (
+        "kustomize.toolkit.fluxcd.io",
+        "Kustomization",
+        &["spec", "targetNamespace"],
+    ),
+    (
+        "kustomize.toolkit.fluxcd.io",
+        "Kustomization",
+        &["spec", "sourceRef", "namespace"],
+    ),
+    (
+        "kustomize.toolkit.fluxcd.io",
+        "Kustomization",
+        &["spec", "dependsOn", "*", "namespace"],
+    ),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        &["spec", "targetNamespace"],
+    ),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        &["spec", "storageNamespace"],
+    ),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        &["spec", "chart", "spec", "sourceRef", "namespace"],
+    ),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        &["spec", "chartRef", "namespace"],
+    ),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        &["spec", "dependsOn", "*", "namespace"],
+    ),
+    (
+        "notification.toolkit.fluxcd.io",
+        "Alert",
+        &["spec", "eventSources", "*", "namespace"],
+    ),
+];
+
+/// Fields that send an object's writes to another cluster altogether.
+const CLUSTER_FIELDS: &[(&str, &str, &[&str])] = &[
+    (
+        "kustomize.toolkit.fluxcd.io",
+        "Kustomization",
+        &["spec", "kubeConfig"],
+    ),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        &["spec", "kubeConfig"],
+    ),
+];
+
+/// Why an object reaches beyond the claim's namespace through one of its
+/// fields, if it does.
+fn redirect(
+    object: &Value,
+    api_version: &str,
+    kind: &str,
+    name: &str,
+    namespace: &str,
+) -> Option<String> {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let applies = |(g, k, _): &&(&str, &str, &[&str])| *g == group && *k == kind;
+    fn values<'v>(node: &'v Value, path: &[&str], found: &mut Vec<&'v Value>) {
+        match path.split_first() {
+            None => found.push(node),
+            Some((&"*", rest)) => {
+                for item in node.as_array().into_iter().flatten() {
+                    values(item, rest, found);
+                }
+            }
+            Some((key, rest)) => {
+                if let Some(child) = crate::yaml::field(node, key) {
+                    values(child, rest, found);
+                }
+            }
+        }
+    }
+    for (_, _, path) in CLUSTER_FIELDS.iter().filter(applies) {
+        let mut found = Vec::new();
+        values(object, path, &mut found);
+        if !found.is_empty() {
+            return Some(format!(
+                "{kind} `{name}` sets `{}`: it would apply to another cluster; a claim's objects stay in its namespace `{namespace}`",
+                path.join(".")
+            ));
+        }
+    }
+    for (_, _, path) in NAMESPACE_FIELDS.iter().filter(applies) {
+        let mut found = Vec::new();
+        values(object, path, &mut found);
+        if let Some(other) = found.iter().find(|v| v.as_str() != Some(namespace)) {
+            return Some(format!(
+                "{kind} `{name}` sets `{}` to {other}; a claim's objects stay in, and read from, its namespace `{namespace}`",
+                path.join(".").replace(".*.", "[].")
+            ));
+        }
+    }
+    None
 }
 
 /// Put a namespaced object into `namespace` (refusing one that names

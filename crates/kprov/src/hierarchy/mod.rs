@@ -389,7 +389,8 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
     }
 
     /// Split every file into its documents, then deal them into `files`
-    /// files in the order given by `order`.
+    /// files in the order given by `order`; projects get files of their own
+    /// and the Estate stays in `kprov.yaml`, as their places require.
     fn reshuffle(
         sources: &[(String, String)],
         order: &[usize],
@@ -404,11 +405,18 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
             })
             .collect();
         let mut out: Vec<(String, String)> = (0..files)
-            .map(|i| (format!("f{i}.yaml"), String::new()))
+            .flat_map(|i| [format!("f{i}.yaml"), format!("projects/p{i}.yaml")])
+            .chain(["kprov.yaml".to_owned()])
+            .map(|path| (path, String::new()))
             .collect();
         for (n, &i) in order.iter().enumerate() {
             if let Some(doc) = docs.get(i % docs.len()) {
-                let file = &mut out[n % files].1;
+                let slot = if doc.contains("kind: Estate") {
+                    out.len() - 1
+                } else {
+                    2 * (n % files) + usize::from(doc.contains("kind: Project"))
+                };
+                let file = &mut out[slot].1;
                 file.push_str("---\n");
                 file.push_str(doc);
                 file.push('\n');

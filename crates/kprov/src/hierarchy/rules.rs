@@ -165,13 +165,38 @@ fn cycle_error(model: &Model, cycle: &[&Name]) -> Diagnostic {
     d
 }
 
+/// Domains whose label and annotation keys steer something other than the
+/// namespace's owner: kprov itself (tenant, project and tree labels that
+/// NetworkPolicies select), Kubernetes (`pod-security.kubernetes.io/`
+/// enforces the effective level), kustomize (`config.kubernetes.io/local-config`
+/// drops the object from the build) and the GitOps controllers (Flux's
+/// `kustomize.toolkit.fluxcd.io/reconcile: disabled` freezes the namespace
+/// so a later tightening never arrives; Argo CD's likewise). Each domain
+/// covers its subdomains.
+const RESERVED_DOMAINS: [&str; 6] = [
+    "kprov.dev",
+    "kubernetes.io",
+    "k8s.io",
+    "fluxcd.io",
+    "argoproj.io",
+    "openshift.io",
+];
+
+/// Keys under a reserved domain that are meant for users: the recommended
+/// application labels describe, they steer nothing.
+const USER_DOMAINS: [&str; 1] = ["app.kubernetes.io"];
+
 fn reserved_key(key: &str) -> bool {
     let Some((domain, _)) = key.split_once('/') else {
         return false;
     };
-    domain == "kprov.dev"
-        || domain.ends_with(".kprov.dev")
-        || domain == "pod-security.kubernetes.io"
+    let under = |reserved: &str| {
+        domain == reserved
+            || domain
+                .strip_suffix(reserved)
+                .is_some_and(|sub| sub.ends_with('.'))
+    };
+    RESERVED_DOMAINS.iter().any(|d| under(d)) && !USER_DOMAINS.contains(&domain)
 }
 
 /// `kprov.dev/` and tree labels select namespaces in NetworkPolicies, and
@@ -191,7 +216,8 @@ pub(super) fn reserved_names(model: &Model, out: &mut Vec<Diagnostic>) {
                     "reserved-label",
                     Some(origin.key(&crate::yaml::push_pointer(&format!("/spec/{field}"), key.as_str()))),
                     format!(
-                        "`{key}` is reserved: kprov sets `kprov.dev/`, `*.tree.kprov.dev/` and `pod-security.kubernetes.io/` keys itself, and network policies and pod security rely on them"
+                        "`{key}` is reserved: keys under {} and their subdomains steer kprov, Kubernetes, kustomize or the GitOps controllers (pod security, network policies, whether the namespace is built or reconciled at all); only `app.kubernetes.io/` keys are free to use",
+                        RESERVED_DOMAINS.map(|d| format!("`{d}/`")).join(", ")
                     ),
                 ));
             }
@@ -519,9 +545,49 @@ fn namespace_pointer(spec: &ProjectSpec, e: usize) -> String {
     format!("/spec/environments/{e}/{field}")
 }
 
-/// Namespaces that belong to the cluster and its operators, never to a project.
-fn reserved_namespace(name: &str) -> bool {
-    matches!(name, "default" | "flux-system" | "kubevirt" | "cdi") || name.starts_with("kube-")
+/// Namespaces that belong to the cluster and its operators on any cluster,
+/// never to a project; an estate reserves its own on top
+/// (`spec.namespaces.reserved`).
+fn builtin_reserved_namespace(name: &str) -> bool {
+    matches!(
+        name,
+        "default" | "kubevirt" | "cdi" | "cert-manager" | "openshift"
+    ) || name.starts_with("kube-")
+        || name.starts_with("openshift-")
+        || name.ends_with("-system")
+}
+
+/// Why a project may not use `namespace`, if it may not. A project's
+/// namespaces carry its name (`<project>` or `<project>-…`), so no request
+/// can take a namespace that another team, or the platform, already uses
+/// on a cluster without kprov knowing: kprov only sees the namespaces it
+/// creates.
+fn namespace_refusal(model: &Model, project: &Name, namespace: &Name) -> Option<String> {
+    let name = namespace.as_str();
+    if builtin_reserved_namespace(name) {
+        return Some(format!(
+            "namespace `{name}` belongs to the cluster's operators (`default`, `kube-*`, `*-system`, `kubevirt`, `cdi`, `cert-manager`, `openshift-*`); a project may not use it"
+        ));
+    }
+    let reserved = model
+        .estate
+        .as_ref()
+        .and_then(|e| e.spec.namespaces.as_ref())
+        .and_then(|n| n.reserved.iter().find(|g| g.is_match(name)));
+    if let Some(glob) = reserved {
+        return Some(format!(
+            "namespace `{name}` is reserved by the estate for the platform (`{glob}` in spec.namespaces.reserved of kprov.yaml); a project may not use it"
+        ));
+    }
+    let own = name == project.as_str()
+        || name
+            .strip_prefix(project.as_str())
+            .is_some_and(|rest| rest.starts_with('-'));
+    (!own).then(|| {
+        format!(
+            "namespace `{name}` does not carry the project's name; a project's namespaces are `{project}` or `{project}-<suffix>`, so that no request can take a namespace someone else uses"
+        )
+    })
 }
 
 /// Resolve every namespace of every project whose tenant chain is sound.
@@ -681,16 +747,13 @@ fn project_namespaces<'m>(
     let mut limits = None;
     let mut cost_center = None;
     let own = Contribution::of(&Layer::project(name, project));
-    let layers = node
-        .chain
-        .iter()
-        .filter_map(|t| contributions.get(t))
-        .chain([&own]);
-    for layer in layers {
+    let tenant_layers = || node.chain.iter().filter_map(|t| contributions.get(t));
+    let mut seen_owners = BTreeSet::new();
+    for layer in tenant_layers().chain([&own]) {
         labels.extend(layer.labels.iter().cloned());
         annotations.extend(layer.annotations.iter().cloned());
         for owner in &layer.owners {
-            if !owners.iter().any(|o| o.value == owner.value) {
+            if seen_owners.insert(&owner.value) {
                 owners.push(owner.clone());
             }
         }
@@ -703,6 +766,8 @@ fn project_namespaces<'m>(
             cost_center = Some(c.clone());
         }
     }
+    no_override(tenant_layers(), &own, out);
+    no_reopening(nodes, tenant_layers(), &own, &node.name, out);
     // allowFrom adds up down the chain; a peer named twice is one policy.
     let mut peers = BTreeSet::new();
     allow_from.retain(|a| peers.insert(a.value.clone()));
@@ -721,11 +786,11 @@ fn project_namespaces<'m>(
             Name::try_from(format!("{name}-{}", env.name)).unwrap_or_else(|_| name.clone())
         });
         let ns_pointer = namespace_pointer(spec, e);
-        if reserved_namespace(namespace.as_str()) {
+        if let Some(message) = namespace_refusal(model, name, &namespace) {
             out.push(Diagnostic::error(
                 "reserved-namespace",
                 Some(project.origin.at(&ns_pointer)),
-                format!("namespace `{namespace}` belongs to the cluster's operators; a project may not use it"),
+                message,
             ));
             continue;
         }
@@ -778,6 +843,81 @@ fn project_namespaces<'m>(
         }
     }
     planned
+}
+
+/// A project adds labels and annotations to its namespaces but does not
+/// change what its tenants set: a tenant's label may select the namespace
+/// in the platform's policies, and the project file is reviewed by the
+/// team alone. (Tenants below a tenant may override it: both are the
+/// platform's.)
+fn no_override<'c>(
+    tenants: impl Iterator<Item = &'c Contribution>,
+    project: &Contribution,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut set: BTreeMap<(&str, &str), &Sourced<String>> = BTreeMap::new();
+    for layer in tenants {
+        for (field, entries) in [("label", &layer.labels), ("annotation", &layer.annotations)] {
+            for (key, value) in entries {
+                set.insert((field, key.as_str()), value);
+            }
+        }
+    }
+    for (field, entries) in [
+        ("label", &project.labels),
+        ("annotation", &project.annotations),
+    ] {
+        for (key, value) in entries {
+            if let Some(inherited) = set.get(&(field, key.as_str())) {
+                out.push(
+                    Diagnostic::error(
+                        "inherited-override",
+                        value.from.location.as_deref().cloned(),
+                        format!(
+                            "{field} `{key}` is set by {}; a project may add {field}s but not change its tenants'",
+                            inherited.from.source
+                        ),
+                    )
+                    .with_note(
+                        inherited.from.location.as_deref().cloned(),
+                        format!("`{key}` is set here"),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A project's `network.allowFrom` may name only tenants its chain already
+/// lets in, or tenants of its own tenant's subtree: opening a namespace to
+/// an unrelated tenant undoes the isolation a tenant chose, and the project
+/// file is reviewed by the team alone.
+fn no_reopening<'c>(
+    nodes: &BTreeMap<Name, TenantNode>,
+    tenants: impl Iterator<Item = &'c Contribution>,
+    project: &Contribution,
+    tenant: &Name,
+    out: &mut Vec<Diagnostic>,
+) {
+    let allowed: BTreeSet<&Name> = tenants
+        .flat_map(|l| l.allow_from.iter().map(|a| &a.value))
+        .collect();
+    for peer in &project.allow_from {
+        let in_subtree = nodes
+            .get(&peer.value)
+            .is_some_and(|n| n.chain.contains(tenant));
+        if allowed.contains(&peer.value) || in_subtree {
+            continue;
+        }
+        out.push(Diagnostic::error(
+            "loosened",
+            peer.from.location.as_deref().cloned(),
+            format!(
+                "tenant `{}` is outside tenant `{tenant}`'s subtree and no tenant above the project lets it in; a project may only name peers its tenants allow (ask the owners of `{tenant}` to add it to their `network.allowFrom`)",
+                peer.value
+            ),
+        ));
+    }
 }
 
 /// Every cluster, tier and instancetype a project uses must pass every

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path};
 
 use super::kinds::{ClusterSpec, ProjectSpec};
-use super::{Item, Model, Name, catalog};
+use super::{Glob, Item, Model, Name, catalog};
 use crate::diagnostic::Diagnostic;
 use crate::schema::{Kind, closest};
 
@@ -28,6 +28,129 @@ pub(super) fn references(model: &Model, out: &mut Vec<Diagnostic>) {
         project_refs(model, project, out);
     }
     compositions(model, out);
+    roles(model, out);
+    kinds_by_place(model, out);
+}
+
+/// The directory of team-owned input: each file in it is one team's
+/// request, reviewed by that team's own lead (`.github/CODEOWNERS` routes it
+/// so), so it may hold nothing the platform decides.
+pub const PROJECTS_DIR: &str = "projects";
+
+/// Directories of platform-owned input that the output may not replace.
+const INPUT_DIRS: [&str; 6] = [
+    PROJECTS_DIR,
+    "platform",
+    "compositions",
+    "policies",
+    "schemas",
+    "backstage",
+];
+
+/// Whether `path` (relative, `/`-separated) lies in the team-owned area.
+pub fn is_project_path(path: &str) -> bool {
+    path.strip_prefix(PROJECTS_DIR)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Every kind but `Project` is the platform's: a team-owned file that
+/// defines a tenant, a cluster or a composition would let a team's lead
+/// approve a change of the platform's rules (re-parent the project under a
+/// looser tenant, say). So the place of an object decides what it may be:
+/// the one `Estate` lives in `kprov.yaml`, files under `projects/` hold only
+/// Projects, and a file that holds a Project holds nothing else.
+fn kinds_by_place(model: &Model, out: &mut Vec<Diagnostic>) {
+    let mut platform: Vec<(&str, &super::Origin)> = Vec::new();
+    if let Some(estate) = &model.estate {
+        if estate.origin.file() != "kprov.yaml" {
+            out.push(Diagnostic::error(
+                "kind-not-allowed-here",
+                Some(estate.origin.document()),
+                "the Estate object lives in `kprov.yaml` at the estate root, and nowhere else",
+            ));
+        }
+        platform.push(("Estate", &estate.origin));
+    }
+    platform.extend(model.clusters.values().map(|i| ("Cluster", &i.origin)));
+    platform.extend(model.tenants.values().map(|i| ("Tenant", &i.origin)));
+    platform.extend(
+        model
+            .definitions
+            .values()
+            .map(|i| ("Definition", &i.origin)),
+    );
+    platform.extend(
+        model
+            .compositions
+            .values()
+            .map(|i| ("Composition", &i.origin)),
+    );
+    let project_files: BTreeSet<&str> = model.projects.values().map(|p| p.origin.file()).collect();
+    for (kind, origin) in platform {
+        let file = origin.file();
+        let reason = if is_project_path(file) {
+            format!("files under `{PROJECTS_DIR}/` hold only Projects")
+        } else if project_files.contains(file) {
+            "a file that holds a Project holds only Projects".to_owned()
+        } else {
+            continue;
+        };
+        out.push(Diagnostic::error(
+            "kind-not-allowed-here",
+            Some(origin.document()),
+            format!(
+                "a {kind} may not be defined here: {reason}, because a project file is reviewed by its team alone, and a {kind} is the platform's to decide; move it to the platform's files (e.g. `platform/`)"
+            ),
+        ));
+    }
+}
+
+/// Every role binding names a ClusterRole the estate allows, and never one
+/// that kprov refuses outright.
+fn roles(model: &Model, out: &mut Vec<Diagnostic>) {
+    let allowed = model.allowed_roles();
+    let bindings = model
+        .tenants
+        .values()
+        .map(|t| (&t.origin, &t.spec.role_bindings))
+        .chain(
+            model
+                .projects
+                .values()
+                .map(|p| (&p.origin, &p.spec.role_bindings)),
+        );
+    for (origin, role_bindings) in bindings {
+        for (i, binding) in role_bindings.iter().enumerate() {
+            let role = binding.role.as_str();
+            let message = if super::names::is_forbidden_role(role) {
+                format!(
+                    "role `{role}` is never bound by kprov: `cluster-admin` grants everything and `system:` roles belong to the cluster's own components"
+                )
+            } else if !allowed.iter().any(|g| g.is_match(role)) {
+                let list: Vec<&str> = allowed.iter().map(Glob::as_str).collect();
+                format!(
+                    "role `{role}` is not one the estate allows (allowedRoles: [{}]); use one of them, or ask the platform to add it to `spec.allowedRoles` in kprov.yaml",
+                    list.join(", ")
+                )
+            } else {
+                continue;
+            };
+            let mut d = Diagnostic::error(
+                "role-not-allowed",
+                Some(origin.at(&format!("/spec/roleBindings/{i}/role"))),
+                message,
+            );
+            if let Some(estate) = &model.estate
+                && estate.spec.allowed_roles.is_some()
+            {
+                d = d.with_note(
+                    Some(estate.origin.at("/spec/allowedRoles")),
+                    "the estate's allowed roles",
+                );
+            }
+            out.push(d);
+        }
+    }
 }
 
 fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
@@ -47,6 +170,38 @@ fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
                 Some(estate.origin.at("/spec/output")),
                 format!(
                     "output `{output}` must be a directory inside the estate root, written relative to it without `..` (e.g. `clusters`)"
+                ),
+            ));
+            return;
+        }
+        let dir = model.output_dir();
+        // kprov does not read the output directory, so output in a place
+        // that holds input would make that input silently stop counting.
+        let hidden = dir.split('/').any(|part| part.starts_with('.'));
+        let overlapping = INPUT_DIRS.iter().find(|input| {
+            let inside = |outer: &str, inner: &str| {
+                inner == outer
+                    || inner
+                        .strip_prefix(outer)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            };
+            inside(input, dir) || inside(dir, input)
+        });
+        let problem = if let Err(refusal) = crate::load::check_input_path(dir) {
+            Some(format!("is not a plain path ({})", refusal.message))
+        } else if hidden {
+            Some("is hidden (a dot-directory such as `.git` is never kprov's to write)".to_owned())
+        } else if dir == "kprov.yaml" {
+            Some("is the estate's own file".to_owned())
+        } else {
+            overlapping.map(|input| format!("overlaps `{input}/`, where the estate's input lives"))
+        };
+        if let Some(problem) = problem {
+            out.push(Diagnostic::error(
+                "invalid-output",
+                Some(estate.origin.at("/spec/output")),
+                format!(
+                    "output `{output}` {problem}; kprov replaces the output directory on every render and reads no input from it. Use a directory of its own, e.g. `clusters`"
                 ),
             ));
         }

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::names::{
-    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, SlackChannel, Subject,
+    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, RoleName, SlackChannel, Subject,
 };
 use super::quantity::Quantity;
 
@@ -103,6 +103,24 @@ pub struct EstateSpec {
     /// Backstage Software Template for new projects; when set, `kprov
     /// render` writes `backstage/template.yaml` and `kprov diff` checks it.
     pub backstage: Option<Backstage>,
+    /// ClusterRoles that tenants' and projects' `roleBindings` may name
+    /// (globs; default `admin`, `edit`, `view`). `cluster-admin` and
+    /// `system:*` roles are never allowed, whatever this says.
+    pub allowed_roles: Option<Vec<Glob>>,
+    /// Namespaces that belong to the platform: no project may create them.
+    pub namespaces: Option<EstateNamespaces>,
+}
+
+/// The estate's own namespaces.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EstateNamespaces {
+    /// Globs of namespaces no project may use, besides the ones kprov
+    /// always reserves (`default`, `kube-*`, `*-system`, `kubevirt`, `cdi`,
+    /// `cert-manager`, `openshift`, `openshift-*`): e.g. `vm-images`, where
+    /// the platform keeps golden VM disks its policies trust.
+    #[serde(default)]
+    pub reserved: Vec<Glob>,
 }
 
 /// Where the Backstage template opens its pull requests, and who owns it.
@@ -339,8 +357,9 @@ pub struct AllowFrom {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RoleBinding {
-    /// Name of the ClusterRole, e.g. `view`, `edit`.
-    pub role: String,
+    /// Name of the ClusterRole, e.g. `view`, `edit`; one of the estate's
+    /// `allowedRoles`.
+    pub role: RoleName,
     /// Who gets it.
     #[schemars(length(min = 1))]
     pub subjects: Vec<Subject>,

@@ -9,6 +9,7 @@
 
 pub mod catalog;
 mod check;
+pub use check::{PROJECTS_DIR, is_project_path};
 pub mod kinds;
 pub mod names;
 pub mod quantity;
@@ -28,7 +29,7 @@ use kinds::{
     ProjectSpec, TenantSpec,
 };
 pub use names::{
-    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, SlackChannel, Subject,
+    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, RoleName, SlackChannel, Subject,
 };
 pub use quantity::Quantity;
 
@@ -129,6 +130,20 @@ impl Model {
         self.rejected.contains(&(kind, name.to_owned()))
     }
 
+    /// The ClusterRoles role bindings may name: the estate's
+    /// `allowedRoles`, or `admin`, `edit` and `view`.
+    pub fn allowed_roles(&self) -> Vec<Glob> {
+        self.estate
+            .as_ref()
+            .and_then(|e| e.spec.allowed_roles.clone())
+            .unwrap_or_else(|| {
+                ["admin", "edit", "view"]
+                    .iter()
+                    .filter_map(|r| r.parse().ok())
+                    .collect()
+            })
+    }
+
     /// The estate's output directory, relative to its root.
     pub fn output_dir(&self) -> &str {
         self.estate
@@ -202,6 +217,24 @@ fn read_file(file: &crate::load::SourceFile) -> (Found, Vec<Diagnostic>) {
 /// sorted by file and line.
 pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
     let mut diagnostics = sources.diagnostics.clone();
+    // A policy or template in a team's directory would be platform logic
+    // that only the team reviewed.
+    for file in &sources.files {
+        if is_project_path(&file.path) && !crate::load::is_yaml(&file.path) {
+            diagnostics.push(Diagnostic::error(
+                "kind-not-allowed-here",
+                Some(Location {
+                    file: file.path.clone(),
+                    line: 1,
+                    column: 1,
+                    path: String::new(),
+                }),
+                format!(
+                    "files under `{PROJECTS_DIR}/` hold only Projects; templates, policies and schemas are the platform's: move this file out of `{PROJECTS_DIR}/`"
+                ),
+            ));
+        }
+    }
     // Files parse and validate independently; merging in file order keeps
     // the result the same for any number of threads.
     let per_file: Vec<(Found, Vec<Diagnostic>)> = sources

@@ -121,6 +121,50 @@ checked_string!(
     check = check_date
 );
 
+checked_string!(
+    /// The name of a ClusterRole a role binding refers to. Kubernetes allows
+    /// any path segment; kprov takes the characters real role names use
+    /// (`view`, `kubevirt.io:edit`, `acme:db-reader`), so a typo such as
+    /// `ClusterRole/view` or a trailing space is an error, not a binding to
+    /// a role that does not exist.
+    RoleName,
+    format = "role-name",
+    description = "ClusterRole name: letters, digits, ':', '.', '_', '-' and '@', at most 253 characters, e.g. `view` or `kubevirt.io:edit`.",
+    check = check_role_name
+);
+
+/// Check a [`RoleName`].
+pub fn check_role_name(s: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-' | '@');
+    if s.is_empty() || s.len() > 253 {
+        return Err(format!(
+            "`{s}` is not a ClusterRole name: it must have 1 to 253 characters"
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "`{}` is not a ClusterRole name: `{}` is not allowed (letters, digits, ':', '.', '_', '-' and '@', e.g. `view`)",
+            s.escape_default(),
+            c.escape_default()
+        ));
+    }
+    if s == "." || s == ".." {
+        return Err(format!("`{s}` is not a ClusterRole name"));
+    }
+    Ok(())
+}
+
+/// Whether a ClusterRole is one kprov never binds, whatever the estate
+/// allows: `cluster-admin` grants everything, and `system:` roles belong
+/// to the cluster's own components (`system:controller:generic-garbage-collector`
+/// may delete any object, a project's ResourceQuota and NetworkPolicies
+/// among them). Compared without case: no one names a role `Cluster-Admin`
+/// but to get past a check.
+pub fn is_forbidden_role(role: &str) -> bool {
+    let lower = role.trim().to_ascii_lowercase();
+    lower == "cluster-admin" || lower.starts_with("system:")
+}
+
 const EXAMPLE_NAME: &str = "e.g. `payments`, `cluster-us-east-1-prod`";
 
 /// Check a DNS-1123 label (RFC 1123, as Kubernetes uses it for namespaces).
@@ -568,12 +612,22 @@ pub fn formats() -> Vec<(&'static str, FormatCheck)> {
         (SlackChannel::FORMAT, check_slack_channel),
         (GitHubHandle::FORMAT, check_github_handle),
         (Glob::FORMAT, check_glob),
-        (super::Quantity::FORMAT, |s| {
-            super::Quantity::parse(s)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }),
+        (RoleName::FORMAT, check_role_name),
+        (super::Quantity::FORMAT, check_input_quantity),
     ]
+}
+
+/// Check a quantity as input writes it: every quantity kprov reads (a quota,
+/// a size, a capacity, a factor, a rate) is an amount, and a negative one
+/// would offset another project's positive one under a tenant's budget.
+pub fn check_input_quantity(s: &str) -> Result<(), String> {
+    let quantity = super::Quantity::parse(s).map_err(|e| e.to_string())?;
+    if quantity < super::Quantity::zero() {
+        return Err(format!(
+            "`{s}` is negative; quotas, sizes, capacities, factors and rates are never negative"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

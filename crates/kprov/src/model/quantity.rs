@@ -770,7 +770,8 @@ impl JsonSchema for Quantity {
         json_schema!({
             "type": ["string", "number"],
             "format": Self::FORMAT,
-            "description": "Kubernetes quantity, e.g. `500m`, `2`, `1Gi`, `10G`; computed exactly and printed canonically (`0.5` = `500m`, `1024Mi` = `1Gi`)."
+            "minimum": 0,
+            "description": "Kubernetes quantity, never negative, e.g. `500m`, `2`, `1Gi`, `10G`; computed exactly and printed canonically (`0.5` = `500m`, `1024Mi` = `1Gi`)."
         })
     }
 }
@@ -1209,7 +1210,8 @@ mod tests {
             json!({
                 "type": ["string", "number"],
                 "format": "quantity",
-                "description": "Kubernetes quantity, e.g. `500m`, `2`, `1Gi`, `10G`; computed exactly and printed canonically (`0.5` = `500m`, `1024Mi` = `1Gi`)."
+                "minimum": 0,
+                "description": "Kubernetes quantity, never negative, e.g. `500m`, `2`, `1Gi`, `10G`; computed exactly and printed canonically (`0.5` = `500m`, `1024Mi` = `1Gi`)."
             })
         );
     }
