@@ -1,4 +1,158 @@
-//! See main.rs for the promises every case checks.
+//! Escalation from a project file: the refusals themselves are estates under
+//! `fixtures/invalid/` (messages snapshotted by `tests/cli.rs`, refusal
+//! checked by `every_invalid_fixture_is_refused_without_touching_anything`).
+//! Here each boundary is checked from the other side: what a project may
+//! still do right beside what it may not, so a rule cannot grow to refuse
+//! the ordinary request.
 
-#[allow(unused_imports)]
 use super::*;
+
+/// Append `extra` to the project of a valid estate (and `estate` to its
+/// kprov.yaml), then validate: exit code and stderr.
+fn validate_with(name: &str, estate: &str, extra: &str) -> (Option<i32>, String) {
+    let dir = base(name);
+    let append = |path: &str, text: &str| {
+        let path = dir.join(path);
+        let before = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{before}{text}")).unwrap();
+    };
+    append("kprov.yaml", estate);
+    append("projects/shop.yaml", extra);
+    let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
+        .arg("validate")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_ok((code, stderr): (Option<i32>, String)) {
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+fn assert_refused_with((code, stderr): (Option<i32>, String), expected: &str) {
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(expected), "expected {expected}:\n{stderr}");
+}
+
+#[test]
+fn roles_come_from_the_estate_allow_list() {
+    let bind = |role: &str| {
+        format!("  roleBindings:\n    - {{role: \"{role}\", subjects: [group:team]}}\n")
+    };
+    assert_ok(validate_with("roles", "", &bind("edit")));
+    assert_refused_with(
+        validate_with("roles", "", &bind("acme:db-reader")),
+        "[role-not-allowed]",
+    );
+    let estate = "  allowedRoles: [view, \"acme:*\"]\n";
+    assert_ok(validate_with("roles", estate, &bind("acme:db-reader")));
+    assert_refused_with(
+        validate_with("roles", estate, &bind("edit")),
+        "[role-not-allowed]",
+    );
+    // Never, whatever the allow-list says.
+    let everything = "  allowedRoles: [\"*\"]\n";
+    for role in [
+        "cluster-admin",
+        "CLUSTER-ADMIN",
+        "system:node",
+        "System:Masters",
+    ] {
+        assert_refused_with(
+            validate_with("roles", everything, &bind(role)),
+            "is never bound by kprov",
+        );
+    }
+}
+
+#[test]
+fn a_project_names_its_own_namespaces_only() {
+    let namespace = |ns: &str| {
+        // The project's file ends inside its prod environment.
+        format!("      namespace: {ns}\n")
+    };
+    let dir_estate = "  namespaces: {reserved: [\"shop-golden\"]}\n";
+    for ns in ["shop", "shop-live", "shop-prod-2"] {
+        assert_ok(validate_with("namespaces", dir_estate, &namespace(ns)));
+    }
+    for ns in [
+        "shop-golden",
+        "vm-images",
+        "cert-manager",
+        "istio-system",
+        "kube-public",
+        "default",
+        "shopping",
+    ] {
+        assert_refused_with(
+            validate_with("namespaces", dir_estate, &namespace(ns)),
+            "[reserved-namespace]",
+        );
+    }
+}
+
+#[test]
+fn project_labels_add_but_neither_steer_controllers_nor_override_tenants() {
+    let labels = |key: &str| format!("  labels: {{\"{key}\": x}}\n");
+    for key in ["team", "app.kubernetes.io/part-of", "acme.example/tier"] {
+        assert_ok(validate_with("labels", "", &labels(key)));
+    }
+    for key in [
+        "config.kubernetes.io/local-config",
+        "kustomize.toolkit.fluxcd.io/reconcile",
+        "helm.toolkit.fluxcd.io/driftDetection",
+        "argocd.argoproj.io/sync-options",
+        "kubernetes.io/metadata.name",
+        "kprov.dev/tenant",
+        "shop.tree.kprov.dev/depth",
+    ] {
+        assert_refused_with(
+            validate_with("labels", "", &labels(key)),
+            "[reserved-label]",
+        );
+    }
+}
+
+#[test]
+fn quantities_are_never_negative_and_zero_is_fine() {
+    let quota = |cpu: &str| format!("  volumes:\n    - {{name: data, size: \"{cpu}\"}}\n");
+    assert_ok(validate_with("quantities", "", &quota("0")));
+    assert_ok(validate_with("quantities", "", &quota("1Gi")));
+    for bad in ["-1Gi", "-0.5", "-1e3"] {
+        assert_refused_with(validate_with("quantities", "", &quota(bad)), "is negative");
+    }
+}
+
+#[test]
+fn a_project_file_holds_only_projects() {
+    let cluster = "---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata: {name: rogue}\nspec: {environment: dev}\n";
+    assert_refused_with(
+        validate_with("kinds", "", cluster),
+        "[kind-not-allowed-here]",
+    );
+    let second_project = "---\napiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {name: shop-two}\nspec:\n  tenant: team\n  environments: [{name: dev, clusters: [dev-1]}]\n";
+    assert_ok(validate_with("kinds", "", second_project));
+
+    let dir = base("policy-in-projects");
+    std::fs::write(dir.join("projects/allow.rego"), "package main\n").unwrap();
+    let stderr = assert_refused(&dir, true);
+    assert!(stderr.contains("projects/allow.rego:1:1:"), "{stderr}");
+}
+
+#[test]
+fn output_may_not_overlap_input() {
+    for output in ["projects", "policies/out", ".git", "kprov.yaml", "platform"] {
+        let (code, stderr) = validate_with("output-overlap", &format!("  output: {output}\n"), "");
+        assert_eq!(code, Some(2), "{output}: {stderr}");
+        assert!(stderr.contains("[invalid-output]"), "{output}: {stderr}");
+    }
+    assert_ok(validate_with(
+        "output-overlap",
+        "  output: deploy/clusters\n",
+        "",
+    ));
+}

@@ -56,7 +56,7 @@ impl Sources {
     }
 
     /// Sources from in-memory `(path, text)` pairs, as if read from disk:
-    /// a path [`check_input_path`] refuses is dropped with an error, as
+    /// a path [`refuse_input_path`] refuses is dropped with an error, as
     /// [`read_estate`] does.
     pub fn from_memory<P: Into<String>, T: Into<String>>(
         files: impl IntoIterator<Item = (P, T)>,
@@ -68,9 +68,9 @@ impl Sources {
                 path: path.into(),
                 text: text.into(),
             })
-            .filter(|file| match check_input_path(&file.path) {
-                Ok(()) => true,
-                Err(refusal) => {
+            .filter(|file| match refuse_input_path(&file.path) {
+                None => true,
+                Some(refusal) => {
                     diagnostics.push(refusal);
                     false
                 }
@@ -144,14 +144,12 @@ fn relative(root: &Path, path: &Path) -> String {
 /// paths of the POSIX portable file name characters (letters, digits, `.`,
 /// `_`, `-`) separated by `/`, with no empty, `.` or `..` part. The error
 /// quotes the path with every unsafe character escaped.
-pub fn check_input_path(path: &str) -> Result<(), Diagnostic> {
+pub fn refuse_input_path(path: &str) -> Option<Diagnostic> {
     let portable = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     let bad_part = path.split('/').find(|part| {
         part.is_empty() || *part == "." || *part == ".." || !part.chars().all(portable)
     });
-    let Some(part) = bad_part else {
-        return Ok(());
-    };
+    let part = bad_part?;
     let shown = path.escape_default().to_string();
     let suggestion: String = path
         .split('/')
@@ -166,16 +164,10 @@ pub fn check_input_path(path: &str) -> Result<(), Diagnostic> {
     let what = if part.is_empty() || part == "." || part == ".." {
         "has an empty, `.` or `..` part".to_owned()
     } else {
-        format!(
-            "has `{}` in `{}`",
-            part.chars()
-                .find(|c| !portable(*c))
-                .map(|c| c.escape_default().to_string())
-                .unwrap_or_default(),
-            part.escape_default()
-        )
+        let c = part.chars().find(|c| !portable(*c)).unwrap_or(' ');
+        format!("has `{}`", c.escape_default())
     };
-    Err(Diagnostic::error(
+    Some(Diagnostic::error(
         "unportable-path",
         file_location(&shown, 1),
         format!(
@@ -370,7 +362,7 @@ fn read_input(
     if kind == Input::Yaml && !contains(&bytes, marker) {
         return None;
     }
-    if let Err(refusal) = check_input_path(path) {
+    if let Some(refusal) = refuse_input_path(path) {
         diagnostics.push(refusal);
         return None;
     }

@@ -186,17 +186,19 @@ const RESERVED_DOMAINS: [&str; 6] = [
 /// application labels describe, they steer nothing.
 const USER_DOMAINS: [&str; 1] = ["app.kubernetes.io"];
 
-fn reserved_key(key: &str) -> bool {
-    let Some((domain, _)) = key.split_once('/') else {
-        return false;
-    };
+/// The reserved domain `key` falls under, if any.
+fn reserved_domain(key: &str) -> Option<&'static str> {
+    let (domain, _) = key.split_once('/')?;
     let under = |reserved: &str| {
         domain == reserved
             || domain
                 .strip_suffix(reserved)
                 .is_some_and(|sub| sub.ends_with('.'))
     };
-    RESERVED_DOMAINS.iter().any(|d| under(d)) && !USER_DOMAINS.contains(&domain)
+    if USER_DOMAINS.contains(&domain) {
+        return None;
+    }
+    RESERVED_DOMAINS.into_iter().find(|d| under(d))
 }
 
 /// `kprov.dev/` and tree labels select namespaces in NetworkPolicies, and
@@ -211,13 +213,12 @@ pub(super) fn reserved_names(model: &Model, out: &mut Vec<Diagnostic>) {
             .map(|k| ("labels", k))
             .chain(annotations.keys().map(|k| ("annotations", k)));
         for (field, key) in keys {
-            if reserved_key(key.as_str()) {
+            if let Some(domain) = reserved_domain(key.as_str()) {
                 out.push(Diagnostic::error(
                     "reserved-label",
                     Some(origin.key(&crate::yaml::push_pointer(&format!("/spec/{field}"), key.as_str()))),
                     format!(
-                        "`{key}` is reserved: keys under {} and their subdomains steer kprov, Kubernetes, kustomize or the GitOps controllers (pod security, network policies, whether the namespace is built or reconciled at all); only `app.kubernetes.io/` keys are free to use",
-                        RESERVED_DOMAINS.map(|d| format!("`{d}/`")).join(", ")
+                        "`{key}` is reserved: keys under `{domain}/` and its subdomains steer kprov, Kubernetes, kustomize or a GitOps controller (pod security, network policies, whether the namespace is built or reconciled at all); only `app.kubernetes.io/` keys are free to use"
                     ),
                 ));
             }

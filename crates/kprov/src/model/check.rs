@@ -122,33 +122,35 @@ fn roles(model: &Model, out: &mut Vec<Diagnostic>) {
     for (origin, role_bindings) in bindings {
         for (i, binding) in role_bindings.iter().enumerate() {
             let role = binding.role.as_str();
-            let message = if super::names::is_forbidden_role(role) {
-                format!(
-                    "role `{role}` is never bound by kprov: `cluster-admin` grants everything and `system:` roles belong to the cluster's own components"
-                )
+            let at = || Some(origin.at(&format!("/spec/roleBindings/{i}/role")));
+            if super::names::is_forbidden_role(role) {
+                out.push(Diagnostic::error(
+                    "role-not-allowed",
+                    at(),
+                    format!(
+                        "role `{role}` is never bound by kprov: `cluster-admin` grants everything and `system:` roles belong to the cluster's own components"
+                    ),
+                ));
             } else if !allowed.iter().any(|g| g.is_match(role)) {
                 let list: Vec<&str> = allowed.iter().map(Glob::as_str).collect();
-                format!(
-                    "role `{role}` is not one the estate allows (allowedRoles: [{}]); use one of them, or ask the platform to add it to `spec.allowedRoles` in kprov.yaml",
-                    list.join(", ")
-                )
-            } else {
-                continue;
-            };
-            let mut d = Diagnostic::error(
-                "role-not-allowed",
-                Some(origin.at(&format!("/spec/roleBindings/{i}/role"))),
-                message,
-            );
-            if let Some(estate) = &model.estate
-                && estate.spec.allowed_roles.is_some()
-            {
-                d = d.with_note(
-                    Some(estate.origin.at("/spec/allowedRoles")),
-                    "the estate's allowed roles",
+                let mut d = Diagnostic::error(
+                    "role-not-allowed",
+                    at(),
+                    format!(
+                        "role `{role}` is not one the estate allows (allowedRoles: [{}]); use one of them, or ask the platform to add it to `spec.allowedRoles` in kprov.yaml",
+                        list.join(", ")
+                    ),
                 );
+                if let Some(estate) = &model.estate
+                    && estate.spec.allowed_roles.is_some()
+                {
+                    d = d.with_note(
+                        Some(estate.origin.at("/spec/allowedRoles")),
+                        "the estate's allowed roles",
+                    );
+                }
+                out.push(d);
             }
-            out.push(d);
         }
     }
 }
@@ -187,7 +189,7 @@ fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
             };
             inside(input, dir) || inside(dir, input)
         });
-        let problem = if let Err(refusal) = crate::load::check_input_path(dir) {
+        let problem = if let Some(refusal) = crate::load::refuse_input_path(dir) {
             Some(format!("is not a plain path ({})", refusal.message))
         } else if hidden {
             Some("is hidden (a dot-directory such as `.git` is never kprov's to write)".to_owned())
