@@ -1,4 +1,4 @@
-//! Helpers shared by the end-to-end test crates (`cli.rs`, `security.rs`,
+//! Helpers shared by the end-to-end test crates (`cli.rs`, `security/`,
 //! `selfservice.rs`).
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// Run `kprov args` in `cwd`: exit code, stdout, stderr.
-// security.rs runs kprov its own way, with checks on every side effect.
+// security/ runs kprov its own way, with checks on every side effect.
 #[allow(dead_code)]
 pub fn kprov(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kprov"))
