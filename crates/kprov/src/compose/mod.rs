@@ -642,68 +642,36 @@ fn place(
 /// writes to, or reads from, another one: a Flux Kustomization or
 /// HelmRelease applies with the controller's own rights into its
 /// `targetNamespace`, so placing the object is not enough. By API group,
-/// kind, and the path of the field; `*` stands for every item of a list.
-const NAMESPACE_FIELDS: &[(&str, &str, &[&str])] = &[
+/// kind, and the field's path; `[]` stands for every item of a list.
+const NAMESPACE_FIELDS: &[(&str, &str, &str)] = &[
+    (FLUX_KUSTOMIZE, "Kustomization", "spec.targetNamespace"),
+    (FLUX_KUSTOMIZE, "Kustomization", "spec.sourceRef.namespace"),
     (
-        "kustomize.toolkit.fluxcd.io",
+        FLUX_KUSTOMIZE,
         "Kustomization",
-        &["spec", "targetNamespace"],
+        "spec.dependsOn[].namespace",
     ),
+    (FLUX_HELM, "HelmRelease", "spec.targetNamespace"),
+    (FLUX_HELM, "HelmRelease", "spec.storageNamespace"),
     (
-        "kustomize.toolkit.fluxcd.io",
-        "Kustomization",
-        &["spec", "sourceRef", "namespace"],
-    ),
-    (
-        "kustomize.toolkit.fluxcd.io",
-        "Kustomization",
-        &["spec", "dependsOn", "*", "namespace"],
-    ),
-    (
-        "helm.toolkit.fluxcd.io",
+        FLUX_HELM,
         "HelmRelease",
-        &["spec", "targetNamespace"],
+        "spec.chart.spec.sourceRef.namespace",
     ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        &["spec", "storageNamespace"],
-    ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        &["spec", "chart", "spec", "sourceRef", "namespace"],
-    ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        &["spec", "chartRef", "namespace"],
-    ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        &["spec", "dependsOn", "*", "namespace"],
-    ),
-    (
-        "notification.toolkit.fluxcd.io",
-        "Alert",
-        &["spec", "eventSources", "*", "namespace"],
-    ),
+    (FLUX_HELM, "HelmRelease", "spec.chartRef.namespace"),
+    (FLUX_HELM, "HelmRelease", "spec.dependsOn[].namespace"),
+    (FLUX_NOTIFICATION, "Alert", "spec.eventSources[].namespace"),
 ];
 
 /// Fields that send an object's writes to another cluster altogether.
-const CLUSTER_FIELDS: &[(&str, &str, &[&str])] = &[
-    (
-        "kustomize.toolkit.fluxcd.io",
-        "Kustomization",
-        &["spec", "kubeConfig"],
-    ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        &["spec", "kubeConfig"],
-    ),
+const CLUSTER_FIELDS: &[(&str, &str, &str)] = &[
+    (FLUX_KUSTOMIZE, "Kustomization", "spec.kubeConfig"),
+    (FLUX_HELM, "HelmRelease", "spec.kubeConfig"),
 ];
+
+const FLUX_KUSTOMIZE: &str = "kustomize.toolkit.fluxcd.io";
+const FLUX_HELM: &str = "helm.toolkit.fluxcd.io";
+const FLUX_NOTIFICATION: &str = "notification.toolkit.fluxcd.io";
 
 /// Why an object reaches beyond the claim's namespace through one of its
 /// fields, if it does.
@@ -715,39 +683,43 @@ fn redirect(
     namespace: &str,
 ) -> Option<String> {
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let applies = |(g, k, _): &&(&str, &str, &[&str])| *g == group && *k == kind;
+    let applies = |(g, k, _): &&(&str, &str, &str)| *g == group && *k == kind;
     fn values<'v>(node: &'v Value, path: &[&str], found: &mut Vec<&'v Value>) {
-        match path.split_first() {
-            None => found.push(node),
-            Some((&"*", rest)) => {
-                for item in node.as_array().into_iter().flatten() {
-                    values(item, rest, found);
-                }
+        let Some((key, rest)) = path.split_first() else {
+            found.push(node);
+            return;
+        };
+        let (key, each) = match key.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (*key, false),
+        };
+        let Some(child) = crate::yaml::field(node, key) else {
+            return;
+        };
+        if each {
+            for item in child.as_array().into_iter().flatten() {
+                values(item, rest, found);
             }
-            Some((key, rest)) => {
-                if let Some(child) = crate::yaml::field(node, key) {
-                    values(child, rest, found);
-                }
-            }
+        } else {
+            values(child, rest, found);
         }
     }
-    for (_, _, path) in CLUSTER_FIELDS.iter().filter(applies) {
+    let at = |path: &str| {
         let mut found = Vec::new();
-        values(object, path, &mut found);
-        if !found.is_empty() {
+        values(object, &path.split('.').collect::<Vec<_>>(), &mut found);
+        found
+    };
+    for (_, _, path) in CLUSTER_FIELDS.iter().filter(applies) {
+        if !at(path).is_empty() {
             return Some(format!(
-                "{kind} `{name}` sets `{}`: it would apply to another cluster; a claim's objects stay in its namespace `{namespace}`",
-                path.join(".")
+                "{kind} `{name}` sets `{path}`: it would apply to another cluster; a claim's objects stay in its namespace `{namespace}`"
             ));
         }
     }
     for (_, _, path) in NAMESPACE_FIELDS.iter().filter(applies) {
-        let mut found = Vec::new();
-        values(object, path, &mut found);
-        if let Some(other) = found.iter().find(|v| v.as_str() != Some(namespace)) {
+        if let Some(other) = at(path).into_iter().find(|v| v.as_str() != Some(namespace)) {
             return Some(format!(
-                "{kind} `{name}` sets `{}` to {other}; a claim's objects stay in, and read from, its namespace `{namespace}`",
-                path.join(".").replace(".*.", "[].")
+                "{kind} `{name}` sets `{path}` to {other}; a claim's objects stay in, and read from, its namespace `{namespace}`"
             ));
         }
     }
@@ -1007,7 +979,60 @@ fn claims<'c>(
 #[cfg(test)]
 mod tests {
     use crate::load::Sources;
-    use serde_json::Value;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn redirecting_fields_are_found_in_lists_and_nested_specs() {
+        let flux = |api: &str, kind: &str, spec: Value| {
+            let object =
+                json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "spec": spec});
+            super::redirect(&object, api, kind, "x", "shop-dev")
+        };
+        let kustomization = "kustomize.toolkit.fluxcd.io/v1";
+        assert_eq!(
+            flux(
+                kustomization,
+                "Kustomization",
+                json!({"targetNamespace": "shop-dev", "dependsOn": [{"name": "a"}, {"name": "b", "namespace": "shop-dev"}]})
+            ),
+            None
+        );
+        let other = flux(
+            kustomization,
+            "Kustomization",
+            json!({"dependsOn": [{"name": "a"}, {"name": "b", "namespace": "flux-system"}]}),
+        );
+        assert!(
+            other.is_some_and(|m| m.contains("`spec.dependsOn[].namespace` to \"flux-system\""))
+        );
+        let remote = flux(
+            kustomization,
+            "Kustomization",
+            json!({"kubeConfig": {"secretRef": {"name": "k"}}}),
+        );
+        assert!(remote.is_some_and(|m| m.contains("another cluster")));
+        let helm = flux(
+            "helm.toolkit.fluxcd.io/v2",
+            "HelmRelease",
+            json!({"chart": {"spec": {"sourceRef": {"namespace": "flux-system"}}}}),
+        );
+        assert!(helm.is_some_and(|m| m.contains("spec.chart.spec.sourceRef.namespace")));
+        let alert = flux(
+            "notification.toolkit.fluxcd.io/v1beta3",
+            "Alert",
+            json!({"eventSources": [{"kind": "Kustomization", "name": "*", "namespace": "kube-system"}]}),
+        );
+        assert!(alert.is_some());
+        // Another API's field of the same name is not Flux's.
+        assert_eq!(
+            flux(
+                "example.com/v1",
+                "Kustomization",
+                json!({"targetNamespace": "kube-system"})
+            ),
+            None
+        );
+    }
 
     const ESTATE: &[(&str, &str)] = &[
         (
