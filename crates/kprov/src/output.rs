@@ -707,7 +707,9 @@ fn stage_root_files(
                         create_dirs(parent, &mut created)?;
                     }
                     let tmp = root_tmp(&full);
-                    fs::write(&tmp, text).map_err(io_error(&tmp))?;
+                    // Named by its target: the temporary name means nothing
+                    // to the reader of the message.
+                    fs::write(&tmp, text).map_err(io_error(&full))?;
                     staged.push(RootStaged {
                         path: (*path).to_owned(),
                         full,
