@@ -236,7 +236,8 @@ fn diff_fails_on_anything_kprov_did_not_generate() {
     let dir = acme("diff-foreign");
     let cluster = dir.join("clusters/cluster-us-east-1-prod");
     assert_eq!(run(&["diff"], &dir).status.code(), Some(0));
-    let cases: [(&str, &str, Box<dyn Fn(&Path)>); 4] = [
+    type Make = Box<dyn Fn(&Path)>;
+    let cases: [(&str, &str, Make); 4] = [
         (
             "Kustomization",
             "file",

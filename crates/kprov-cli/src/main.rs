@@ -39,8 +39,10 @@ enum Command {
     },
     /// Compile the estate and write the output tree (`spec.output`, default `clusters/`).
     ///
-    /// Atomic; removes stale generated files; never touches files kprov did
-    /// not generate. Exit status: 0 written, 2 errors.
+    /// Atomic; removes stale generated files; carries over files and empty
+    /// directories kprov did not generate, and refuses when the tree holds
+    /// links, pipes, sockets or devices. Waits for another render or diff
+    /// of the same estate to finish. Exit status: 0 written, 2 errors.
     Render {
         /// Estate root.
         #[arg(default_value = ".")]
@@ -53,6 +55,7 @@ enum Command {
     },
     /// Compile in memory and compare with the committed output tree.
     ///
+    /// Anything in the output tree kprov did not generate is drift too.
     /// Exit status: 0 no drift, 1 drift, 2 errors.
     #[command(visible_alias = "check")]
     Diff {
