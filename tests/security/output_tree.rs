@@ -160,6 +160,43 @@ fn concurrent_renders_end_as_if_run_one_after_the_other() {
     }
 }
 
+/// While another run holds the estate's lock, `render` and `diff` say once
+/// that they wait, touch nothing, and finish normally once it is released.
+#[test]
+fn a_run_waits_for_the_lock_and_says_so() {
+    use std::io::BufRead as _;
+    let dir = acme("lock-wait");
+    std::fs::remove_file(dir.join("projects/monitoring.yaml")).unwrap();
+    for (args, code) in [(&["render"][..], 0), (&["diff"], 0)] {
+        let before = tree(&dir);
+        let held = std::fs::File::open(&dir).unwrap();
+        held.lock().unwrap();
+        let mut child = spawn(args, &dir);
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let mut line = String::new();
+        while !seen.contains("waiting for another kprov on this estate to finish") {
+            line.clear();
+            let n = err.read_line(&mut line).unwrap();
+            assert!(n > 0, "{args:?} ended without waiting: {seen}");
+            seen.push_str(&line);
+        }
+        // It is blocked on the lock now: nothing may have changed.
+        assert_eq!(tree(&dir), before, "{args:?} wrote while waiting");
+        drop(held);
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        let status = child.wait().unwrap();
+        seen.push_str(&rest);
+        assert_eq!(status.code(), Some(code), "{args:?}: {seen}");
+        assert_eq!(
+            seen.matches("waiting for another kprov").count(),
+            1,
+            "{seen}"
+        );
+    }
+}
+
 /// `kill -9` at any moment of a render leaves the old tree or the new one
 /// (or, between the two renames, only a backup), and the next render puts
 /// the backup back and says so.
