@@ -276,8 +276,8 @@ impl std::io::Write for Stdout {
 
 impl Drop for Stdout {
     fn drop(&mut self) {
-        // Buffered bytes go out now, while a closed pipe is still ours to
-        // ignore; the standard library's own flush at exit would report it.
+        // Line-buffered bytes still waiting go out here, where a closed
+        // pipe is treated like every other write.
         let _ = std::io::Write::flush(self);
     }
 }
