@@ -154,14 +154,21 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-/// An advisory lock on an estate directory, held until dropped; see the
-/// module documentation. Works where `flock(2)` on a directory does (Linux,
-/// the BSDs, macOS); elsewhere acquiring it is an [`OutputError::Lock`].
+/// The exclusive advisory lock on an estate directory, held until dropped;
+/// see the module documentation. Writing ([`recover`], [`publish`]) needs
+/// it. Works where `flock(2)` on a directory does (Linux, the BSDs,
+/// macOS); elsewhere acquiring it is an [`OutputError::Lock`].
 #[derive(Debug)]
 pub struct EstateLock {
     root: PathBuf,
-    exclusive: bool,
     // The lock lives as long as this open file description.
+    _file: fs::File,
+}
+
+/// The shared lock on an estate directory: many readers at once, no
+/// writer. Held until dropped.
+#[derive(Debug)]
+pub struct ReadLock {
     _file: fs::File,
 }
 
@@ -169,47 +176,17 @@ impl EstateLock {
     /// Lock `root` for writing. When another run holds the lock, calls
     /// `on_wait` once and then waits for it.
     pub fn exclusive(root: &Path, on_wait: impl FnOnce()) -> Result<EstateLock, OutputError> {
-        EstateLock::acquire(root, true, on_wait)
-    }
-
-    /// Lock `root` for reading: many readers at once, no writer. When a
-    /// writer holds the lock, calls `on_wait` once and then waits for it.
-    pub fn shared(root: &Path, on_wait: impl FnOnce()) -> Result<EstateLock, OutputError> {
-        EstateLock::acquire(root, false, on_wait)
-    }
-
-    fn acquire(
-        root: &Path,
-        exclusive: bool,
-        on_wait: impl FnOnce(),
-    ) -> Result<EstateLock, OutputError> {
-        let lock_error = |source| OutputError::Lock {
-            path: root.to_owned(),
-            source,
-        };
-        let file = fs::File::open(root).map_err(io_error(root))?;
-        let attempt = if exclusive {
-            file.try_lock()
-        } else {
-            file.try_lock_shared()
-        };
-        match attempt {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                on_wait();
-                let locked = if exclusive {
-                    file.lock()
-                } else {
-                    file.lock_shared()
-                };
-                locked.map_err(lock_error)?;
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(lock_error(e)),
-        }
         Ok(EstateLock {
             root: root.to_owned(),
-            exclusive,
-            _file: file,
+            _file: lock_dir(root, true, on_wait)?,
+        })
+    }
+
+    /// Lock `root` for reading. When a writer holds the lock, calls
+    /// `on_wait` once and then waits for it.
+    pub fn shared(root: &Path, on_wait: impl FnOnce()) -> Result<ReadLock, OutputError> {
+        Ok(ReadLock {
+            _file: lock_dir(root, false, on_wait)?,
         })
     }
 
@@ -217,6 +194,33 @@ impl EstateLock {
     pub fn root(&self) -> &Path {
         &self.root
     }
+}
+
+fn lock_dir(root: &Path, exclusive: bool, on_wait: impl FnOnce()) -> Result<fs::File, OutputError> {
+    let lock_error = |source| OutputError::Lock {
+        path: root.to_owned(),
+        source,
+    };
+    let file = fs::File::open(root).map_err(io_error(root))?;
+    let attempt = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match attempt {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            on_wait();
+            let locked = if exclusive {
+                file.lock()
+            } else {
+                file.lock_shared()
+            };
+            locked.map_err(lock_error)?;
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(lock_error(e)),
+    }
+    Ok(file)
 }
 
 /// What [`recover`] did with one leftover of an interrupted run.
@@ -275,14 +279,13 @@ fn root_tmp(full: &Path) -> PathBuf {
 /// Clean up after interrupted runs on `output`: staging directories are
 /// removed; a backup is restored when the output directory is missing (a
 /// run died between its two renames) and removed otherwise; staged files
-/// beside `root_files` are removed. Needs the exclusive lock, so no live
-/// run's directories are touched.
+/// beside `root_files` are removed. Under the exclusive lock no live run
+/// has directories to touch.
 pub fn recover(
     lock: &EstateLock,
     output: &str,
     root_files: &[&str],
 ) -> Result<Vec<Leftover>, OutputError> {
-    debug_assert!(lock.exclusive, "recover needs the exclusive lock");
     let root = lock.root();
     let dir = root.join(output);
     let mut backups = Vec::new();
@@ -603,7 +606,6 @@ pub fn publish(
     root_files: &[(&str, Option<&str>)],
     config: &WriteConfig,
 ) -> Result<WriteReport, OutputError> {
-    debug_assert!(lock.exclusive, "publish needs the exclusive lock");
     let root = lock.root();
     for (path, contents) in root_files {
         check_root_file(root, path, *contents)?;
