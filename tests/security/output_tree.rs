@@ -501,6 +501,23 @@ fn kprov_test_does_not_follow_symlinks() {
         assert_eq!(tree(&outside), outside_before, "{args:?} wrote outside");
         assert_eq!(tree(&dir), estate_before, "{args:?} replaced a link");
     }
+
+    // The whole `tests` directory a link to cases outside the estate.
+    std::fs::remove_dir_all(&tests).unwrap();
+    let cases = dir.parent().unwrap().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    std::os::unix::fs::symlink(outside.join("case"), cases.join("case")).unwrap();
+    std::os::unix::fs::symlink(&cases, &tests).unwrap();
+    let out = run(&["test", "--update"], &dir);
+    let (out_text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{out_text}{err}");
+    assert!(!out_text.contains("outside"), "{out_text}");
+    assert!(out_text.contains("0 passed, 0 failed"), "{out_text}");
+    assert!(
+        err.contains("compositions/postgres/tests:1:1: warning: symbolic link not followed"),
+        "{err}"
+    );
+    assert_eq!(tree(&outside), outside_before);
 }
 
 /// `render` stages the generated files outside the tree before it swaps
