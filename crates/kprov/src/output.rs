@@ -86,6 +86,15 @@ pub enum OutputError {
         /// The path, relative to the estate root.
         path: String,
     },
+    /// A generated file outside the output tree would replace something
+    /// that is not a regular file (a directory, a pipe).
+    #[error(
+        "{path}: exists and is not a regular file; refusing to replace it. Move it away to let kprov generate it"
+    )]
+    RootNotAFile {
+        /// The path, relative to the estate root.
+        path: String,
+    },
     /// The output directory is a symbolic link.
     #[error("{path}: the output directory is a symbolic link; kprov writes only inside the estate")]
     Symlink {
@@ -929,6 +938,12 @@ pub fn read_root_file(root: &Path, path: &str) -> Result<Option<Vec<u8>>, Output
 pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Result<(), OutputError> {
     let full = root.join(path);
     no_symlink(root, path)?;
+    // Renaming over a directory fails only after the tree is swapped.
+    if contents.is_some() && fs::symlink_metadata(&full).is_ok_and(|m| !m.is_file()) {
+        return Err(OutputError::RootNotAFile {
+            path: path.to_owned(),
+        });
+    }
     if contents.is_some()
         && let Ok(bytes) = fs::read(&full)
         && !is_generated(&bytes)
@@ -1292,6 +1307,24 @@ mod tests {
             "a staged file or its directory stayed"
         );
         assert!(hidden(&root).is_empty());
+    }
+
+    #[test]
+    fn a_directory_where_a_root_file_goes_is_refused_before_anything_is_written() {
+        let root = scratch("root-dir");
+        fs::create_dir_all(root.join(".github/CODEOWNERS/inside")).unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let err = publish(
+            &lock,
+            "clusters",
+            &[generated("c/f.yaml", "a: 1")],
+            &[(".github/CODEOWNERS", Some("x"))],
+            &WriteConfig::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, OutputError::RootNotAFile { .. }), "{err}");
+        assert!(!root.join("clusters").exists());
+        assert!(root.join(".github/CODEOWNERS/inside").is_dir());
     }
 
     #[test]
