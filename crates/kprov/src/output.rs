@@ -129,6 +129,18 @@ pub enum OutputError {
         /// The entries, relative to it.
         entries: Vec<Foreign>,
     },
+    /// The output directory is missing and several interrupted runs left a
+    /// backup of it.
+    #[error(
+        "{output}: missing, and interrupted runs left several backups of it: {}; rename the one to keep to {output} and delete the others",
+        .backups.join(", ")
+    )]
+    SeveralBackups {
+        /// The output directory, relative to the estate root.
+        output: String,
+        /// The backups, relative to the estate root.
+        backups: Vec<String>,
+    },
     /// The estate directory could not be locked.
     #[error("{path}: cannot lock the estate directory against concurrent kprov runs: {source}")]
     Lock {
@@ -314,19 +326,17 @@ pub fn recover(
     }
     let mut done = Vec::new();
     if fs::symlink_metadata(&dir).is_err() && !backups.is_empty() {
-        // Only one run holds the lock, so there is normally one backup;
-        // should there be more, the newest is the tree last swapped out.
-        let newest = backups
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, name)| {
-                fs::metadata(root.join(name))
-                    .and_then(|m| m.modified())
-                    .ok()
-            })
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        let name = backups.remove(newest);
+        // Each run recovers before it swaps, so one backup at most is left
+        // by runs that took the lock; several mean runs that did not, and
+        // which tree is the right one is a person's call.
+        if backups.len() > 1 {
+            backups.sort();
+            return Err(OutputError::SeveralBackups {
+                output: output.to_owned(),
+                backups,
+            });
+        }
+        let name = backups.remove(0);
         if let Some(parent) = dir.parent() {
             fs::create_dir_all(parent).map_err(io_error(parent))?;
         }
@@ -1120,6 +1130,20 @@ mod tests {
         );
         // Another output's directories are not this output's leftovers.
         assert_eq!(hidden(&root), vec![".kprov-other.1-1.old"]);
+    }
+
+    #[test]
+    fn recover_never_guesses_between_backups() {
+        let root = scratch("recover-several");
+        fs::create_dir_all(root.join(".kprov-clusters.1-0.old")).unwrap();
+        fs::create_dir_all(root.join(".kprov-clusters.old")).unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let err = recover(&lock, "clusters", &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "clusters: missing, and interrupted runs left several backups of it: .kprov-clusters.1-0.old, .kprov-clusters.old; rename the one to keep to clusters and delete the others"
+        );
+        assert_eq!(hidden(&root).len(), 2);
     }
 
     #[test]
