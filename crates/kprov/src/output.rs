@@ -681,22 +681,22 @@ pub fn publish(
     match swapped {
         Ok(left) => report.backup_left = left,
         Err(e) => {
-            discard(&staged);
+            staged.undo(0);
             return Err(e);
         }
     }
     let mut written = vec![output.to_owned()];
-    for (i, file) in staged.iter().enumerate() {
+    for (i, file) in staged.files.iter().enumerate() {
         let done = match &file.tmp {
             Some(tmp) => fs::rename(tmp, &file.full),
             None => fs::remove_file(&file.full),
         };
         if let Err(source) = done {
-            discard(&staged[i..]);
+            staged.undo(i);
             return Err(OutputError::Partial {
                 written,
                 failed: file.path.clone(),
-                pending: staged[i..].iter().map(|f| f.path.clone()).collect(),
+                pending: staged.files[i..].iter().map(|f| f.path.clone()).collect(),
                 source,
             });
         }
@@ -708,16 +708,37 @@ pub fn publish(
     Ok(report)
 }
 
+/// Generated files outside the output tree, staged, and the directories
+/// made for them.
+#[derive(Default)]
+struct RootStage {
+    files: Vec<RootStaged>,
+    created: Vec<PathBuf>,
+}
+
+impl RootStage {
+    /// Remove the staged files from `from` on, and the directories made
+    /// for them when nothing else is in them.
+    fn undo(&self, from: usize) {
+        for file in &self.files[from..] {
+            if let Some(tmp) = &file.tmp {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+        for d in self.created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
 /// Stage every changed generated file outside the output tree as a
-/// temporary file beside its target; on failure, undo what was staged
-/// (directories created included).
+/// temporary file beside its target; on failure, undo what was staged.
 fn stage_root_files(
     root: &Path,
     root_files: &[(&str, Option<&str>)],
-) -> Result<Vec<RootStaged>, OutputError> {
-    let mut staged = Vec::new();
-    let mut created: Vec<PathBuf> = Vec::new();
-    let result = (|| {
+) -> Result<RootStage, OutputError> {
+    let mut stage = RootStage::default();
+    let add = |stage: &mut RootStage| -> Result<(), OutputError> {
         for (path, contents) in root_files {
             let full = root.join(path);
             let existing = fs::read(&full).ok();
@@ -725,20 +746,20 @@ fn stage_root_files(
                 Some(text) if existing.as_deref() == Some(text.as_bytes()) => {}
                 Some(text) => {
                     if let Some(parent) = full.parent() {
-                        create_dirs(parent, &mut created)?;
+                        create_dirs(parent, &mut stage.created)?;
                     }
                     let tmp = root_tmp(&full);
                     // Named by its target: the temporary name means nothing
                     // to the reader of the message.
                     fs::write(&tmp, text).map_err(io_error(&full))?;
-                    staged.push(RootStaged {
+                    stage.files.push(RootStaged {
                         path: (*path).to_owned(),
                         full,
                         tmp: Some(tmp),
                     });
                 }
                 None if existing.as_deref().is_some_and(is_generated) => {
-                    staged.push(RootStaged {
+                    stage.files.push(RootStaged {
                         path: (*path).to_owned(),
                         full,
                         tmp: None,
@@ -748,14 +769,11 @@ fn stage_root_files(
             }
         }
         Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(staged),
+    };
+    match add(&mut stage) {
+        Ok(()) => Ok(stage),
         Err(e) => {
-            discard(&staged);
-            for d in created.iter().rev() {
-                let _ = fs::remove_dir(d);
-            }
+            stage.undo(0);
             Err(e)
         }
     }
@@ -772,14 +790,6 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), OutputError
         created.push(d.to_owned());
     }
     Ok(())
-}
-
-fn discard(staged: &[RootStaged]) {
-    for file in staged {
-        if let Some(tmp) = &file.tmp {
-            let _ = fs::remove_file(tmp);
-        }
-    }
 }
 
 /// Build the new tree in a staging directory of this run and swap it in.
@@ -977,17 +987,17 @@ pub fn write_root_file(
 ) -> Result<bool, OutputError> {
     check_root_file(root, path, contents)?;
     let staged = stage_root_files(root, &[(path, contents)])?;
-    for (i, file) in staged.iter().enumerate() {
+    for (i, file) in staged.files.iter().enumerate() {
         let done = match &file.tmp {
             Some(tmp) => fs::rename(tmp, &file.full),
             None => fs::remove_file(&file.full),
         };
         if let Err(e) = done {
-            discard(&staged[i..]);
+            staged.undo(i);
             return Err(io_error(&file.full)(e));
         }
     }
-    Ok(!staged.is_empty())
+    Ok(!staged.files.is_empty())
 }
 
 /// Replace the file `path` (relative to `root`) with `contents` without
@@ -1349,6 +1359,30 @@ mod tests {
         assert!(matches!(err, OutputError::RootNotAFile { .. }), "{err}");
         assert!(!root.join("clusters").exists());
         assert!(root.join(".github/CODEOWNERS/inside").is_dir());
+    }
+
+    #[test]
+    fn a_tree_that_cannot_be_staged_leaves_no_root_file_behind() {
+        let root = scratch("tree-fails");
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let config = WriteConfig {
+            fail_after_files: Some(0),
+            ..Default::default()
+        };
+        let err = publish(
+            &lock,
+            "clusters",
+            &[generated("c/f.yaml", "a: 1")],
+            &[(".github/CODEOWNERS", Some("x"))],
+            &config,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("simulated failure"), "{err}");
+        let left: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
