@@ -28,8 +28,8 @@
 //! killed run never blocks the next.
 //!
 //! Staging and backup directories are named per run
-//! (`.kprov-<output>.<pid>-<n>.tmp` / `.old`), so even a writer that does
-//! not take the lock cannot delete or rename another run's work.
+//! (`.kprov-<output>.<pid>-<n>.tmp` / `.old`), so no two runs ever share
+//! one, even should a writer run without the lock.
 //! [`recover`] (under the exclusive lock) removes what an interrupted run
 //! left, restoring its backup when the output directory is missing, and
 //! says what it did so the caller can report it.
