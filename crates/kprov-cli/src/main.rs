@@ -39,8 +39,10 @@ enum Command {
     },
     /// Compile the estate and write the output tree (`spec.output`, default `clusters/`).
     ///
-    /// Atomic; removes stale generated files; never touches files kprov did
-    /// not generate. Exit status: 0 written, 2 errors.
+    /// Atomic; removes stale generated files; carries over files and empty
+    /// directories kprov did not generate, and refuses when the tree holds
+    /// links, pipes, sockets or devices. Waits for another render or diff
+    /// of the same estate to finish. Exit status: 0 written, 2 errors.
     Render {
         /// Estate root.
         #[arg(default_value = ".")]
@@ -53,6 +55,7 @@ enum Command {
     },
     /// Compile in memory and compare with the committed output tree.
     ///
+    /// Anything in the output tree kprov did not generate is drift too.
     /// Exit status: 0 no drift, 1 drift, 2 errors.
     #[command(visible_alias = "check")]
     Diff {
@@ -224,6 +227,61 @@ mod exit {
     pub const ERRORS: u8 = 2;
 }
 
+/// Standard output that ends quietly when the reader goes away: `kprov
+/// tree | head` is a normal way to use kprov, not an error. Whatever is
+/// written after the pipe closed is dropped, and the command still ends
+/// with the status its work earned (a drifted `diff` stays 1, so a
+/// pipeline with `pipefail` cannot turn drift into success).
+struct Stdout {
+    inner: std::io::StdoutLock<'static>,
+    closed: bool,
+}
+
+fn stdout() -> Stdout {
+    Stdout {
+        inner: std::io::stdout().lock(),
+        closed: false,
+    }
+}
+
+impl Stdout {
+    fn quiet(&mut self, result: std::io::Result<()>) -> std::io::Result<()> {
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed {
+            let result = self.inner.write_all(buf);
+            self.quiet(result)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.quiet(result)
+    }
+}
+
+impl Drop for Stdout {
+    fn drop(&mut self) {
+        // Line-buffered bytes still waiting go out here, where a closed
+        // pipe is treated like every other write.
+        let _ = std::io::Write::flush(self);
+    }
+}
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -282,7 +340,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         } => diff(&dir, &options.config()?, format, &clusters),
         Command::Report { dir, format } => report_command(&dir, format),
         Command::Lints => {
-            let mut out = std::io::stdout().lock();
+            let mut out = stdout();
             for lint in kprov::lint::LINTS {
                 let severity = match lint.severity {
                     diagnostic::Severity::Error => "error",
@@ -322,7 +380,7 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Text => eprint!("{}", diagnostic::render_text(diagnostics)),
         Format::Json => {
-            let mut out = std::io::stdout().lock();
+            let mut out = stdout();
             out.write_all(diagnostic::render_json(diagnostics).as_bytes())?;
         }
     }
@@ -394,6 +452,16 @@ fn select_clusters(
     Ok(Some(selected))
 }
 
+/// Said once on stderr when another run holds the estate's lock.
+fn waiting(dir: &std::path::Path) -> impl FnOnce() + '_ {
+    move || {
+        eprintln!(
+            "{}: waiting for another kprov on this estate to finish",
+            dir.display()
+        );
+    }
+}
+
 fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> anyhow::Result<u8> {
     let compiled = compile(dir, config)?;
     eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
@@ -407,29 +475,42 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
         ..Default::default()
     };
     // CODEOWNERS and the Backstage template belong to the whole estate, not
-    // to a selection of clusters. Checked before the tree is written, so a
-    // refusal writes nothing.
+    // to a selection of clusters.
     let root_files = if clusters.is_none() {
         compiled.root_files().to_vec()
     } else {
         Vec::new()
     };
-    for (path, contents) in &root_files {
-        kprov::output::check_root_file(dir, path, *contents)?;
-    }
-    let report = kprov::output::write_tree(dir, output, files, &config)?;
-    for (path, contents) in &root_files {
-        if kprov::output::write_root_file(dir, path, *contents)? {
-            let verb = if contents.is_some() {
-                "written"
-            } else {
-                "removed"
-            };
-            eprintln!("{path}: {verb}");
+    let lock = kprov::output::EstateLock::exclusive(dir, waiting(dir))?;
+    let root_paths: Vec<&str> = compiled.root_files().iter().map(|(p, _)| *p).collect();
+    for leftover in kprov::output::recover(&lock, output, &root_paths)? {
+        if leftover.restored {
+            eprintln!(
+                "{}: left by an interrupted kprov render; restored as {output}",
+                leftover.path
+            );
+        } else {
+            eprintln!(
+                "{}: left by an interrupted kprov render; removed",
+                leftover.path
+            );
         }
     }
+    let report = kprov::output::publish(&lock, output, files, &root_files, &config)?;
+    drop(lock);
+    for (path, removed) in &report.root_files {
+        let verb = if *removed { "removed" } else { "written" };
+        eprintln!("{path}: {verb}");
+    }
     for f in &report.foreign {
-        eprintln!("{output}/{f}: not generated by kprov; left alone");
+        eprintln!(
+            "warning: {output}/{}: {} not generated by kprov; carried over (`kprov diff` reports it until it is moved out)",
+            f.path,
+            f.kind.describe()
+        );
+    }
+    if let Some(backup) = &report.backup_left {
+        eprintln!("warning: {backup}: could not remove the old tree; the next render will");
     }
     eprintln!(
         "{output}: {} written, {} unchanged, {} removed",
@@ -451,8 +532,11 @@ fn diff(
     };
     let clusters = select_clusters(&compiled.model, globs)?;
     let output = compiled.model.output_dir();
-    let on_disk = kprov::output::read_tree(dir, output)?;
-    let mut drift = kprov::diff::diff(output, files, &on_disk, clusters.as_ref());
+    // Shared: a render swapping the tree in meanwhile would show half of it.
+    let lock = kprov::output::EstateLock::shared(dir, waiting(dir))?;
+    let on_disk = kprov::output::scan_tree(dir, output)?;
+    let mut drift = kprov::diff::diff(output, files, &on_disk.files, clusters.as_ref());
+    drift.add_foreign(on_disk.others, clusters.as_ref());
     if clusters.is_none() {
         for (path, contents) in compiled.root_files() {
             let committed = kprov::output::read_root_file(dir, path)?;
@@ -461,12 +545,13 @@ fn diff(
                 .extend(kprov::diff::root_file(path, contents, committed.as_deref()));
         }
     }
+    drop(lock);
     let text = match format {
         DiffFormat::Text => kprov::diff::render_text(&drift),
         DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&drift)?),
         DiffFormat::Markdown => kprov::diff::render_markdown(&drift),
     };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    stdout().write_all(text.as_bytes())?;
     Ok(if drift.is_clean() {
         exit::OK
     } else {
@@ -490,7 +575,7 @@ fn report_command(dir: &std::path::Path, format: ReportFormat) -> anyhow::Result
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => kprov::report::render_csv(&report),
     };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
 
@@ -508,7 +593,7 @@ fn tree(dir: &std::path::Path, format: TreeFormat) -> anyhow::Result<u8> {
         TreeFormat::Json => format!("{:#}\n", kprov::hierarchy::tree_json(hierarchy)),
         TreeFormat::Mermaid => kprov::hierarchy::tree_mermaid(hierarchy),
     };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
 
@@ -525,7 +610,7 @@ fn codeowners(dir: &std::path::Path) -> anyhow::Result<u8> {
             kprov::codeowners::PATH
         );
     };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
 
@@ -562,7 +647,7 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
         Format::Text => kprov::hierarchy::explain_text(ns),
         Format::Json => format!("{}\n", serde_json::to_string_pretty(ns)?),
     };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }
 
@@ -616,12 +701,14 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
         .map(|c| c.origin.file().to_owned())
         .filter(|f| under.is_empty() || f.starts_with(&format!("{under}/")))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let (cases, warnings) = kprov::load::read_test_cases(&root, &files);
+    eprint!("{}", diagnostic::render_text(&warnings));
+    let mut out = stdout();
     let (mut passed, mut failed) = (0, 0);
-    for (file, case) in kprov::load::read_test_cases(&root, &files) {
+    for (file, case) in cases {
         for name in compositions.defined_in(&file) {
             let outcome = compositions.run_case(&name, &case);
-            let expected_path = root.join(&case.dir).join("expected.yaml");
+            let expected_path = format!("{}/expected.yaml", case.dir);
             match outcome.actual {
                 Err(message) => {
                     failed += 1;
@@ -634,8 +721,8 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
                 }
                 Ok(actual) if update => {
                     if case.expected.as_deref() != Some(actual.as_str()) {
-                        std::fs::write(&expected_path, &actual)
-                            .with_context(|| format!("writing {}", expected_path.display()))?;
+                        kprov::output::replace_file(&root, &expected_path, &actual)
+                            .with_context(|| format!("writing {expected_path}"))?;
                         writeln!(out, "wrote {}/expected.yaml ({name})", case.dir)?;
                     } else {
                         writeln!(out, "ok    {} ({name})", case.dir)?;
@@ -691,12 +778,12 @@ fn backstage_schema(kind: Option<&str>, dir: &std::path::Path) -> anyhow::Result
         return Ok(exit::ERRORS);
     }
     let text = serde_json::to_string_pretty(&kprov::backstage::parameters(&model))?;
-    writeln!(std::io::stdout().lock(), "{text}")?;
+    writeln!(stdout(), "{text}")?;
     Ok(exit::OK)
 }
 
 fn schema(kind: Option<&str>) -> anyhow::Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     match kind {
         Some(kind) => {
             let kind: Kind = kind.parse().map_err(anyhow::Error::msg)?;

@@ -406,25 +406,51 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The golden test cases of compositions defined in `composition_files`
-/// (paths relative to `root`): every `tests/<case>/claim.yaml` beside them.
+/// (paths relative to `root`): every `tests/<case>/claim.yaml` beside them,
+/// with warnings. Symbolic links are never followed: a linked `tests`
+/// directory, case directory, `claim.yaml` or `expected.yaml` is reported
+/// and its case not run, so nothing outside the estate is read, printed or
+/// (by `kprov test --update`) overwritten.
 pub fn read_test_cases(
     root: &Path,
     composition_files: &[String],
-) -> Vec<(String, crate::compose::testing::CaseFiles)> {
+) -> (
+    Vec<(String, crate::compose::testing::CaseFiles)>,
+    Vec<Diagnostic>,
+) {
     let mut cases = Vec::new();
+    let mut warnings = Vec::new();
+    let mut is_link = |path: &Path| {
+        let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if link {
+            warnings.push(Diagnostic::warning(
+                "symlink",
+                file_location(&relative(root, path), 1),
+                "symbolic link not followed: kprov reads only regular files inside the estate; this test case is not run",
+            ));
+        }
+        link
+    };
     for file in composition_files {
         let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
         let tests = root.join(dir).join("tests");
+        if is_link(&tests) {
+            continue;
+        }
         let Ok(entries) = fs::read_dir(&tests) else {
             continue;
         };
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
+            .filter(|p| !is_link(p) && p.is_dir())
             .collect();
         dirs.sort();
         for case in dirs {
-            let Ok(claim) = fs::read_to_string(case.join("claim.yaml")) else {
+            let (claim, expected) = (case.join("claim.yaml"), case.join("expected.yaml"));
+            if is_link(&claim) || is_link(&expected) {
+                continue;
+            }
+            let Ok(claim) = fs::read_to_string(claim) else {
                 continue;
             };
             cases.push((
@@ -432,10 +458,10 @@ pub fn read_test_cases(
                 crate::compose::testing::CaseFiles {
                     dir: relative(root, &case),
                     claim,
-                    expected: fs::read_to_string(case.join("expected.yaml")).ok(),
+                    expected: fs::read_to_string(expected).ok(),
                 },
             ));
         }
     }
-    cases
+    (cases, warnings)
 }

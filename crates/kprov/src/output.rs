@@ -6,7 +6,39 @@
 //! Files kprov did not generate (no [`HEADER`](crate::emit::HEADER)) are
 //! never overwritten or deleted: they are carried over as they are, and a
 //! generated file that would replace one is an error before anything is
-//! written.
+//! written. Empty directories are carried over too, and every directory
+//! keeps its permission bits. Entries that cannot be carried over into a
+//! fresh tree (symbolic links, named pipes, sockets, devices) make `render`
+//! refuse before it writes anything, naming each: dropping them silently
+//! would delete something a person put there.
+//!
+//! # Concurrency
+//!
+//! Writers of one estate are serialised by an advisory lock on the estate
+//! root directory itself ([`EstateLock`]; `flock(2)` through
+//! [`std::fs::File::lock`]), so no lock file ever appears in the
+//! repository. `render` holds it exclusively from before it reads the
+//! existing tree until the tree is swapped and the files outside it are in
+//! place; `diff` holds it shared while it reads, so it never sees a tree
+//! between the two renames. A second `render` waits for the first (the
+//! caller is told once, to say so on stderr) rather than refusing: two
+//! renders started by one script or by an editor hook and a terminal are
+//! both meant to happen, and waiting orders them as if run one after the
+//! other. The lock is released by the kernel when the process dies, so a
+//! killed run never blocks the next.
+//!
+//! Staging and backup directories are named per run
+//! (`.kprov-<output>.<pid>-<n>.tmp` / `.old`), so no two runs ever share
+//! one, even should a writer run without the lock.
+//! [`recover`] (under the exclusive lock) removes what an interrupted run
+//! left, restoring its backup when the output directory is missing, and
+//! says what it did so the caller can report it.
+//!
+//! Generated files outside the output tree (`.github/CODEOWNERS`, the
+//! Backstage template) are written by [`publish`] in the same critical
+//! section: staged as temporary files beside their targets first, so a
+//! failure before the tree is swapped leaves everything as it was, and only
+//! renamed into place after the swap.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -16,7 +48,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::diff::is_generated;
+use crate::diff::{Foreign, ForeignKind, is_generated};
 use crate::emit::OutputFile;
 
 /// Why the output tree could not be read or written.
@@ -54,11 +86,85 @@ pub enum OutputError {
         /// The path, relative to the estate root.
         path: String,
     },
+    /// A generated file outside the output tree would replace something
+    /// that is not a regular file (a directory, a pipe).
+    #[error(
+        "{path}: exists and is not a regular file; refusing to replace it. Move it away to let kprov generate it"
+    )]
+    RootNotAFile {
+        /// The path, relative to the estate root.
+        path: String,
+    },
     /// The output directory is a symbolic link.
     #[error("{path}: the output directory is a symbolic link; kprov writes only inside the estate")]
     Symlink {
         /// The path, relative to the estate root.
         path: String,
+    },
+    /// The output path exists and is not a directory.
+    #[error(
+        "{path}: spec.output names something that is not a directory; kprov would replace it with the output tree. Point spec.output at a directory of its own"
+    )]
+    NotADirectory {
+        /// The path, relative to the estate root.
+        path: String,
+    },
+    /// A file inside the output tree is kprov input, which the loader skips
+    /// there.
+    #[error(
+        "spec.output overlaps the estate's input: `{path}` is input that kprov would stop reading. Move it out of the output directory, or point spec.output at a directory of its own"
+    )]
+    OverlapsInput {
+        /// The path, relative to the estate root.
+        path: String,
+    },
+    /// The output tree holds entries a fresh tree cannot carry over.
+    #[error(
+        "{output}: holds entries kprov did not generate and cannot carry over into the new tree: {}; nothing was written. Move them out of the output directory",
+        .entries.iter().map(|e| format!("{output}/{} ({})", e.path, e.kind.describe())).collect::<Vec<_>>().join(", ")
+    )]
+    CannotCarryOver {
+        /// The output directory, relative to the estate root.
+        output: String,
+        /// The entries, relative to it.
+        entries: Vec<Foreign>,
+    },
+    /// The output directory is missing and several interrupted runs left a
+    /// backup of it.
+    #[error(
+        "{output}: missing, and interrupted runs left several backups of it: {}; rename the one to keep to {output} and delete the others",
+        .backups.join(", ")
+    )]
+    SeveralBackups {
+        /// The output directory, relative to the estate root.
+        output: String,
+        /// The backups, relative to the estate root.
+        backups: Vec<String>,
+    },
+    /// The estate directory could not be locked.
+    #[error("{path}: cannot lock the estate directory against concurrent kprov runs: {source}")]
+    Lock {
+        /// The estate root.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The output tree was replaced, but a generated file outside it could
+    /// not be put in place afterwards.
+    #[error(
+        "{failed}: {source}. Already written: {}. Not written: {}. Run `kprov render` again once the cause is fixed",
+        .written.join(", "),
+        .pending.join(", ")
+    )]
+    Partial {
+        /// What is in place (the output directory, root files).
+        written: Vec<String>,
+        /// The file that failed.
+        failed: String,
+        /// That file and any after it, not written.
+        pending: Vec<String>,
+        /// What the system said.
+        source: io::Error,
     },
 }
 
@@ -67,6 +173,208 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
         path: path.to_owned(),
         source,
     }
+}
+
+/// The exclusive advisory lock on an estate directory, held until dropped;
+/// see the module documentation. Writing ([`recover`], [`publish`]) needs
+/// it. Works where `flock(2)` on a directory does (Linux, the BSDs,
+/// macOS); elsewhere acquiring it is an [`OutputError::Lock`].
+#[derive(Debug)]
+pub struct EstateLock {
+    root: PathBuf,
+    // The lock lives as long as this open file description.
+    _file: fs::File,
+}
+
+/// The shared lock on an estate directory: many readers at once, no
+/// writer. Held until dropped.
+#[derive(Debug)]
+pub struct ReadLock {
+    _file: fs::File,
+}
+
+impl EstateLock {
+    /// Lock `root` for writing. When another run holds the lock, calls
+    /// `on_wait` once and then waits for it.
+    pub fn exclusive(root: &Path, on_wait: impl FnOnce()) -> Result<EstateLock, OutputError> {
+        Ok(EstateLock {
+            root: root.to_owned(),
+            _file: lock_dir(root, true, on_wait)?,
+        })
+    }
+
+    /// Lock `root` for reading. When a writer holds the lock, calls
+    /// `on_wait` once and then waits for it.
+    pub fn shared(root: &Path, on_wait: impl FnOnce()) -> Result<ReadLock, OutputError> {
+        Ok(ReadLock {
+            _file: lock_dir(root, false, on_wait)?,
+        })
+    }
+
+    /// The locked estate root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn lock_dir(root: &Path, exclusive: bool, on_wait: impl FnOnce()) -> Result<fs::File, OutputError> {
+    let lock_error = |source| OutputError::Lock {
+        path: root.to_owned(),
+        source,
+    };
+    let file = fs::File::open(root).map_err(io_error(root))?;
+    let attempt = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match attempt {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            on_wait();
+            let locked = if exclusive {
+                file.lock()
+            } else {
+                file.lock_shared()
+            };
+            locked.map_err(lock_error)?;
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(lock_error(e)),
+    }
+    Ok(file)
+}
+
+/// What [`recover`] did with one leftover of an interrupted run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// The leftover, relative to the estate root.
+    pub path: String,
+    /// Whether it was a backup restored as the output directory (else it
+    /// was removed).
+    pub restored: bool,
+}
+
+/// Per-run names: a process id alone repeats when one process writes twice.
+static RUN: AtomicUsize = AtomicUsize::new(0);
+
+fn prefix(output: &str) -> String {
+    format!(".kprov-{}.", output.replace('/', "_"))
+}
+
+fn run_sibling(root: &Path, output: &str, suffix: &str) -> PathBuf {
+    let n = RUN.fetch_add(1, Ordering::Relaxed);
+    root.join(format!(
+        "{}{}-{n}.{suffix}",
+        prefix(output),
+        std::process::id()
+    ))
+}
+
+/// Whether `name` is a staging (`tmp`) or backup (`old`) directory of a
+/// run on `output`: `.kprov-<output>.tmp`/`.old` (fixed names of earlier
+/// versions) or `.kprov-<output>.<pid>-<n>.tmp`/`.old`.
+fn leftover_suffix<'a>(name: &'a str, output: &str) -> Option<&'a str> {
+    let rest = name.strip_prefix(&prefix(output))?;
+    let (run, suffix) = match rest.rsplit_once('.') {
+        Some((run, suffix)) => (run, suffix),
+        None => ("", rest),
+    };
+    let run_ok = run.is_empty()
+        || run.split_once('-').is_some_and(|(pid, n)| {
+            [pid, n]
+                .iter()
+                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        });
+    (run_ok && matches!(suffix, "tmp" | "old")).then_some(suffix)
+}
+
+/// The temporary file a generated file outside the output tree is staged
+/// in; one name per target, which the exclusive lock makes safe.
+fn root_tmp(full: &Path) -> PathBuf {
+    full.with_file_name(format!(
+        ".{}.kprov-tmp",
+        full.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ))
+}
+
+/// Clean up after interrupted runs on `output`: staging directories are
+/// removed; a backup is restored when the output directory is missing (a
+/// run died between its two renames) and removed otherwise; staged files
+/// beside `root_files` are removed. Under the exclusive lock no live run
+/// has directories to touch.
+pub fn recover(
+    lock: &EstateLock,
+    output: &str,
+    root_files: &[&str],
+) -> Result<Vec<Leftover>, OutputError> {
+    let root = lock.root();
+    let dir = root.join(output);
+    let mut backups = Vec::new();
+    let mut staging = Vec::new();
+    for entry in fs::read_dir(root).map_err(io_error(root))? {
+        let entry = entry.map_err(io_error(root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // A link by that name is not kprov's: never follow or remove it.
+        if !entry.file_type().map_err(io_error(root))?.is_dir() {
+            continue;
+        }
+        match leftover_suffix(&name, output) {
+            Some("old") => backups.push(name),
+            Some(_) => staging.push(name),
+            None => {}
+        }
+    }
+    let mut done = Vec::new();
+    if fs::symlink_metadata(&dir).is_err() && !backups.is_empty() {
+        // Each run recovers before it swaps, so one backup at most is left
+        // by runs that took the lock; several mean runs that did not, and
+        // which tree is the right one is a person's call.
+        if backups.len() > 1 {
+            backups.sort();
+            return Err(OutputError::SeveralBackups {
+                output: output.to_owned(),
+                backups,
+            });
+        }
+        let name = backups.remove(0);
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        fs::rename(root.join(&name), &dir).map_err(io_error(&dir))?;
+        done.push(Leftover {
+            path: name,
+            restored: true,
+        });
+    }
+    for name in staging.into_iter().chain(backups) {
+        let path = root.join(&name);
+        fs::remove_dir_all(&path).map_err(io_error(&path))?;
+        done.push(Leftover {
+            path: name,
+            restored: false,
+        });
+    }
+    for path in root_files {
+        if no_symlink(root, path).is_err() {
+            continue;
+        }
+        let tmp = root_tmp(&root.join(path));
+        if fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_file()) {
+            fs::remove_file(&tmp).map_err(io_error(&tmp))?;
+            done.push(Leftover {
+                path: relative_to(root, &tmp),
+                restored: false,
+            });
+        }
+    }
+    Ok(done)
+}
+
+fn relative_to(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// How to write.
@@ -89,27 +397,119 @@ pub struct WriteReport {
     pub unchanged: usize,
     /// Stale generated files removed.
     pub removed: usize,
-    /// Files not generated by kprov, left alone.
-    pub foreign: Vec<String>,
+    /// Files and empty directories not generated by kprov, carried over.
+    pub foreign: Vec<Foreign>,
+    /// Generated files outside the output tree that changed: path relative
+    /// to the estate root, and whether it was removed (else written).
+    pub root_files: Vec<(String, bool)>,
+    /// The old tree's backup could not be removed after the swap (the next
+    /// run removes it): its path.
+    pub backup_left: Option<String>,
 }
 
-fn hidden_sibling(root: &Path, output: &str, suffix: &str) -> PathBuf {
-    root.join(format!(".kprov-{}.{suffix}", output.replace('/', "_")))
+/// The output tree as found on disk.
+#[derive(Debug, Clone, Default)]
+pub struct OutputTree {
+    /// Whether the output directory exists.
+    pub exists: bool,
+    /// Every regular file, by path relative to the output directory.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Entries that are neither regular files nor directories with
+    /// something in them: links, pipes, sockets, devices, empty directories.
+    pub others: Vec<Foreign>,
+    /// Permission bits of every directory, by path relative to the output
+    /// directory (`""` for the output directory itself).
+    pub dir_modes: BTreeMap<String, u32>,
 }
 
-/// Every regular file under `root/output`, by path relative to it.
-pub fn read_tree(root: &Path, output: &str) -> Result<BTreeMap<String, Vec<u8>>, OutputError> {
+impl OutputTree {
+    /// Everything in the tree that kprov did not generate.
+    pub fn foreign(&self) -> Vec<Foreign> {
+        let mut all: Vec<Foreign> = self
+            .files
+            .iter()
+            .filter(|(_, bytes)| !is_generated(bytes))
+            .map(|(path, _)| Foreign {
+                path: path.clone(),
+                kind: ForeignKind::File,
+            })
+            .chain(self.others.iter().cloned())
+            .collect();
+        all.sort();
+        all
+    }
+}
+
+#[cfg(unix)]
+fn special_kind(t: fs::FileType) -> ForeignKind {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_fifo() {
+        ForeignKind::Fifo
+    } else if t.is_socket() {
+        ForeignKind::Socket
+    } else {
+        ForeignKind::Device
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: fs::FileType) -> ForeignKind {
+    ForeignKind::Device
+}
+
+#[cfg(unix)]
+fn mode_of(meta: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(_: &fs::Metadata) -> u32 {
+    0
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), OutputError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_error(path))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<(), OutputError> {
+    Ok(())
+}
+
+/// Whether a file kprov did not generate is kprov input, which the loader
+/// skips inside the output directory.
+fn is_input(path: &str, bytes: &[u8]) -> bool {
+    path.ends_with(".rego")
+        || path.ends_with(".j2")
+        || (crate::load::is_yaml(path)
+            && memchr::memmem::find(bytes, crate::model::kinds::API_VERSION.as_bytes()).is_some())
+}
+
+/// Read the output tree `root/output`. Refuses an output path that is a
+/// symbolic link or not a directory, and a tree holding kprov input.
+pub fn scan_tree(root: &Path, output: &str) -> Result<OutputTree, OutputError> {
     let dir = root.join(output);
-    let mut files = BTreeMap::new();
-    if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(OutputError::Symlink {
+    let mut tree = OutputTree::default();
+    no_symlink(root, output).map_err(|_| OutputError::Symlink {
+        path: output.to_owned(),
+    })?;
+    let meta = match fs::symlink_metadata(&dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(tree),
+        Err(e) => return Err(io_error(&dir)(e)),
+    };
+    if !meta.is_dir() {
+        return Err(OutputError::NotADirectory {
             path: output.to_owned(),
         });
     }
-    if !dir.is_dir() {
-        return Ok(files);
-    }
+    tree.exists = true;
     let mut paths = Vec::new();
+    let mut dirs = BTreeSet::new();
+    let mut parents = BTreeSet::new();
     for entry in walkdir::WalkDir::new(&dir)
         .sort_by_file_name()
         .follow_links(false)
@@ -123,13 +523,42 @@ pub fn read_tree(root: &Path, output: &str) -> Result<BTreeMap<String, Vec<u8>>,
                 .into_io_error()
                 .unwrap_or_else(|| io::Error::other("file system loop")),
         })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
         let rel = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
-        paths.push((rel, entry.into_path()));
+        if entry.depth() > 0 {
+            let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+            parents.insert(parent.to_owned());
+        }
+        let t = entry.file_type();
+        if t.is_dir() {
+            let meta = entry.metadata().map_err(|e| OutputError::Io {
+                path: entry.path().to_owned(),
+                source: e.into(),
+            })?;
+            tree.dir_modes.insert(rel.clone(), mode_of(&meta));
+            if entry.depth() > 0 {
+                dirs.insert(rel);
+            }
+        } else if t.is_file() {
+            paths.push((rel, entry.into_path()));
+        } else {
+            let kind = if t.is_symlink() {
+                ForeignKind::Symlink
+            } else {
+                special_kind(t)
+            };
+            tree.others.push(Foreign { path: rel, kind });
+        }
     }
+    tree.others.extend(
+        dirs.into_iter()
+            .filter(|d| !parents.contains(d))
+            .map(|path| Foreign {
+                path,
+                kind: ForeignKind::EmptyDirectory,
+            }),
+    );
+    tree.others.sort();
     // Reading thousands of small files is latency-bound: overlap them.
     let read: Vec<Result<(String, Vec<u8>), OutputError>> = paths
         .into_par_iter()
@@ -141,26 +570,79 @@ pub fn read_tree(root: &Path, output: &str) -> Result<BTreeMap<String, Vec<u8>>,
         .collect();
     for entry in read {
         let (rel, bytes) = entry?;
-        files.insert(rel, bytes);
+        tree.files.insert(rel, bytes);
     }
-    Ok(files)
+    if let Some((path, _)) = tree
+        .files
+        .iter()
+        .find(|(path, bytes)| !is_generated(bytes) && is_input(path, bytes))
+    {
+        return Err(OutputError::OverlapsInput {
+            path: format!("{output}/{path}"),
+        });
+    }
+    Ok(tree)
 }
 
-/// Write `files` (paths relative to the output directory) to `root/output`.
+/// Every regular file under `root/output`, by path relative to it; see
+/// [`scan_tree`].
+pub fn read_tree(root: &Path, output: &str) -> Result<BTreeMap<String, Vec<u8>>, OutputError> {
+    scan_tree(root, output).map(|tree| tree.files)
+}
+
+/// Write `files` (paths relative to the output directory) to `root/output`:
+/// takes the exclusive lock (waiting silently), cleans up after interrupted
+/// runs, then [`publish`]es the tree alone.
 pub fn write_tree(
     root: &Path,
     output: &str,
     files: &[OutputFile],
     config: &WriteConfig,
 ) -> Result<WriteReport, OutputError> {
-    let dir = root.join(output);
-    let staging = hidden_sibling(root, output, "tmp");
-    let backup = hidden_sibling(root, output, "old");
-    // A run interrupted between the two renames left only the backup.
-    if !dir.exists() && backup.is_dir() {
-        fs::rename(&backup, &dir).map_err(io_error(&backup))?;
+    let lock = EstateLock::exclusive(root, || {})?;
+    recover(&lock, output, &[])?;
+    publish(&lock, output, files, &[], config)
+}
+
+/// A generated file outside the output tree, staged beside its target.
+struct RootStaged {
+    path: String,
+    full: PathBuf,
+    /// The staged file, or `None` to remove the target.
+    tmp: Option<PathBuf>,
+}
+
+/// Write the output tree and the generated files outside it
+/// (`root_files`: path relative to the estate root, contents or `None` to
+/// remove kprov's file), under `lock`. Everything that can be refused is
+/// refused, and every file outside the tree staged, before the tree is
+/// swapped; so an error leaves the old state, except for
+/// [`OutputError::Partial`], which says what was written.
+pub fn publish(
+    lock: &EstateLock,
+    output: &str,
+    files: &[OutputFile],
+    root_files: &[(&str, Option<&str>)],
+    config: &WriteConfig,
+) -> Result<WriteReport, OutputError> {
+    let root = lock.root();
+    for (path, contents) in root_files {
+        check_root_file(root, path, *contents)?;
     }
-    let existing = read_tree(root, output)?;
+    let dir = root.join(output);
+    let existing = scan_tree(root, output)?;
+    let cannot: Vec<Foreign> = existing
+        .others
+        .iter()
+        .filter(|e| e.kind != ForeignKind::EmptyDirectory)
+        .cloned()
+        .collect();
+    if !cannot.is_empty() {
+        return Err(OutputError::CannotCarryOver {
+            output: output.to_owned(),
+            entries: cannot,
+        });
+    }
     let in_scope = |path: &str| {
         let cluster = path.split('/').next().unwrap_or_default();
         config.clusters.as_ref().is_none_or(|c| c.contains(cluster))
@@ -173,7 +655,7 @@ pub fn write_tree(
 
     let mut report = WriteReport::default();
     for (path, file) in &rendered {
-        match existing.get(*path) {
+        match existing.files.get(*path) {
             Some(bytes) if !is_generated(bytes) => {
                 return Err(OutputError::NotGenerated {
                     path: format!("{output}/{path}"),
@@ -183,64 +665,204 @@ pub fn write_tree(
             _ => report.written += 1,
         }
     }
-    for (path, bytes) in &existing {
-        if !is_generated(bytes) {
-            report.foreign.push(path.clone());
-        } else if in_scope(path) && !rendered.contains_key(path.as_str()) {
+    for (path, bytes) in &existing.files {
+        if in_scope(path) && is_generated(bytes) && !rendered.contains_key(path.as_str()) {
             report.removed += 1;
         }
     }
-    if report.written == 0 && report.removed == 0 && dir.is_dir() {
-        return Ok(report);
-    }
+    report.foreign = existing.foreign();
 
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(io_error(&staging))?;
-    }
-    let result = stage(&dir, &staging, &existing, &rendered, &in_scope, config);
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    if let Some(parent) = dir.parent() {
-        fs::create_dir_all(parent).map_err(io_error(parent))?;
-    }
-    if dir.exists() {
-        if backup.exists() {
-            fs::remove_dir_all(&backup).map_err(io_error(&backup))?;
-        }
-        fs::rename(&dir, &backup).map_err(io_error(&dir))?;
-        fs::rename(&staging, &dir).map_err(io_error(&staging))?;
-        fs::remove_dir_all(&backup).map_err(io_error(&backup))?;
+    let staged = stage_root_files(root, root_files)?;
+    let swapped = if report.written == 0 && report.removed == 0 && existing.exists {
+        Ok(None)
     } else {
-        fs::rename(&staging, &dir).map_err(io_error(&staging))?;
+        swap_tree(root, output, &dir, &existing, &rendered, &in_scope, config)
+    };
+    match swapped {
+        Ok(left) => report.backup_left = left,
+        Err(e) => {
+            staged.undo(0);
+            return Err(e);
+        }
+    }
+    let mut written = vec![output.to_owned()];
+    for (i, file) in staged.files.iter().enumerate() {
+        let done = match &file.tmp {
+            Some(tmp) => fs::rename(tmp, &file.full),
+            None => fs::remove_file(&file.full),
+        };
+        if let Err(source) = done {
+            staged.undo(i);
+            return Err(OutputError::Partial {
+                written,
+                failed: file.path.clone(),
+                pending: staged.files[i..].iter().map(|f| f.path.clone()).collect(),
+                source,
+            });
+        }
+        written.push(file.path.clone());
+        report
+            .root_files
+            .push((file.path.clone(), file.tmp.is_none()));
     }
     Ok(report)
 }
 
+/// Generated files outside the output tree, staged, and the directories
+/// made for them.
+#[derive(Default)]
+struct RootStage {
+    files: Vec<RootStaged>,
+    created: Vec<PathBuf>,
+}
+
+impl RootStage {
+    /// Remove the staged files from `from` on, and the directories made
+    /// for them when nothing else is in them.
+    fn undo(&self, from: usize) {
+        for file in &self.files[from..] {
+            if let Some(tmp) = &file.tmp {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+        for d in self.created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+/// Stage every changed generated file outside the output tree as a
+/// temporary file beside its target; on failure, undo what was staged.
+fn stage_root_files(
+    root: &Path,
+    root_files: &[(&str, Option<&str>)],
+) -> Result<RootStage, OutputError> {
+    let mut stage = RootStage::default();
+    let add = |stage: &mut RootStage| -> Result<(), OutputError> {
+        for (path, contents) in root_files {
+            let full = root.join(path);
+            let existing = fs::read(&full).ok();
+            match contents {
+                Some(text) if existing.as_deref() == Some(text.as_bytes()) => {}
+                Some(text) => {
+                    if let Some(parent) = full.parent() {
+                        create_dirs(parent, &mut stage.created)?;
+                    }
+                    let tmp = root_tmp(&full);
+                    // Named by its target: the temporary name means nothing
+                    // to the reader of the message.
+                    fs::write(&tmp, text).map_err(io_error(&full))?;
+                    stage.files.push(RootStaged {
+                        path: (*path).to_owned(),
+                        full,
+                        tmp: Some(tmp),
+                    });
+                }
+                None if existing.as_deref().is_some_and(is_generated) => {
+                    stage.files.push(RootStaged {
+                        path: (*path).to_owned(),
+                        full,
+                        tmp: None,
+                    });
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    };
+    match add(&mut stage) {
+        Ok(()) => Ok(stage),
+        Err(e) => {
+            stage.undo(0);
+            Err(e)
+        }
+    }
+}
+
+/// `create_dir_all`, remembering which directories it created.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), OutputError> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| fs::symlink_metadata(d).is_err())
+        .collect();
+    for d in missing.into_iter().rev() {
+        fs::create_dir(d).map_err(io_error(d))?;
+        created.push(d.to_owned());
+    }
+    Ok(())
+}
+
+/// Build the new tree in a staging directory of this run and swap it in.
+/// Returns the backup's name if it could not be removed afterwards.
+fn swap_tree(
+    root: &Path,
+    output: &str,
+    dir: &Path,
+    existing: &OutputTree,
+    rendered: &BTreeMap<&str, &OutputFile>,
+    in_scope: &dyn Fn(&str) -> bool,
+    config: &WriteConfig,
+) -> Result<Option<String>, OutputError> {
+    let staging = run_sibling(root, output, "tmp");
+    let backup = run_sibling(root, output, "old");
+    if let Err(e) = stage(dir, &staging, existing, rendered, in_scope, config) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if !existing.exists {
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        return match fs::rename(&staging, dir) {
+            Ok(()) => Ok(None),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&staging);
+                Err(io_error(&staging)(e))
+            }
+        };
+    }
+    if let Err(e) = fs::rename(dir, &backup) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(io_error(dir)(e));
+    }
+    if let Err(e) = fs::rename(&staging, dir) {
+        // Put the old tree back; if even that fails, the next run does.
+        let _ = fs::rename(&backup, dir);
+        let _ = fs::remove_dir_all(&staging);
+        return Err(io_error(&staging)(e));
+    }
+    // The new tree is in place: a backup that will not go away is the next
+    // run's to clean up, not a reason to report failure.
+    Ok(fs::remove_dir_all(&backup)
+        .is_err()
+        .then(|| relative_to(root, &backup)))
+}
+
 /// Fill the staging directory: rendered files (unchanged ones hard-linked
-/// from the old tree), plus every old file that stays: foreign files and
-/// files of clusters outside the selection.
+/// from the old tree), plus everything old that stays: foreign files and
+/// empty directories, and files of clusters outside the selection. Every
+/// directory that was in the old tree gets its permission bits back.
 fn stage(
     dir: &Path,
     staging: &Path,
-    existing: &BTreeMap<String, Vec<u8>>,
+    existing: &OutputTree,
     rendered: &BTreeMap<&str, &OutputFile>,
     in_scope: &dyn Fn(&str) -> bool,
     config: &WriteConfig,
 ) -> Result<(), OutputError> {
-    fs::create_dir_all(staging).map_err(io_error(staging))?;
+    fs::create_dir(staging).map_err(io_error(staging))?;
     // (relative path, whether the old tree has these bytes, the bytes)
     let mut files: Vec<(&str, bool, &[u8])> = rendered
         .iter()
         .map(|(path, file)| {
             let unchanged = existing
+                .files
                 .get(*path)
                 .is_some_and(|b| b.as_slice() == file.contents.as_bytes());
             (*path, unchanged, file.contents.as_bytes())
         })
         .collect();
-    for (path, bytes) in existing {
+    for (path, bytes) in &existing.files {
         let keep = !is_generated(bytes) || !in_scope(path);
         if keep && !rendered.contains_key(path.as_str()) {
             files.push((path, true, bytes));
@@ -252,27 +874,52 @@ fn stage(
     let dirs: BTreeSet<&Path> = files
         .iter()
         .filter_map(|(rel, _, _)| Path::new(rel).parent())
+        .chain(
+            existing
+                .others
+                .iter()
+                .filter(|e| e.kind == ForeignKind::EmptyDirectory)
+                .map(|e| Path::new(e.path.as_str())),
+        )
         .collect();
     for d in dirs {
         let d = staging.join(d);
         fs::create_dir_all(&d).map_err(io_error(&d))?;
     }
     let count = AtomicUsize::new(0);
-    files.par_iter().try_for_each(|&(rel, from_old, contents)| {
-        let target = staging.join(rel);
-        let n = count.fetch_add(1, Ordering::Relaxed);
-        if config.fail_after_files.is_some_and(|limit| n >= limit) {
-            return Err(OutputError::Io {
-                path: target,
-                source: io::Error::new(io::ErrorKind::StorageFull, "simulated failure"),
-            });
+    files
+        .par_iter()
+        .try_for_each(|&(rel, from_old, contents)| {
+            let target = staging.join(rel);
+            let n = count.fetch_add(1, Ordering::Relaxed);
+            if config.fail_after_files.is_some_and(|limit| n >= limit) {
+                return Err(OutputError::Io {
+                    path: target,
+                    source: io::Error::new(io::ErrorKind::StorageFull, "simulated failure"),
+                });
+            }
+            // Linking an unchanged file costs no write; fall back to a copy,
+            // which keeps the old file's permission bits.
+            if from_old
+                && (fs::hard_link(dir.join(rel), &target).is_ok()
+                    || fs::copy(dir.join(rel), &target).is_ok())
+            {
+                return Ok(());
+            }
+            fs::write(&target, contents).map_err(io_error(&target))
+        })?;
+    // Last, so a read-only directory does not stop the files going in.
+    for (rel, mode) in existing.dir_modes.iter().rev() {
+        let d = if rel.is_empty() {
+            staging.to_path_buf()
+        } else {
+            staging.join(rel)
+        };
+        if d.is_dir() {
+            set_mode(&d, *mode)?;
         }
-        // Linking an unchanged file costs no write; fall back to a copy.
-        if from_old && fs::hard_link(dir.join(rel), &target).is_ok() {
-            return Ok(());
-        }
-        fs::write(&target, contents).map_err(io_error(&target))
-    })
+    }
+    Ok(())
 }
 
 /// Neither a generated file outside the output tree nor a directory on its
@@ -311,6 +958,12 @@ pub fn read_root_file(root: &Path, path: &str) -> Result<Option<Vec<u8>>, Output
 pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Result<(), OutputError> {
     let full = root.join(path);
     no_symlink(root, path)?;
+    // Renaming over a directory fails only after the tree is swapped.
+    if contents.is_some() && fs::symlink_metadata(&full).is_ok_and(|m| !m.is_file()) {
+        return Err(OutputError::RootNotAFile {
+            path: path.to_owned(),
+        });
+    }
     if contents.is_some()
         && let Ok(bytes) = fs::read(&full)
         && !is_generated(&bytes)
@@ -326,33 +979,432 @@ pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Resul
 /// estate root, e.g. `.github/CODEOWNERS`), atomically: a sibling temporary
 /// file renamed over it. `None` removes kprov's file if there is one. Never
 /// overwrites or removes a file without the generated header. Returns
-/// whether anything changed.
+/// whether anything changed. The caller holds the estate's exclusive lock.
 pub fn write_root_file(
     root: &Path,
     path: &str,
     contents: Option<&str>,
 ) -> Result<bool, OutputError> {
     check_root_file(root, path, contents)?;
+    let staged = stage_root_files(root, &[(path, contents)])?;
+    for (i, file) in staged.files.iter().enumerate() {
+        let done = match &file.tmp {
+            Some(tmp) => fs::rename(tmp, &file.full),
+            None => fs::remove_file(&file.full),
+        };
+        if let Err(e) = done {
+            staged.undo(i);
+            return Err(io_error(&file.full)(e));
+        }
+    }
+    Ok(!staged.files.is_empty())
+}
+
+/// Replace the file `path` (relative to `root`) with `contents` without
+/// following a symbolic link: a link at the path or among the directories
+/// on its way is refused, and the contents go to a temporary sibling
+/// renamed over the file, so a link that appears meanwhile is replaced,
+/// not written through.
+pub fn replace_file(root: &Path, path: &str, contents: &str) -> Result<(), OutputError> {
+    no_symlink(root, path)?;
     let full = root.join(path);
-    let existing = fs::read(&full).ok();
-    match contents {
-        Some(text) if existing.as_deref() == Some(text.as_bytes()) => Ok(false),
-        Some(text) => {
-            if let Some(parent) = full.parent() {
-                fs::create_dir_all(parent).map_err(io_error(parent))?;
-            }
-            let tmp = full.with_file_name(format!(
-                ".{}.kprov-tmp",
-                full.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    let tmp = root_tmp(&full);
+    fs::write(&tmp, contents).map_err(io_error(&tmp))?;
+    fs::rename(&tmp, &full).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io_error(&full)(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::HEADER;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kprov-output-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn generated(path: &str, body: &str) -> OutputFile {
+        OutputFile {
+            path: path.to_owned(),
+            contents: format!("{HEADER}\n# Source: x\n{body}\n"),
+        }
+    }
+
+    fn hidden(root: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".kprov-"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_second_writer_waits_and_is_told_once() {
+        let root = scratch("lock");
+        let held = EstateLock::exclusive(&root, || panic!("nobody else holds it")).unwrap();
+        let (told, heard) = std::sync::mpsc::channel();
+        let waiter = {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let lock = EstateLock::exclusive(&root, move || told.send(()).unwrap());
+                lock.map(|_| ())
+            })
+        };
+        // The waiter reports that it waits before it blocks; only then is
+        // the lock released, so it must have waited.
+        heard.recv().unwrap();
+        drop(held);
+        waiter.join().unwrap().unwrap();
+        assert!(heard.try_recv().is_err(), "told more than once");
+    }
+
+    #[test]
+    fn readers_share_the_lock_and_exclude_writers() {
+        let root = scratch("shared");
+        let first =
+            EstateLock::shared(&root, || panic!("readers do not wait for readers")).unwrap();
+        let _second =
+            EstateLock::shared(&root, || panic!("readers do not wait for readers")).unwrap();
+        let file = fs::File::open(&root).unwrap();
+        assert!(matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock)));
+        drop(first);
+        drop(_second);
+        assert!(file.try_lock().is_ok());
+    }
+
+    #[test]
+    fn each_run_stages_under_its_own_name() {
+        let root = Path::new("/estate");
+        let a = run_sibling(root, "clusters", "tmp");
+        let b = run_sibling(root, "clusters", "tmp");
+        assert_ne!(a, b);
+        let name = a.file_name().unwrap().to_str().unwrap();
+        assert_eq!(leftover_suffix(name, "clusters"), Some("tmp"));
+    }
+
+    #[test]
+    fn leftovers_are_recognised_by_exact_name() {
+        for (name, expect) in [
+            (".kprov-clusters.tmp", Some("tmp")),
+            (".kprov-clusters.old", Some("old")),
+            (".kprov-clusters.12-3.old", Some("old")),
+            (".kprov-a_b.7-0.tmp", None),
+            (".kprov-clusters.x.old", None),
+            (".kprov-clusters.1-.old", None),
+            (".kprov-clusters.12-3.new", None),
+            (".kprov-clusters-2.1-1.old", None),
+        ] {
+            assert_eq!(leftover_suffix(name, "clusters"), expect, "{name}");
+        }
+        assert_eq!(leftover_suffix(".kprov-a_b.7-0.tmp", "a/b"), Some("tmp"));
+    }
+
+    #[test]
+    fn recover_restores_the_backup_of_a_run_killed_between_its_renames() {
+        let root = scratch("recover-restore");
+        fs::create_dir_all(root.join(".kprov-clusters.41-0.old/c")).unwrap();
+        fs::write(root.join(".kprov-clusters.41-0.old/c/f.yaml"), "old\n").unwrap();
+        fs::create_dir_all(root.join(".kprov-clusters.41-0.tmp/c")).unwrap();
+        fs::create_dir_all(root.join(".kprov-clusters.tmp")).unwrap();
+        fs::create_dir_all(root.join(".kprov-other.1-1.old")).unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let mut done = recover(&lock, "clusters", &[]).unwrap();
+        done.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(
+            done,
+            vec![
+                Leftover {
+                    path: ".kprov-clusters.41-0.old".into(),
+                    restored: true
+                },
+                Leftover {
+                    path: ".kprov-clusters.41-0.tmp".into(),
+                    restored: false
+                },
+                Leftover {
+                    path: ".kprov-clusters.tmp".into(),
+                    restored: false
+                },
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("clusters/c/f.yaml")).unwrap(),
+            "old\n"
+        );
+        // Another output's directories are not this output's leftovers.
+        assert_eq!(hidden(&root), vec![".kprov-other.1-1.old"]);
+    }
+
+    #[test]
+    fn recover_never_guesses_between_backups() {
+        let root = scratch("recover-several");
+        fs::create_dir_all(root.join(".kprov-clusters.1-0.old")).unwrap();
+        fs::create_dir_all(root.join(".kprov-clusters.old")).unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let err = recover(&lock, "clusters", &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "clusters: missing, and interrupted runs left several backups of it: .kprov-clusters.1-0.old, .kprov-clusters.old; rename the one to keep to clusters and delete the others"
+        );
+        assert_eq!(hidden(&root).len(), 2);
+    }
+
+    #[test]
+    fn recover_removes_a_backup_when_the_tree_is_in_place() {
+        let root = scratch("recover-remove");
+        fs::create_dir_all(root.join("clusters/c")).unwrap();
+        fs::write(root.join("clusters/c/f.yaml"), "new\n").unwrap();
+        fs::create_dir_all(root.join(".kprov-clusters.old/c")).unwrap();
+        fs::create_dir_all(root.join(".github")).unwrap();
+        fs::write(root.join(".github/.CODEOWNERS.kprov-tmp"), "half").unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let done = recover(&lock, "clusters", &[".github/CODEOWNERS"]).unwrap();
+        assert_eq!(done.len(), 2, "{done:?}");
+        assert!(done.iter().all(|l| !l.restored));
+        assert_eq!(
+            fs::read_to_string(root.join("clusters/c/f.yaml")).unwrap(),
+            "new\n"
+        );
+        assert!(hidden(&root).is_empty());
+        assert!(!root.join(".github/.CODEOWNERS.kprov-tmp").exists());
+    }
+
+    #[test]
+    fn an_output_path_that_is_a_file_is_refused() {
+        let root = scratch("not-a-dir");
+        fs::write(root.join("kprov.yaml"), "estate\n").unwrap();
+        let err = write_tree(
+            &root,
+            "kprov.yaml",
+            &[generated("c/f.yaml", "a: 1")],
+            &WriteConfig::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, OutputError::NotADirectory { .. }), "{err}");
+        assert_eq!(
+            fs::read_to_string(root.join("kprov.yaml")).unwrap(),
+            "estate\n"
+        );
+        assert!(hidden(&root).is_empty());
+    }
+
+    #[test]
+    fn input_inside_the_output_tree_is_refused() {
+        for (path, text) in [
+            ("c/policy.rego", "package x\n"),
+            ("c/t.yaml.j2", "a: 1\n"),
+            (
+                "c/project.yaml",
+                "apiVersion: kprov.dev/v1alpha1\nkind: Project\n",
+            ),
+        ] {
+            let root = scratch("overlap");
+            let full = root.join("out").join(path);
+            fs::create_dir_all(full.parent().unwrap()).unwrap();
+            fs::write(&full, text).unwrap();
+            let err = scan_tree(&root, "out").unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "spec.output overlaps the estate's input: `out/{path}` is input that kprov would stop reading. Move it out of the output directory, or point spec.output at a directory of its own"
+                )
+            );
+        }
+        // Plain YAML without kprov's API version is not input.
+        let root = scratch("overlap-plain");
+        fs::create_dir_all(root.join("out/c")).unwrap();
+        fs::write(root.join("out/c/notes.yaml"), "a: 1\n").unwrap();
+        assert!(scan_tree(&root, "out").is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_that_cannot_be_carried_over_are_refused_by_name() {
+        let root = scratch("links");
+        fs::create_dir_all(root.join("clusters/c")).unwrap();
+        fs::write(
+            root.join("clusters/c/f.yaml"),
+            generated("c/f.yaml", "a: 1").contents,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", root.join("clusters/c/link")).unwrap();
+        let before = fs::read_to_string(root.join("clusters/c/f.yaml")).unwrap();
+        let err = write_tree(
+            &root,
+            "clusters",
+            &[generated("c/f.yaml", "a: 2")],
+            &WriteConfig::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "clusters: holds entries kprov did not generate and cannot carry over into the new tree: clusters/c/link (symbolic link); nothing was written. Move them out of the output directory"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("clusters/c/f.yaml")).unwrap(),
+            before
+        );
+        assert!(
+            fs::symlink_metadata(root.join("clusters/c/link"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn empty_directories_and_directory_modes_are_carried_over() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let root = scratch("modes");
+        fs::create_dir_all(root.join("clusters/c/keep/deeper")).unwrap();
+        fs::write(
+            root.join("clusters/c/f.yaml"),
+            generated("c/f.yaml", "a: 1").contents,
+        )
+        .unwrap();
+        fs::write(root.join("clusters/c/NOTES.md"), "mine\n").unwrap();
+        fs::set_permissions(root.join("clusters/c"), fs::Permissions::from_mode(0o750)).unwrap();
+        fs::set_permissions(root.join("clusters"), fs::Permissions::from_mode(0o711)).unwrap();
+        let report = write_tree(
+            &root,
+            "clusters",
+            &[generated("c/f.yaml", "a: 2")],
+            &WriteConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (report.written, report.unchanged, report.removed),
+            (1, 0, 0)
+        );
+        assert_eq!(
+            report.foreign,
+            vec![
+                Foreign {
+                    path: "c/NOTES.md".into(),
+                    kind: ForeignKind::File
+                },
+                Foreign {
+                    path: "c/keep/deeper".into(),
+                    kind: ForeignKind::EmptyDirectory
+                },
+            ]
+        );
+        assert!(root.join("clusters/c/keep/deeper").is_dir());
+        assert_eq!(
+            fs::read_to_string(root.join("clusters/c/NOTES.md")).unwrap(),
+            "mine\n"
+        );
+        let mode = |p: &str| fs::metadata(root.join(p)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode("clusters/c"), 0o750);
+        assert_eq!(mode("clusters"), 0o711);
+        assert!(hidden(&root).is_empty());
+    }
+
+    #[test]
+    fn a_root_file_that_cannot_be_staged_leaves_everything_as_it_was() {
+        let root = scratch("root-file");
+        fs::create_dir_all(root.join("clusters/c")).unwrap();
+        let old = generated("c/f.yaml", "a: 1");
+        fs::write(root.join("clusters/c/f.yaml"), &old.contents).unwrap();
+        // A file where the directory of a generated file would go.
+        fs::write(root.join("backstage"), "not a directory\n").unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let err = publish(
+            &lock,
+            "clusters",
+            &[generated("c/f.yaml", "a: 2")],
+            &[
+                (
+                    ".github/CODEOWNERS",
+                    Some("# Code generated by kprov. DO NOT EDIT.\n"),
+                ),
+                ("backstage/template.yaml", Some("x")),
+            ],
+            &WriteConfig::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, OutputError::Io { .. }), "{err}");
+        assert_eq!(
+            fs::read_to_string(root.join("clusters/c/f.yaml")).unwrap(),
+            old.contents
+        );
+        assert!(
+            !root.join(".github").exists(),
+            "a staged file or its directory stayed"
+        );
+        assert!(hidden(&root).is_empty());
+    }
+
+    #[test]
+    fn a_directory_where_a_root_file_goes_is_refused_before_anything_is_written() {
+        let root = scratch("root-dir");
+        fs::create_dir_all(root.join(".github/CODEOWNERS/inside")).unwrap();
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let err = publish(
+            &lock,
+            "clusters",
+            &[generated("c/f.yaml", "a: 1")],
+            &[(".github/CODEOWNERS", Some("x"))],
+            &WriteConfig::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, OutputError::RootNotAFile { .. }), "{err}");
+        assert!(!root.join("clusters").exists());
+        assert!(root.join(".github/CODEOWNERS/inside").is_dir());
+    }
+
+    #[test]
+    fn a_tree_that_cannot_be_staged_leaves_no_root_file_behind() {
+        let root = scratch("tree-fails");
+        let lock = EstateLock::exclusive(&root, || {}).unwrap();
+        let config = WriteConfig {
+            fail_after_files: Some(0),
+            ..Default::default()
+        };
+        let err = publish(
+            &lock,
+            "clusters",
+            &[generated("c/f.yaml", "a: 1")],
+            &[(".github/CODEOWNERS", Some("x"))],
+            &config,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("simulated failure"), "{err}");
+        let left: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn replace_file_never_writes_through_a_link() {
+        let root = scratch("replace");
+        let outside = scratch("replace-outside").join("secret");
+        fs::write(&outside, "secret\n").unwrap();
+        fs::create_dir_all(root.join("t")).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&outside, root.join("t/expected.yaml")).unwrap();
+            assert!(matches!(
+                replace_file(&root, "t/expected.yaml", "new\n"),
+                Err(OutputError::SymlinkRoot { .. })
             ));
-            fs::write(&tmp, text).map_err(io_error(&tmp))?;
-            fs::rename(&tmp, &full).map_err(io_error(&full))?;
-            Ok(true)
+            assert_eq!(fs::read_to_string(&outside).unwrap(), "secret\n");
+            fs::remove_file(root.join("t/expected.yaml")).unwrap();
         }
-        None if existing.as_deref().is_some_and(is_generated) => {
-            fs::remove_file(&full).map_err(io_error(&full))?;
-            Ok(true)
-        }
-        None => Ok(false),
+        replace_file(&root, "t/expected.yaml", "new\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(root.join("t/expected.yaml")).unwrap(),
+            "new\n"
+        );
     }
 }
