@@ -32,9 +32,45 @@
 //! Namespaces are spread over threads and the results merged in order, so
 //! the output does not depend on the thread count. Files are evaluated
 //! separately so that every finding names the policy that made it.
+//!
+//! Policies are reviewed, but kprov runs on every pull request before review
+//! ends, so a policy must not be able to hold up or exhaust the CI machine,
+//! nor make findings that differ between runs:
+//!
+//! - At load, a policy is refused (`policy-nondeterministic`, at the call)
+//!   when its syntax tree calls a builtin that reads the clock, randomness,
+//!   the environment or the network, and (`policy-recursion`) when a
+//!   function calls itself, which regorus would follow until the stack
+//!   overflows.
+//! - `numbers.range` and `numbers.range_step` make at most [`MAX_RANGE`]
+//!   numbers per call. regorus builds the whole array inside one builtin
+//!   call, where no other bound can stop it; this one is exact.
+//! - Every other loop runs through regorus's interpreter, which checks an
+//!   execution timer every few steps: one evaluation (a rule on an object)
+//!   stops after [`EVALUATION_TIME`], a policy after [`POLICY_TIME`] in all.
+//!   A policy that hits a bound (`policy-limit`) is reported once and
+//!   evaluated no further; the other policies are not affected.
+//!
+//! regorus 0.14.1 has no deterministic step count for its interpreter (its
+//! instruction limit belongs to the RVM, a different evaluator), and its
+//! memory limit needs the `allocator-memory-limits` feature, which makes
+//! regorus's own mimalloc the process's global allocator: that clashes with
+//! the allocator the CLI installs, and would count the whole process, not a
+//! policy. So the work bound is a time bound, and memory is bounded through
+//! it: outside the range builtins, what an evaluation allocates grows with
+//! the steps it takes. A time bound is not deterministic, which is safe
+//! here because it only ever turns a runaway into an error: a policy that
+//! finishes within the bound gives the same findings on every run, and the
+//! bounds are orders of magnitude above what a conftest rule over one
+//! object takes, so only a runaway comes near them. What is reported for
+//! a runaway does not depend on timing either: one error, at the rule (or
+//! call) that hit the bound first in the file, and none of that policy's
+//! findings, since which objects were evaluated before it stopped does.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -57,6 +93,26 @@ const RULES: [(&str, Severity); 3] = [
 /// The package every policy must declare.
 const PACKAGE: &str = "main";
 
+/// How long one evaluation (one rule on one object) may run. A conftest
+/// rule over one object is a few comparisons; this is orders of magnitude
+/// more than any real one needs, and short enough that what a runaway
+/// allocates meanwhile stays small.
+const EVALUATION_TIME: Duration = Duration::from_secs(1);
+
+/// How long one policy may evaluate in all, over every object and thread:
+/// a policy that is merely slow on each object still ends.
+const POLICY_TIME: Duration = Duration::from_secs(60);
+
+/// Interpreter steps between two reads of the clock: reading it on every
+/// step would cost more than the step.
+const CHECK_INTERVAL: NonZeroU32 = NonZeroU32::new(32).unwrap();
+
+/// The most numbers one call of `numbers.range` or `numbers.range_step` may
+/// make. regorus allocates the whole array before the call returns, so the
+/// time bound cannot stop it; this one is exact, checked before anything is
+/// allocated.
+const MAX_RANGE: u64 = 1_000_000;
+
 /// One policy file, parsed.
 struct Policy<'s> {
     /// Path relative to the estate root.
@@ -72,6 +128,10 @@ struct Policy<'s> {
     reads_data: bool,
     /// The parts of `input` it reads ([`guard::input_paths`]); `None`: any.
     input: Option<Vec<Vec<String>>>,
+    /// Evaluation time spent so far, over all threads, in nanoseconds.
+    spent: AtomicU64,
+    /// Set once it has hit a bound: it is evaluated no further.
+    stopped: AtomicBool,
 }
 
 struct Rule {
@@ -87,7 +147,8 @@ struct Rule {
 ///
 /// Returns the findings (`policy-deny` errors, `policy-warn` warnings) and
 /// the problems of the policies themselves (`policy-syntax`,
-/// `policy-package`, `policy-error`), sorted.
+/// `policy-package`, `policy-error`, `policy-limit`,
+/// `policy-nondeterministic`, `policy-recursion`), sorted.
 pub fn evaluate(
     sources: &Sources,
     model: &Model,
@@ -107,7 +168,7 @@ pub fn evaluate(
 fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Policy<'s>> {
     let mut policies = Vec::new();
     for file in sources.files.iter().filter(|f| f.path.ends_with(".rego")) {
-        let mut engine = regorus::Engine::new();
+        let mut engine = new_engine();
         let package = match engine.add_policy(file.path.clone(), file.text.clone()) {
             Ok(package) => package,
             Err(e) => {
@@ -135,6 +196,10 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             [module] => (guard::reads_data(module), guard::input_paths(module)),
             _ => (true, None),
         };
+        if let Some(refused) = refuse(&file.path, engine.get_modules()) {
+            out.extend(refused);
+            continue;
+        }
         let declared: Vec<(&'static str, Severity)> = RULES
             .iter()
             .copied()
@@ -168,16 +233,28 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
         // Analysis (unsafe variables, unknown functions, conflicting rules)
         // runs on first evaluation: do it now, without input, so that such a
         // policy is reported once as broken rather than once per object.
+        // It runs within the policy's bounds, and its time counts.
+        let spent = AtomicU64::new(0);
         let mut probe = engine.clone();
-        let checked = probe.add_data(empty_context()).and_then(|()| {
-            rules
-                .iter()
-                .try_for_each(|rule| probe.eval_rule(rule.query.clone()).map(drop))
-        });
-        if let Err(e) = checked {
+        if let Err(e) = probe.add_data(empty_context()) {
             let (at, message) = regorus_error(&file.path, &e);
             out.push(Diagnostic::error("policy-syntax", Some(at), message));
             continue;
+        }
+        let checked = rules
+            .iter()
+            .try_for_each(|rule| eval_bounded(&mut probe, rule, &spent).map(drop));
+        match checked {
+            Ok(()) => {}
+            Err(Failure::Error(text)) => {
+                let (at, message) = regorus_error(&file.path, &text);
+                out.push(Diagnostic::error("policy-syntax", Some(at), message));
+                continue;
+            }
+            Err(Failure::Limit(at, message)) => {
+                out.push(Diagnostic::error("policy-limit", Some(at), message));
+                continue;
+            }
         }
         policies.push(Policy {
             path: &file.path,
@@ -186,9 +263,218 @@ fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Po
             rules,
             reads_data,
             input,
+            spent,
+            stopped: AtomicBool::new(false),
         });
     }
     policies
+}
+
+/// An engine for one policy, before the policy is added: every evaluation
+/// on it is stopped after [`EVALUATION_TIME`], and `numbers.range` and
+/// `numbers.range_step` refuse to make more than [`MAX_RANGE`] numbers.
+fn new_engine() -> regorus::Engine {
+    let mut engine = regorus::Engine::new();
+    engine.set_execution_timer_config(timer(EVALUATION_TIME));
+    // regorus looks a call up among extensions before its builtins, so
+    // these stand in for its own. Adding them to a fresh engine cannot
+    // clash with anything.
+    let _ = engine.add_extension("numbers.range".into(), 2, boxed(|args| range(&args, false)));
+    let _ = engine.add_extension(
+        "numbers.range_step".into(),
+        3,
+        boxed(|args| range(&args, true)),
+    );
+    engine
+}
+
+fn timer(limit: Duration) -> regorus::utils::limits::ExecutionTimerConfig {
+    regorus::utils::limits::ExecutionTimerConfig {
+        limit,
+        check_interval: CHECK_INTERVAL,
+    }
+}
+
+/// `f` as a regorus extension, its error converted to regorus's own.
+fn boxed(
+    f: impl Fn(Vec<regorus::Value>) -> Result<regorus::Value, RangeError>
+    + Clone
+    + Send
+    + Sync
+    + 'static,
+) -> Box<dyn regorus::Extension> {
+    fn extension<F: regorus::Extension + 'static>(f: F) -> Box<dyn regorus::Extension> {
+        Box::new(f)
+    }
+    extension(move |args: Vec<regorus::Value>| f(args).map_err(Into::into))
+}
+
+/// Why a bounded `numbers.range` refused to run.
+#[derive(Debug, thiserror::Error)]
+enum RangeError {
+    #[error(
+        "`{name}` would make {count} numbers; kprov lets one call make at most {MAX_RANGE}, so that a policy cannot exhaust memory ({BOUND_HINT})"
+    )]
+    TooLarge { name: &'static str, count: u128 },
+    #[error("`numbers.range_step` takes a step that is a positive integer")]
+    Step,
+    #[error("`{name}` takes numbers, not {found}")]
+    NotNumber { name: &'static str, found: String },
+}
+
+/// What the messages of every bound end with: what to do about it. Also how
+/// a bound's error is told from other errors after regorus has wrapped it.
+const BOUND_HINT: &str = "iterate over the object's own fields, or over less";
+
+/// `numbers.range(a, b)`, or `numbers.range_step(a, b, step)` when
+/// `stepped`, as regorus and OPA compute them — every integer from `a` to
+/// `b` (both included, counting down when `b < a`), `step` apart — after
+/// checking that the result is at most [`MAX_RANGE`] numbers. A bound that
+/// is not an integer makes the result undefined, as regorus's builtin does.
+fn range(args: &[regorus::Value], stepped: bool) -> Result<regorus::Value, RangeError> {
+    let name = match stepped {
+        true => "numbers.range_step",
+        false => "numbers.range",
+    };
+    if let Some(arg) = args
+        .iter()
+        .find(|a| !matches!(a, regorus::Value::Number(_)))
+    {
+        return Err(RangeError::NotNumber {
+            name,
+            found: arg.to_string(),
+        });
+    }
+    let int = |v: Option<&regorus::Value>| v.and_then(|v| v.as_i64().ok());
+    let (Some(from), Some(to)) = (int(args.first()), int(args.get(1))) else {
+        return Ok(regorus::Value::Undefined);
+    };
+    let step = match stepped {
+        true => match int(args.get(2)) {
+            Some(step) if step > 0 => step.unsigned_abs(),
+            _ => return Err(RangeError::Step),
+        },
+        false => 1,
+    };
+    let span = from.abs_diff(to);
+    let count = u128::from(span / step) + 1;
+    if count > u128::from(MAX_RANGE) {
+        return Err(RangeError::TooLarge { name, count });
+    }
+    let down = to < from;
+    let items: Vec<regorus::Value> = (0..count as u64)
+        .map(|i| {
+            let offset = i128::from(i) * i128::from(step);
+            let n = match down {
+                true => i128::from(from) - offset,
+                false => i128::from(from) + offset,
+            };
+            // Between `from` and `to`, so an i64.
+            regorus::Value::from(n as i64)
+        })
+        .collect();
+    Ok(regorus::Value::from(items))
+}
+
+/// Why an evaluation failed.
+enum Failure {
+    /// An error of the policy: regorus's text.
+    Error(String),
+    /// A bound was hit: where, and the message.
+    Limit(Location, String),
+}
+
+/// Evaluate `rule` on `engine`'s input within the time `spent` leaves of
+/// [`POLICY_TIME`], adding the time it takes to `spent`.
+fn eval_bounded(
+    engine: &mut regorus::Engine,
+    rule: &Rule,
+    spent: &AtomicU64,
+) -> Result<regorus::Value, Failure> {
+    let ran_too_long = || {
+        Failure::Limit(
+            rule.at.clone(),
+            format!(
+                "policy ran too long (a loop without end, or over something very large?); kprov stops a rule after {}s on one object and a policy after {}s in all, so that one policy cannot hold up every pull request: {BOUND_HINT}",
+                EVALUATION_TIME.as_secs(),
+                POLICY_TIME.as_secs()
+            ),
+        )
+    };
+    let left = POLICY_TIME.saturating_sub(Duration::from_nanos(spent.load(Ordering::Relaxed)));
+    if left.is_zero() {
+        return Err(ran_too_long());
+    }
+    if left < EVALUATION_TIME {
+        engine.set_execution_timer_config(timer(left));
+    }
+    let started = Instant::now();
+    let result = engine.eval_rule(rule.query.clone());
+    let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    spent.fetch_add(took, Ordering::Relaxed);
+    result.map_err(|e| {
+        let text = format!("{e:#}");
+        // regorus passes the timer's error on as it is, or as text when it
+        // stopped inside a function call.
+        let timed_out = e
+            .chain()
+            .any(|c| c.downcast_ref::<regorus::LimitError>().is_some())
+            || text.contains("execution exceeded time limit");
+        if timed_out {
+            return ran_too_long();
+        }
+        match text.contains(BOUND_HINT) {
+            true => {
+                let (at, message) = regorus_error(&rule.at.file, &text);
+                Failure::Limit(at, message)
+            }
+            false => Failure::Error(text),
+        }
+    })
+}
+
+/// Refuse a policy whose syntax shows it cannot be evaluated safely: one
+/// that calls a builtin reading the clock, randomness, the environment or
+/// the network (its findings would differ between runs), or a function
+/// that calls itself (which regorus would follow until the stack
+/// overflows).
+fn refuse(
+    path: &str,
+    modules: &[regorus::unstable::Ref<regorus::unstable::Module>],
+) -> Option<Vec<Diagnostic>> {
+    let [module] = modules else {
+        return None;
+    };
+    let at = |call: &guard::Call| Location {
+        file: path.to_owned(),
+        line: call.line.max(1),
+        column: call.column.max(1),
+        path: String::new(),
+    };
+    let mut out: Vec<Diagnostic> = guard::forbidden_calls(module)
+        .iter()
+        .map(|call| {
+            Diagnostic::error(
+                "policy-nondeterministic",
+                Some(at(call)),
+                format!(
+                    "policy calls `{}`, which reads {}; kprov's findings must be the same on every run and machine, so policies may not read it (pass what the policy needs as data in the estate instead)",
+                    call.name, call.reads
+                ),
+            )
+        })
+        .collect();
+    if let Some(call) = guard::recursive_function(module) {
+        out.push(Diagnostic::error(
+            "policy-recursion",
+            Some(at(&call)),
+            format!(
+                "function `{}` calls itself; Rego does not allow recursion (OPA refuses it too), and evaluating it would never end: compute the result without the function calling itself",
+                call.name
+            ),
+        ));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// `data` without a context: what a policy that never names `data` is given.
@@ -216,7 +502,10 @@ struct RuntimeError {
 /// What evaluating one context's objects found.
 #[derive(Default)]
 struct Outcome<'s> {
-    findings: Vec<Diagnostic>,
+    /// Each with the policy that made it.
+    findings: Vec<(&'s str, Diagnostic)>,
+    /// The policies that hit a bound here: where, and the message.
+    limits: Vec<(&'s str, Location, String)>,
     /// Per (policy, error text), in the order met.
     errors: Vec<((&'s str, String), RuntimeError)>,
 }
@@ -269,7 +558,7 @@ fn run(
         let engines: Vec<regorus::Engine> = policies
             .iter()
             .map(|p| {
-                let mut engine = regorus::Engine::new();
+                let mut engine = new_engine();
                 match engine.add_policy(p.path.to_owned(), p.text.to_owned()) {
                     Ok(_) => engine,
                     Err(_) => p.engine.clone(),
@@ -312,10 +601,41 @@ fn run(
         })
     };
     outcomes.sort_by_key(|(i, _)| *i);
+    // A policy that hit a bound is reported once, where it first did (in
+    // source order, not in the order threads met it), and nothing else of
+    // it is: which of its objects were evaluated before it stopped depends
+    // on the threads.
+    let mut limits: BTreeMap<&str, (Location, String)> = BTreeMap::new();
+    for (_, outcome) in &outcomes {
+        for (path, at, message) in &outcome.limits {
+            let entry = limits
+                .entry(path)
+                .or_insert_with(|| (at.clone(), message.clone()));
+            if (at.line, at.column) < (entry.0.line, entry.0.column) {
+                *entry = (at.clone(), message.clone());
+            }
+        }
+    }
+    for (at, message) in limits.values() {
+        out.push(Diagnostic::error(
+            "policy-limit",
+            Some(at.clone()),
+            message.clone(),
+        ));
+    }
     let mut errors: BTreeMap<(&str, String), RuntimeError> = BTreeMap::new();
     for (_, outcome) in outcomes {
-        out.extend(outcome.findings);
+        out.extend(
+            outcome
+                .findings
+                .into_iter()
+                .filter(|(path, _)| !limits.contains_key(path))
+                .map(|(_, d)| d),
+        );
         for (key, error) in outcome.errors {
+            if limits.contains_key(key.0) {
+                continue;
+            }
             let entry = errors.entry(key).or_default();
             if entry.first.is_empty() {
                 entry.first = error.first;
@@ -359,6 +679,9 @@ fn evaluate_context<'s>(
     let mut inputs: Vec<Option<regorus::Value>> = vec![None; objects.len()];
     let mut data = None;
     for ((policy, engine), ready) in policies.iter().zip(engines).zip(ready) {
+        if policy.stopped.load(Ordering::Relaxed) {
+            continue;
+        }
         let wanted = |i: usize, rule: &Rule| rule.guard.admits(&objects[i].object);
         let Some(first) = (0..objects.len()).find(|&i| policy.rules.iter().any(|r| wanted(i, r)))
         else {
@@ -378,7 +701,7 @@ fn evaluate_context<'s>(
                 &mut given_context
             }
         };
-        for (i, object) in objects.iter().enumerate().skip(first) {
+        'objects: for (i, object) in objects.iter().enumerate().skip(first) {
             let mut input_set = false;
             for rule in policy.rules.iter().filter(|r| wanted(i, r)) {
                 if !input_set {
@@ -386,22 +709,30 @@ fn evaluate_context<'s>(
                     engine.set_input(value.clone());
                     input_set = true;
                 }
-                match engine.eval_rule(rule.query.clone()) {
+                match eval_bounded(engine, rule, &policy.spent) {
                     Ok(value) => {
                         for message in messages(rule.name, &value) {
-                            outcome.findings.push(finding(
-                                policy,
-                                rule,
-                                contexts.model,
-                                key,
-                                output,
-                                object,
-                                &message,
+                            outcome.findings.push((
+                                policy.path,
+                                finding(
+                                    policy,
+                                    rule,
+                                    contexts.model,
+                                    key,
+                                    output,
+                                    object,
+                                    &message,
+                                ),
                             ));
                         }
                     }
-                    Err(e) => {
-                        outcome.error(policy.path, format!("{e:#}"), 1, describe(output, object));
+                    Err(Failure::Error(text)) => {
+                        outcome.error(policy.path, text, 1, describe(output, object));
+                    }
+                    Err(Failure::Limit(at, message)) => {
+                        policy.stopped.store(true, Ordering::Relaxed);
+                        outcome.limits.push((policy.path, at, message));
+                        break 'objects;
                     }
                 }
             }
@@ -1073,6 +1404,184 @@ deny contains msg if {
             "spec": {"containers": [{"image": "x"}]}});
         assert_eq!(projection.of_value(&object), regorus::Value::from(expected));
         assert_eq!(Projection::Whole.of_value(&object), rego_value(&object));
+    }
+
+    #[test]
+    fn a_huge_range_is_refused_at_the_call_before_anything_is_allocated() {
+        let policy = "package main\n\ndeny contains msg if {\n  some i in numbers.range(1, 2000000000)\n  i < 0\n  msg := \"never\"\n}\n";
+        let d = check(&[("p.rego", policy), ("policies/lb.rego", NO_PVC_IN_PROD)]);
+        let limits: Vec<_> = d.iter().filter(|d| d.code == "policy-limit").collect();
+        assert_eq!(limits.len(), 1, "{}", render_text(&d));
+        let at = limits[0].location.as_ref().unwrap();
+        // regorus places a call at its `(`.
+        assert_eq!((at.file.as_str(), at.line, at.column), ("p.rego", 4, 26));
+        assert!(
+            limits[0]
+                .message
+                .contains("`numbers.range` would make 2000000000 numbers")
+                && limits[0].message.contains(BOUND_HINT),
+            "{}",
+            limits[0].message
+        );
+        // The other policy is unaffected.
+        assert!(
+            d.iter().any(|d| d.code == "policy-deny"),
+            "{}",
+            render_text(&d)
+        );
+    }
+
+    #[test]
+    fn bounded_ranges_compute_what_regorus_does() {
+        let ints = |v: &[i64]| {
+            v.iter()
+                .map(|&n| regorus::Value::from(n))
+                .collect::<Vec<_>>()
+        };
+        for (args, stepped) in [
+            (vec![1, 5], false),
+            (vec![5, 1], false),
+            (vec![-3, -3], false),
+            (vec![0, 10, 3], true),
+            (vec![10, 0, 3], true),
+            (vec![2, 2, 1], true),
+        ] {
+            let name = match stepped {
+                true => "numbers.range_step",
+                false => "numbers.range",
+            };
+            let mut engine = regorus::Engine::new();
+            let call = format!(
+                "{name}({})",
+                args.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let expected = engine.eval_query(call.clone(), false).unwrap();
+            let expected = &expected.result[0].expressions[0].value;
+            assert_eq!(&range(&ints(&args), stepped).unwrap(), expected, "{call}");
+        }
+        assert_eq!(
+            range(&[regorus::Value::from(1.5), regorus::Value::from(3)], false).unwrap(),
+            regorus::Value::Undefined
+        );
+        assert!(range(&ints(&[0, 1, 0]), true).is_err());
+        assert!(range(&ints(&[0, i64::from(u32::MAX)]), false).is_err());
+        assert_eq!(
+            range(&ints(&[1, MAX_RANGE as i64]), false)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            MAX_RANGE as usize
+        );
+    }
+
+    #[test]
+    fn a_runaway_loop_is_stopped_and_reported_once_at_its_rule() {
+        // Ten billion iterations over every ResourceQuota: far past the
+        // bound, which stops the first evaluation and so the policy.
+        let policy = "package main\n\nwarn contains \"other\" if input.kind == \"Namespace\"\n\ndeny contains msg if {\n  input.kind == \"ResourceQuota\"\n  n := count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)])\n  msg := sprintf(\"%d\", [n])\n}\n";
+        let d = check(&[("p.rego", policy), ("policies/lb.rego", NO_PVC_IN_PROD)]);
+        let text = render_text(&d);
+        let limits: Vec<_> = d.iter().filter(|d| d.code == "policy-limit").collect();
+        assert_eq!(limits.len(), 1, "{text}");
+        let at = limits[0].location.as_ref().unwrap();
+        assert_eq!((at.file.as_str(), at.line, at.column), ("p.rego", 5, 1));
+        assert!(limits[0].message.contains("ran too long"), "{text}");
+        // Nothing else of that policy (its `warn` findings depend on which
+        // objects were evaluated before it stopped); the other policy runs.
+        assert!(!text.contains("policy p.rego:"), "{text}");
+        assert!(d.iter().any(|d| d.code == "policy-deny"), "{text}");
+    }
+
+    #[test]
+    fn a_runaway_without_input_is_caught_before_any_object() {
+        let policy = "package main\n\ndeny contains msg if {\n  n := count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)])\n  msg := sprintf(\"%d\", [n])\n}\n";
+        let d = check(&[("p.rego", policy)]);
+        assert_eq!(d.len(), 1, "{}", render_text(&d));
+        assert_eq!(d[0].code, "policy-limit");
+    }
+
+    #[test]
+    fn nondeterministic_builtins_are_refused_by_name_at_the_call() {
+        let cases = [
+            ("x := rand.intn(\"k\", 10)", "rand.intn", "randomness"),
+            ("x := time.now_ns()", "time.now_ns", "the clock"),
+            ("x := uuid.rfc4122(\"k\")", "uuid.rfc4122", "randomness"),
+            ("x := opa.runtime().env", "opa.runtime", "the environment"),
+            (
+                "x := http.send({\"method\": \"get\", \"url\": \"http://a\"})",
+                "http.send",
+                "the network",
+            ),
+            (
+                "x := net.lookup_ip_addr(\"a\")",
+                "net.lookup_ip_addr",
+                "the network (DNS)",
+            ),
+        ];
+        for (statement, name, reads) in cases {
+            let policy = format!(
+                "package main\n\ndeny contains msg if {{\n  {statement}\n  msg := sprintf(\"%v\", [x])\n}}\n"
+            );
+            let d = check(&[("p.rego", &policy)]);
+            assert_eq!(d.len(), 1, "{}", render_text(&d));
+            assert_eq!(d[0].code, "policy-nondeterministic");
+            let at = d[0].location.as_ref().unwrap();
+            assert_eq!((at.line, at.column), (4, 8), "{}", render_text(&d));
+            assert!(
+                d[0].message
+                    .contains(&format!("`{name}`, which reads {reads}")),
+                "{}",
+                d[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn names_in_comments_strings_and_own_functions_are_not_calls() {
+        let policy = "package main\n\n# rand.intn(\"x\", 3) and time.now_ns() are refused\nrand.pick(x) := x\n\ndeny contains msg if {\n  input.kind == \"PersistentVolumeClaim\"\n  msg := sprintf(\"rand.intn(%v) time.now_ns() %v\", [rand.pick(1), input.metadata.name])\n}\n";
+        let d = check(&[("p.rego", policy)]);
+        assert!(
+            d.iter().all(|d| d.code == "policy-deny"),
+            "{}",
+            render_text(&d)
+        );
+        assert_eq!(d.len(), 2, "{}", render_text(&d));
+    }
+
+    #[test]
+    fn recursive_functions_are_refused_before_evaluation() {
+        for (functions, name, line) in [
+            ("f(x) := y if { y := f(x + 1) }\n", "f", 3),
+            (
+                "f(x) := g(x)\ng(x) := h(x)\nh(x) := data.main.f(x)\n",
+                "f",
+                3,
+            ),
+        ] {
+            let policy = format!(
+                "package main\n\n{functions}\ndeny contains msg if {{ msg := sprintf(\"%v\", [f(1)]) }}\n"
+            );
+            let d = check(&[("p.rego", &policy)]);
+            assert_eq!(d.len(), 1, "{}", render_text(&d));
+            assert_eq!(d[0].code, "policy-recursion");
+            assert!(
+                d[0].message
+                    .contains(&format!("function `{name}` calls itself"))
+            );
+            assert_eq!(d[0].location.as_ref().unwrap().line, line);
+        }
+        // Functions calling each other without a cycle are fine.
+        let policy = "package main\n\nf(x) := g(x) + g(x)\ng(x) := x + 1\n\ndeny contains msg if { input.kind == \"Namespace\"; msg := sprintf(\"%v\", [f(1)]) }\n";
+        let d = check(&[("p.rego", policy)]);
+        assert!(
+            d.iter().all(|d| d.code == "policy-deny"),
+            "{}",
+            render_text(&d)
+        );
     }
 
     fn estate_dir(relative: &str) -> std::path::PathBuf {

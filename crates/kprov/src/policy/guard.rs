@@ -328,6 +328,194 @@ pub(super) fn input_paths(module: &Module) -> Option<Vec<Vec<String>>> {
     Some(reads.paths)
 }
 
+/// Builtins whose result depends on the clock, randomness, the environment
+/// or the network, with what each reads. kprov's output and findings must be
+/// the same on every run and every machine; regorus compiles some of these
+/// in whatever its features, and the rest a later feature change could
+/// bring in, so the syntax decides, not the build.
+const FORBIDDEN: &[(&str, &str)] = &[
+    ("rand.intn", "randomness"),
+    ("time.now_ns", "the clock"),
+    ("uuid.rfc4122", "randomness"),
+    ("opa.runtime", "the environment"),
+    ("http.send", "the network"),
+    ("net.lookup_ip_addr", "the network (DNS)"),
+    ("test.sleep", "the clock"),
+];
+
+/// A call found in a policy, where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Call {
+    /// The function as written and resolved: `rand.intn`.
+    pub(super) name: String,
+    /// What it reads, for the message.
+    pub(super) reads: &'static str,
+    pub(super) line: u32,
+    pub(super) column: u32,
+}
+
+/// Every call in `module` of a builtin that reads the clock, randomness,
+/// the environment or the network ([`FORBIDDEN`]), in source order. Only
+/// calls count: a name in a comment or a string is not a call, and
+/// `with time.now_ns as 1` (which replaces the builtin) calls nothing. A
+/// function the policy defines under the same name is its own, not the
+/// builtin.
+pub(super) fn forbidden_calls(module: &Module) -> Vec<Call> {
+    struct Finder {
+        defined: BTreeSet<String>,
+        found: Vec<Call>,
+    }
+    impl Visitor for Finder {
+        fn import(&mut self, _: &Expr) {}
+        fn with(&mut self) {}
+        fn expr(&mut self, expr: &Expr) -> bool {
+            if let Expr::Call { fcn, .. } = expr
+                && let Some(name) = dotted(fcn)
+                && !self.defined.contains(&name)
+                && let Some((_, reads)) = FORBIDDEN.iter().find(|(f, _)| *f == name)
+            {
+                // At the name's start: a call's span starts at its `(`,
+                // a dotted name's at its last `.`.
+                let span = Chain::of(fcn).root.span();
+                self.found.push(Call {
+                    name,
+                    reads,
+                    line: span.line,
+                    column: span.col,
+                });
+            }
+            true
+        }
+        fn unknown(&mut self) {}
+    }
+    let mut finder = Finder {
+        defined: functions(module)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
+        found: Vec::new(),
+    };
+    walk_module(&mut finder, module);
+    finder.found
+}
+
+/// A function of `module` that calls itself, directly or through other
+/// functions of the module, and where it is defined. Rego forbids
+/// recursion (OPA refuses it when compiling); regorus catches a rule that
+/// depends on itself while evaluating, but a function that calls itself
+/// recurses until the thread's stack overflows, which aborts the process.
+pub(super) fn recursive_function(module: &Module) -> Option<Call> {
+    let defined = functions(module);
+    let names: BTreeSet<&str> = defined.iter().map(|(n, _)| n.as_str()).collect();
+    // Calls from each function's heads and bodies to the module's functions.
+    let mut calls: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+    struct Calls<'n> {
+        names: &'n BTreeSet<&'n str>,
+        found: BTreeSet<String>,
+    }
+    impl Visitor for Calls<'_> {
+        fn import(&mut self, _: &Expr) {}
+        fn with(&mut self) {}
+        fn expr(&mut self, expr: &Expr) -> bool {
+            if let Expr::Call { fcn, .. } = expr
+                && let Some(name) = dotted(fcn)
+            {
+                let local = name.strip_prefix("data.main.").unwrap_or(&name);
+                if self.names.contains(local) {
+                    self.found.insert(local.to_owned());
+                }
+            }
+            true
+        }
+        fn unknown(&mut self) {}
+    }
+    for rule in &module.policy {
+        let Rule::Spec {
+            head: RuleHead::Func {
+                refr, args, assign, ..
+            },
+            bodies,
+            ..
+        } = &**rule
+        else {
+            continue;
+        };
+        let Some(name) = dotted(refr) else { continue };
+        let Some(name) = names.get(name.as_str()).copied() else {
+            continue;
+        };
+        let mut v = Calls {
+            names: &names,
+            found: BTreeSet::new(),
+        };
+        args.iter().for_each(|a| walk_expr(&mut v, a));
+        walk_assign(&mut v, assign.as_ref());
+        for body in bodies {
+            walk_assign(&mut v, body.assign.as_ref());
+            walk_query(&mut v, &body.query);
+        }
+        calls.entry(name).or_default().extend(v.found);
+    }
+    // A function is recursive when it is reachable from what it calls.
+    defined.iter().find_map(|(name, (line, column))| {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&str> = calls
+            .get(name.as_str())
+            .map(|c| c.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        while let Some(next) = stack.pop() {
+            if next == name {
+                return Some(Call {
+                    name: name.clone(),
+                    reads: "",
+                    line: *line,
+                    column: *column,
+                });
+            }
+            if seen.insert(next)
+                && let Some(more) = calls.get(next)
+            {
+                stack.extend(more.iter().map(String::as_str));
+            }
+        }
+        None
+    })
+}
+
+/// The functions `module` defines, by dotted name, each with where its
+/// first definition starts.
+fn functions(module: &Module) -> Vec<(String, (u32, u32))> {
+    let mut out: Vec<(String, (u32, u32))> = Vec::new();
+    for rule in &module.policy {
+        if let Rule::Spec {
+            head: RuleHead::Func { refr, .. },
+            ..
+        } = &**rule
+            && let Some(name) = dotted(refr)
+            && !out.iter().any(|(n, _)| *n == name)
+        {
+            let span = Chain::of(refr).root.span();
+            out.push((name, (span.line, span.col)));
+        }
+    }
+    out
+}
+
+/// A reference of plain names as written: `rand.intn` for `rand.intn`,
+/// `None` for one with a computed or bracketed part.
+fn dotted(expr: &Expr) -> Option<String> {
+    let chain = Chain::of(expr);
+    if !chain.computed.is_empty() {
+        return None;
+    }
+    let mut name = var_name(chain.root)?.to_owned();
+    for key in chain.keys {
+        name.push('.');
+        name.push_str(&key?);
+    }
+    Some(name)
+}
+
 /// What a walk over a policy's syntax tree reports to.
 trait Visitor {
     /// The reference an `import` names (then walked as an expression).
