@@ -72,7 +72,7 @@ fn json_diagnostics_carry_file_line_and_path() {
 #[test]
 fn committed_schemas_are_up_to_date() {
     let dir = repo().join("schemas/kprov.dev/v1alpha1");
-    for (name, text) in kprov::schema::committed_files() {
+    for (name, text) in kprov::model::schema::committed_files() {
         let committed = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
         assert!(
             committed == text,
@@ -166,8 +166,7 @@ fn a_golden_test_that_drifts_fails_with_a_diff_and_update_fixes_it() {
 
 #[test]
 fn composed_objects_of_the_example_estate() {
-    let sources =
-        kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+    let sources = kprov::read_estate(&repo().join("fixtures/acme")).unwrap();
     let compiled = kprov::compile(&sources, &Default::default());
     let mut index: Vec<String> = compiled
         .composed
@@ -358,7 +357,7 @@ fn an_interrupted_render_leaves_the_previous_tree_intact() {
     assert_eq!(kprov(&["render"], &dir).0, 0);
     std::fs::remove_file(dir.join("projects/monitoring.yaml")).unwrap();
     let before = tree(&dir.join("clusters"));
-    let sources = kprov::load::read_estate(&dir, &Default::default()).unwrap();
+    let sources = kprov::read_estate(&dir).unwrap();
     let files = kprov::compile(&sources, &Default::default()).files.unwrap();
     for fail_after in [0, 1, 10, 50] {
         let config = kprov::output::WriteConfig {
@@ -404,7 +403,7 @@ proptest::proptest! {
     /// the output bytes are the same.
     #[test]
     fn output_does_not_depend_on_file_or_document_order(seed in proptest::collection::vec(0usize..10_000, 64)) {
-        let sources = kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+        let sources = kprov::read_estate(&repo().join("fixtures/acme")).unwrap();
         let expected = kprov::compile(&sources, &Default::default()).files.unwrap();
         let mut shuffled = sources.clone();
         let mut rng = seed.into_iter().cycle();
@@ -456,8 +455,7 @@ fn lints_are_listed_with_ids() {
 
 #[test]
 fn output_is_the_same_on_one_thread_and_many() {
-    let sources =
-        kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+    let sources = kprov::read_estate(&repo().join("fixtures/acme")).unwrap();
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -474,8 +472,7 @@ fn output_is_the_same_on_one_thread_and_many() {
 
 #[test]
 fn rendered_objects_validate_strictly_and_a_corrupted_vm_does_not() {
-    let sources =
-        kprov::load::read_estate(&repo().join("fixtures/acme"), &Default::default()).unwrap();
+    let sources = kprov::read_estate(&repo().join("fixtures/acme")).unwrap();
     let config = kprov::Config {
         conformance: kprov::conformance::ConformanceConfig {
             skip: false,

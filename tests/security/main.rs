@@ -329,8 +329,8 @@ fn schema_words() -> Vec<String> {
         }
     }
     let mut words = std::collections::BTreeSet::new();
-    for kind in kprov::schema::Kind::ALL {
-        walk(&kprov::schema::input_schema(kind), &mut words);
+    for kind in kprov::model::schema::Kind::ALL {
+        walk(&kprov::model::schema::input_schema(kind), &mut words);
     }
     words.into_iter().collect()
 }

@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
 fn schemas() -> anyhow::Result<()> {
     let dir = repo_root().join("schemas/kprov.dev/v1alpha1");
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (name, text) in kprov::schema::committed_files() {
+    for (name, text) in kprov::model::schema::committed_files() {
         let path = dir.join(&name);
         let old = fs::read_to_string(&path).unwrap_or_default();
         if old != text {

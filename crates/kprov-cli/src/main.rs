@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use kprov::diagnostic::{self, Diagnostic};
-use kprov::schema::Kind;
+use kprov::model::schema::Kind;
 
 mod init;
 
@@ -394,7 +394,7 @@ fn compile(
     dir: &std::path::Path,
     config: &kprov::Config,
 ) -> anyhow::Result<std::mem::ManuallyDrop<kprov::Compiled>> {
-    let sources = kprov::load::read_estate(dir, &kprov::load::LoadConfig::default())?;
+    let sources = kprov::read_estate(dir)?;
     let compiled = kprov::compile(&sources, config);
     std::mem::forget(sources);
     Ok(std::mem::ManuallyDrop::new(compiled))
@@ -675,26 +675,16 @@ fn unified_diff(expected: &str, actual: &str, from: &str, to: &str) -> String {
 }
 
 fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
-    let path = path
-        .canonicalize()
+    let (root, under, standalone) = kprov::load::find_estate_root(path)
         .with_context(|| format!("{}: no such directory", path.display()))?;
-    // The estate the path belongs to; a directory of compositions outside
-    // any estate (like kprov's own built-ins) is tested on its own.
-    let root = path.ancestors().find(|d| d.join("kprov.yaml").is_file());
-    let standalone = root.is_none();
-    let root = root.unwrap_or(&path).to_path_buf();
-    let sources = kprov::load::read_estate(&root, &kprov::load::LoadConfig::default())?;
-    let (model, mut diagnostics) = kprov::model::build(&sources);
-    let compositions = kprov::compose::Compositions::prepare(&sources, &model, &mut diagnostics);
-    if standalone {
-        diagnostics.retain(|d| d.code != "no-estate" && d.code != "builtin-overridden");
-    }
+    let config = kprov::golden::Config { update, standalone };
+    let sources = kprov::read_estate(&root)?;
+    let (model, diagnostics) = kprov::model::build(&sources);
+    let (compositions, diagnostics) = kprov::golden::build(&sources, &model, diagnostics, config);
     eprint!("{}", diagnostic::render_text(&diagnostics));
     if diagnostic::has_errors(&diagnostics) {
         return Ok(exit::ERRORS);
     }
-    let under = path.strip_prefix(&root).unwrap_or(std::path::Path::new(""));
-    let under = under.to_string_lossy().replace('\\', "/");
     let files: Vec<String> = model
         .compositions
         .values()
@@ -703,59 +693,23 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
         .collect();
     let (cases, warnings) = kprov::load::read_test_cases(&root, &files);
     eprint!("{}", diagnostic::render_text(&warnings));
-    let mut out = stdout();
-    let (mut passed, mut failed) = (0, 0);
-    for (file, case) in cases {
-        for name in compositions.defined_in(&file) {
-            let outcome = compositions.run_case(&name, &case);
-            let expected_path = format!("{}/expected.yaml", case.dir);
-            match outcome.actual {
-                Err(message) => {
-                    failed += 1;
-                    writeln!(
-                        out,
-                        "FAIL  {} ({name})\n      {}",
-                        case.dir,
-                        message.replace('\n', "\n      ")
-                    )?;
-                }
-                Ok(actual) if update => {
-                    if case.expected.as_deref() != Some(actual.as_str()) {
-                        kprov::output::replace_file(&root, &expected_path, &actual)
-                            .with_context(|| format!("writing {expected_path}"))?;
-                        writeln!(out, "wrote {}/expected.yaml ({name})", case.dir)?;
-                    } else {
-                        writeln!(out, "ok    {} ({name})", case.dir)?;
-                    }
-                    passed += 1;
-                }
-                Ok(actual) if case.expected.as_deref() == Some(actual.as_str()) => {
-                    passed += 1;
-                    writeln!(out, "ok    {} ({name})", case.dir)?;
-                }
-                Ok(actual) => {
-                    failed += 1;
-                    writeln!(out, "FAIL  {} ({name})", case.dir)?;
-                    let expected = case.expected.as_deref().unwrap_or("");
-                    let from = format!("{}/expected.yaml", case.dir);
-                    write!(
-                        out,
-                        "{}",
-                        unified_diff(expected, &actual, &from, "rendered")
-                    )?;
-                }
-            }
+    let results = kprov::golden::run(&compositions, &cases, config);
+    for result in &results {
+        if let kprov::golden::Verdict::Update(text) = &result.verdict {
+            let path = result.expected_path();
+            kprov::output::replace_file(&root, &path, text)
+                .with_context(|| format!("writing {path}"))?;
         }
     }
-    writeln!(out, "{passed} passed, {failed} failed")?;
-    if failed > 0 {
-        writeln!(
-            out,
-            "(run `kprov test --update` to accept the rendered output)"
-        )?;
-        return Ok(exit::FAILED);
-    }
-    Ok(exit::OK)
+    let text = kprov::golden::render_text(&results, |expected, actual, from| {
+        unified_diff(expected, actual, from, "rendered")
+    });
+    stdout().write_all(text.as_bytes())?;
+    Ok(if results.iter().all(|r| r.passed()) {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }
 
 fn backstage_schema(kind: Option<&str>, dir: &std::path::Path) -> anyhow::Result<u8> {
@@ -771,7 +725,7 @@ fn backstage_schema(kind: Option<&str>, dir: &std::path::Path) -> anyhow::Result
     }
     // The form needs the estate's names, not a fully valid estate: a broken
     // project elsewhere must not stop the platform team from updating it.
-    let sources = kprov::load::read_estate(dir, &kprov::load::LoadConfig::default())?;
+    let sources = kprov::read_estate(dir)?;
     let (model, diagnostics) = kprov::model::build(&sources);
     eprint!("{}", diagnostic::render_text(&diagnostics));
     if model.estate.is_none() {
@@ -787,14 +741,14 @@ fn schema(kind: Option<&str>) -> anyhow::Result<u8> {
     match kind {
         Some(kind) => {
             let kind: Kind = kind.parse().map_err(anyhow::Error::msg)?;
-            let text = serde_json::to_string_pretty(&kprov::schema::input_schema(kind))
+            let text = serde_json::to_string_pretty(&kprov::model::schema::input_schema(kind))
                 .context("serializing schema")?;
             writeln!(out, "{text}")?;
         }
         None => {
             let all: serde_json::Map<String, serde_json::Value> = Kind::ALL
                 .iter()
-                .map(|&k| (k.as_str().to_owned(), kprov::schema::input_schema(k)))
+                .map(|&k| (k.as_str().to_owned(), kprov::model::schema::input_schema(k)))
                 .collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
         }

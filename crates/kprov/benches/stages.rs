@@ -55,7 +55,7 @@ fn prepare() -> Estate {
         summary.vms,
         dir.display()
     );
-    let sources = load::read_estate(&dir, &load::LoadConfig::default()).expect("loading");
+    let sources = kprov::read_estate(&dir).expect("loading");
     let (model, d) = model::build(&sources);
     assert!(!kprov::diagnostic::has_errors(&d), "model: {d:?}");
     let (hierarchy, d) = hierarchy::resolve(&model);
@@ -97,7 +97,7 @@ fn main() {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn load(b: Bencher) {
     let e = &*ESTATE;
-    b.bench(|| load::read_estate(&e.dir, &load::LoadConfig::default()).expect("loading"));
+    b.bench(|| kprov::read_estate(&e.dir).expect("loading"));
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
@@ -141,7 +141,7 @@ fn diff_one_file_changed(b: Bencher) {
 fn compile_in_memory(b: Bencher) {
     let e = &*ESTATE;
     b.bench(|| {
-        let sources = load::read_estate(&e.dir, &load::LoadConfig::default()).expect("loading");
+        let sources = kprov::read_estate(&e.dir).expect("loading");
         kprov::compile(&sources, &kprov::Config::default())
     });
 }

@@ -18,8 +18,8 @@ use serde_json::{Map, Value, json};
 
 use crate::emit::HEADER;
 use crate::model::kinds::API_VERSION;
+use crate::model::schema::{Kind, input_schema};
 use crate::model::{Model, Name, catalog};
-use crate::schema::{Kind, input_schema};
 
 /// Where `kprov render` writes the template, relative to the estate root.
 pub const PATH: &str = "backstage/template.yaml";

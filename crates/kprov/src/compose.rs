@@ -15,7 +15,6 @@ pub mod builtin;
 mod context;
 mod engine;
 mod scalar;
-pub mod testing;
 mod view;
 
 use std::collections::BTreeMap;
@@ -203,7 +202,8 @@ impl Compositions {
                 |p| sources.file(p).map(|f| f.text.clone()),
                 out,
             );
-            let builtin = builtin::KINDS.contains(&item.spec.kind.as_str());
+            let builtin =
+                crate::model::kinds::BUILTIN_CLAIM_KINDS.contains(&item.spec.kind.as_str());
             by_name.insert(
                 name.clone(),
                 Prepared {
@@ -549,6 +549,77 @@ fn compose_namespace(
 struct Shared {
     sources: Arc<[String]>,
     claim: Arc<str>,
+}
+
+impl Compositions {
+    /// The compositions defined in `file` (relative to the estate root).
+    pub fn defined_in(&self, file: &str) -> Vec<Name> {
+        self.by_name
+            .values()
+            .filter(|p| p.file == file)
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    /// Render `claim` (its `name` and `spec`; `kind` defaults to the
+    /// composition's) with composition `name` outside any estate, for a
+    /// golden test: in `namespace`, with the rest of the template `context`
+    /// given. The objects come back forced into the namespace, as in a
+    /// compile; the error is one readable text.
+    pub fn render_claim(
+        &self,
+        name: &Name,
+        mut claim: serde_json::Map<String, Value>,
+        namespace: Value,
+        context: [(&'static str, Value); 4],
+    ) -> Result<Vec<Value>, String> {
+        let Some(prepared) = self.by_name.get(name) else {
+            return Err(format!("no composition `{name}`"));
+        };
+        let kind = prepared.spec.kind.clone();
+        claim
+            .entry("kind")
+            .or_insert_with(|| Value::String(kind.clone()));
+        claim
+            .entry("name")
+            .or_insert_with(|| Value::String("test".into()));
+        let mut spec = claim
+            .remove("spec")
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        let problems = self.prepare_claim(&kind, &mut spec);
+        if !problems.is_empty() {
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|(p, m)| format!("claim.spec{p}: {m}"))
+                .collect();
+            return Err(lines.join("\n"));
+        }
+        claim.insert("spec".into(), spec);
+        let mut template_context = engine::Context::new();
+        let value = engine::template_value;
+        template_context.insert("claim", value(Value::Object(claim)));
+        template_context.insert("namespace", value(namespace.clone()));
+        for (key, part) in context {
+            template_context.insert(key, value(part));
+        }
+        let mut objects = self
+            .run(prepared, template_context)
+            .map_err(|e| match e.at {
+                Some((file, line)) => format!("{file}:{line}: {}", e.message),
+                None => e.message,
+            })?;
+        let namespace = namespace.as_str().unwrap_or("test").to_owned();
+        let cluster_scoped = prepared.builtin || self.cluster_scoped(&kind);
+        for object in &mut objects {
+            let text = |keys: &[&str]| crate::yaml::str_at(object, keys).to_owned();
+            let (kind, name) = (text(&["kind"]), text(&["metadata", "name"]));
+            let Some(map) = object.as_object_mut() else {
+                return Err("a composed document is not a mapping".into());
+            };
+            force_namespace(map, &kind, &name, &namespace, cluster_scoped)?;
+        }
+        Ok(objects)
+    }
 }
 
 /// Check one composed object and fix its namespace.

@@ -14,7 +14,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::emit::{HEADER, OutputFile};
+use crate::emit::{OutputFile, is_generated};
+use crate::output::{Foreign, ForeignKind};
 
 /// What became of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,47 +50,6 @@ impl std::fmt::Display for ObjectId {
             write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
         }
     }
-}
-
-/// What an entry kprov did not generate is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ForeignKind {
-    /// A regular file without the generated header.
-    File,
-    /// A directory with nothing in it.
-    EmptyDirectory,
-    /// A symbolic link.
-    Symlink,
-    /// A named pipe.
-    Fifo,
-    /// A Unix domain socket.
-    Socket,
-    /// A block or character device.
-    Device,
-}
-
-impl ForeignKind {
-    /// `file`, `empty directory`, `symbolic link`, …
-    pub fn describe(self) -> &'static str {
-        match self {
-            ForeignKind::File => "file",
-            ForeignKind::EmptyDirectory => "empty directory",
-            ForeignKind::Symlink => "symbolic link",
-            ForeignKind::Fifo => "named pipe",
-            ForeignKind::Socket => "socket",
-            ForeignKind::Device => "device",
-        }
-    }
-}
-
-/// An entry of the output tree that kprov did not generate.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Foreign {
-    /// Path relative to the output directory.
-    pub path: String,
-    /// What it is.
-    pub kind: ForeignKind,
 }
 
 /// Drift of one cluster directory.
@@ -174,7 +134,7 @@ impl Drift {
         let mut files: Vec<String> = self
             .root_files
             .iter()
-            .map(|f| format!("{} {}", f.path, crate::hierarchy::serde_name(&f.change)))
+            .map(|f| format!("{} {}", f.path, crate::model::serde_name(&f.change)))
             .collect();
         if !self.foreign.is_empty() {
             let n = self.foreign.len();
@@ -200,11 +160,6 @@ impl Drift {
         }
         summary
     }
-}
-
-/// Whether a file's bytes say kprov generated it.
-pub fn is_generated(bytes: &[u8]) -> bool {
-    bytes.starts_with(HEADER.as_bytes())
 }
 
 fn objects(text: &str) -> BTreeMap<ObjectId, Value> {
@@ -381,7 +336,7 @@ pub fn render_text(drift: &Drift) -> String {
         ids(&mut out, "~", &c.changed);
         ids(&mut out, "-", &c.removed);
         for f in &c.files {
-            let change = crate::hierarchy::serde_name(&f.change);
+            let change = crate::model::serde_name(&f.change);
             let _ = writeln!(out, "  {change} file {}/{}", drift.output, f.path);
         }
         for f in &c.files {
@@ -389,7 +344,7 @@ pub fn render_text(drift: &Drift) -> String {
         }
     }
     for f in &drift.root_files {
-        let change = crate::hierarchy::serde_name(&f.change);
+        let change = crate::model::serde_name(&f.change);
         let _ = writeln!(out, "{change} file {}", f.path);
         out.push_str(&f.diff);
     }
@@ -436,7 +391,7 @@ pub fn render_markdown(drift: &Drift) -> String {
         out.push_str("```\n\n</details>\n\n");
     }
     for f in &drift.root_files {
-        let change = crate::hierarchy::serde_name(&f.change);
+        let change = crate::model::serde_name(&f.change);
         let _ = writeln!(
             out,
             "<details><summary><code>{}</code>: {change}</summary>\n\n```diff\n{}```\n\n</details>\n",

@@ -165,14 +165,6 @@ impl Hierarchy {
     }
 }
 
-/// The name serde gives a unit enum variant (`restricted`, `namespace`).
-pub(crate) fn serde_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Resolve the hierarchy of a model that loaded without errors.
 pub fn resolve(model: &Model) -> (Hierarchy, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();

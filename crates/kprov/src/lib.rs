@@ -16,7 +16,7 @@
 //! same input on any machine. No stage stops at the first problem.
 //!
 //! ```no_run
-//! let sources = kprov::load::read_estate("fixtures/acme".as_ref(), &Default::default())?;
+//! let sources = kprov::read_estate("fixtures/acme".as_ref())?;
 //! let checked = kprov::compile(&sources, &kprov::Config::default());
 //! print!("{}", kprov::diagnostic::render_text(&checked.diagnostics));
 //! if let Some(hierarchy) = &checked.hierarchy {
@@ -33,6 +33,7 @@ pub mod conformance;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod golden;
 pub mod hierarchy;
 pub mod lint;
 pub mod load;
@@ -40,7 +41,6 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod report;
-pub mod schema;
 #[cfg(test)]
 mod test_support;
 pub mod upstream_schemas;
@@ -90,6 +90,18 @@ pub struct Config {
     pub lints: lint::LintConfig,
     /// Options of output validation against upstream schemas.
     pub conformance: conformance::ConformanceConfig,
+}
+
+/// Read the estate at `root`: `kprov.yaml` first, for the output directory
+/// the walk skips, then every input file ([`load::read_estate`]).
+pub fn read_estate(root: &std::path::Path) -> Result<load::Sources, load::LoadError> {
+    let output = load::read_root_text(root, "kprov.yaml")
+        .map_or_else(|| "clusters".to_owned(), |text| model::output_dir_of(&text));
+    let config = load::LoadConfig {
+        skip: Some(output),
+        ..load::LoadConfig::new(model::kinds::API_VERSION)
+    };
+    load::read_estate(root, &config)
 }
 
 /// Compile loaded sources: model, hierarchy, compose, then lints, output

@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::model::kinds::API_VERSION;
 
 /// An input file, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,20 +80,38 @@ impl Sources {
     }
 }
 
-/// How the estate is read.
+/// How the estate is read. The caller says what makes a file input and
+/// which directory is output: both come from the estate's format and its
+/// `kprov.yaml`, which this stage does not interpret (see `crate::read_estate`).
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
     /// Input files larger than this are refused (a hostile pull request must
     /// not be able to make CI read gigabytes).
     pub max_file_bytes: u64,
+    /// Text every YAML input file contains (the input API version): YAML
+    /// files without it are not kprov's and are skipped unparsed.
+    pub marker: &'static str,
+    /// A directory, relative to the root, that is not walked: the output
+    /// tree, whose thousands of generated files are never input.
+    pub skip: Option<String>,
 }
 
-impl Default for LoadConfig {
-    fn default() -> Self {
+impl LoadConfig {
+    /// Files up to 16 MiB, marked by `marker`, nothing skipped.
+    pub fn new(marker: &'static str) -> LoadConfig {
         LoadConfig {
             max_file_bytes: 16 * 1024 * 1024,
+            marker,
+            skip: None,
         }
     }
+}
+
+/// The text of one file of the estate (`path` relative to the root), if it
+/// exists and reads as UTF-8: what must be known of `kprov.yaml` before the
+/// walk.
+pub fn read_root_text(root: &Path, path: &str) -> Option<String> {
+    fs::read_to_string(root.join(path)).ok()
 }
 
 /// Why an estate could not be read at all.
@@ -106,21 +123,6 @@ pub enum LoadError {
         /// The root as given.
         path: PathBuf,
     },
-}
-
-/// The output directory named by `kprov.yaml`, read before the walk so that
-/// thousands of generated files are never opened. Falls back to `clusters`;
-/// a bad value is reported later, by the model stage.
-fn output_dir_hint(root: &Path) -> String {
-    let text = fs::read_to_string(root.join("kprov.yaml")).unwrap_or_default();
-    let stream = crate::yaml::parse_stream(&text, crate::yaml::Limits::default());
-    stream
-        .documents
-        .iter()
-        .filter(|d| d.value.get("kind").and_then(|k| k.as_str()) == Some("Estate"))
-        .find_map(|d| d.value.pointer("/spec/output").and_then(|o| o.as_str()))
-        .map(|o| o.trim_start_matches("./").trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| "clusters".to_owned())
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -200,7 +202,7 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
             path: root.to_owned(),
         });
     }
-    let output = output_dir_hint(root);
+    let output = config.skip.as_deref();
     let mut sources = Sources::default();
     let mut candidates = Vec::new();
     let walker = WalkDir::new(root)
@@ -212,7 +214,8 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
                 return true;
             }
             let hidden = e.file_name().to_string_lossy().starts_with('.');
-            let is_output = e.file_type().is_dir() && relative(root, e.path()) == output;
+            let is_output =
+                e.file_type().is_dir() && output.is_some_and(|o| relative(root, e.path()) == o);
             !(hidden || is_output)
         });
     for entry in walker {
@@ -295,7 +298,7 @@ fn read_input(
     config: &LoadConfig,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<SourceFile> {
-    let marker = API_VERSION.as_bytes();
+    let marker = config.marker.as_bytes();
     let unreadable = |e: std::io::Error| {
         Diagnostic::error(
             "unreadable",
@@ -405,6 +408,31 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
 }
 
+/// The files of one golden test case of a composition, as read.
+#[derive(Debug, Clone)]
+pub struct CaseFiles {
+    /// The case directory, relative to the estate root.
+    pub dir: String,
+    /// Contents of `claim.yaml`.
+    pub claim: String,
+    /// Contents of `expected.yaml`, if it exists.
+    pub expected: Option<String>,
+}
+
+/// The estate `path` lies in: `(root, path relative to it, standalone)`.
+/// The root is the nearest ancestor of `path` (or `path` itself) holding a
+/// `kprov.yaml`; when there is none, `path` is a directory of compositions
+/// outside any estate (like kprov's own built-ins): it is then the root, and
+/// `standalone` is true.
+pub fn find_estate_root(path: &Path) -> std::io::Result<(PathBuf, String, bool)> {
+    let path = path.canonicalize()?;
+    let root = path.ancestors().find(|d| d.join("kprov.yaml").is_file());
+    let standalone = root.is_none();
+    let root = root.unwrap_or(&path).to_path_buf();
+    let under = relative(&root, &path);
+    Ok((root, under, standalone))
+}
+
 /// The golden test cases of compositions defined in `composition_files`
 /// (paths relative to `root`): every `tests/<case>/claim.yaml` beside them,
 /// with warnings. Symbolic links are never followed: a linked `tests`
@@ -414,10 +442,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub fn read_test_cases(
     root: &Path,
     composition_files: &[String],
-) -> (
-    Vec<(String, crate::compose::testing::CaseFiles)>,
-    Vec<Diagnostic>,
-) {
+) -> (Vec<(String, CaseFiles)>, Vec<Diagnostic>) {
     let mut cases = Vec::new();
     let mut warnings = Vec::new();
     let mut is_link = |path: &Path| {
@@ -455,7 +480,7 @@ pub fn read_test_cases(
             };
             cases.push((
                 file.clone(),
-                crate::compose::testing::CaseFiles {
+                CaseFiles {
                     dir: relative(root, &case),
                     claim,
                     expected: fs::read_to_string(expected).ok(),

@@ -13,6 +13,7 @@ pub use check::{PROJECTS_DIR, is_project_path};
 pub mod kinds;
 pub mod names;
 pub mod quantity;
+pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -22,7 +23,6 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{self, Diagnostic, Location};
 use crate::load::Sources;
-use crate::schema::{self, Kind};
 use crate::yaml::{self, Document};
 use kinds::{
     API_VERSION, ClusterSpec, CompositionSpec, DefinitionSpec, EstateSpec, Metadata, Object,
@@ -32,6 +32,34 @@ pub use names::{
     Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, RoleName, SlackChannel, Subject,
 };
 pub use quantity::Quantity;
+use schema::Kind;
+
+/// The output directory a `kprov.yaml` names (`spec.output` of its Estate,
+/// default `clusters`), read on its own before the estate is: the walk skips
+/// it. A bad value is reported when the whole model is built.
+pub fn output_dir_of(kprov_yaml: &str) -> String {
+    let stream = yaml::parse_stream(kprov_yaml, yaml::Limits::default());
+    stream
+        .documents
+        .iter()
+        .filter(|d| yaml::str_at(&d.value, &["kind"]) == "Estate")
+        .map(|d| yaml::str_at(&d.value, &["spec", "output"]))
+        .find(|o| !o.is_empty())
+        .map_or_else(|| "clusters".to_owned(), |o| normalize_output(o).to_owned())
+}
+
+fn normalize_output(output: &str) -> &str {
+    output.trim_start_matches("./").trim_end_matches('/')
+}
+
+/// The name serde gives a unit variant (`restricted`, `namespace`,
+/// `changed`): how kprov prints its enums in messages, labels and reports.
+pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
 
 /// Where an object came from: its file and the positions of its nodes.
 #[derive(Debug, Clone)]
@@ -149,9 +177,7 @@ impl Model {
         self.estate
             .as_ref()
             .and_then(|e| e.spec.output.as_deref())
-            .map_or("clusters", |o| {
-                o.trim_start_matches("./").trim_end_matches('/')
-            })
+            .map_or("clusters", |o| normalize_output(o))
     }
 }
 

@@ -47,9 +47,50 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
+use serde::Serialize;
 
-use crate::diff::{Foreign, ForeignKind, is_generated};
-use crate::emit::OutputFile;
+use crate::emit::{OutputFile, is_generated};
+
+/// What an entry kprov did not generate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForeignKind {
+    /// A regular file without the generated header.
+    File,
+    /// A directory with nothing in it.
+    EmptyDirectory,
+    /// A symbolic link.
+    Symlink,
+    /// A named pipe.
+    Fifo,
+    /// A Unix domain socket.
+    Socket,
+    /// A block or character device.
+    Device,
+}
+
+impl ForeignKind {
+    /// `file`, `empty directory`, `symbolic link`, …
+    pub fn describe(self) -> &'static str {
+        match self {
+            ForeignKind::File => "file",
+            ForeignKind::EmptyDirectory => "empty directory",
+            ForeignKind::Symlink => "symbolic link",
+            ForeignKind::Fifo => "named pipe",
+            ForeignKind::Socket => "socket",
+            ForeignKind::Device => "device",
+        }
+    }
+}
+
+/// An entry of the output tree that kprov did not generate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Foreign {
+    /// Path relative to the output directory.
+    pub path: String,
+    /// What it is.
+    pub kind: ForeignKind,
+}
 
 /// Why the output tree could not be read or written.
 #[derive(Debug, thiserror::Error)]

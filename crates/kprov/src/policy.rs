@@ -1592,7 +1592,7 @@ deny contains msg if {
 
     /// Evaluate the policies of an estate on disk, with timings.
     fn check_dir(dir: &std::path::Path) -> Vec<Diagnostic> {
-        let sources = crate::load::read_estate(dir, &Default::default()).unwrap();
+        let sources = crate::read_estate(dir).unwrap();
         let started = std::time::Instant::now();
         let (model, hierarchy, composed) = stages(&sources);
         let compose_time = started.elapsed();

@@ -39,7 +39,3 @@ pub fn file(path: &str) -> Option<&'static str> {
         .find(|(p, _)| *p == path)
         .map(|(_, text)| *text)
 }
-
-/// Claim kinds of the built-in compositions; estate overrides serve these
-/// without a Definition.
-pub const KINDS: &[&str] = &["Namespace", "Volume", "VirtualMachine", "FluxSync"];

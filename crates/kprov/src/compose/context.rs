@@ -239,7 +239,7 @@ pub(super) fn namespace_claim(ns: &Namespace) -> Value {
         ("limits", limits.unwrap_or(Value::Null)),
         (
             "isolation",
-            crate::hierarchy::serde_name(&ns.isolation.value).into(),
+            crate::model::serde_name(&ns.isolation.value).into(),
         ),
         (
             "allowFrom",

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{Hierarchy, Namespace, Provenance, Source, serde_name};
+use super::{Hierarchy, Namespace, Provenance, Source};
 use crate::model::Quantity;
+use crate::model::serde_name;
 
 fn headroom(budget: &Quantity, allocated: &Quantity) -> String {
     match budget.checked_sub(allocated) {

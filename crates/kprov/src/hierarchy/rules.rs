@@ -308,7 +308,7 @@ fn tighten<T: Ord + Copy + serde::Serialize>(
     };
     let from = own_from();
     if value < inherited.value {
-        let name = super::serde_name::<T>;
+        let name = crate::model::serde_name::<T>;
         out.push(
             Diagnostic::error(
                 "loosened",
@@ -814,7 +814,7 @@ fn project_namespaces<'m>(
                     (depth + 1).to_string(),
                 );
             }
-            let level = super::serde_name(&effective.pod_security.value);
+            let level = crate::model::serde_name(&effective.pod_security.value);
             for mode in ["enforce", "audit", "warn"] {
                 kprov_labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.clone());
             }

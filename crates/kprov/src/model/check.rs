@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 use super::kinds::{ClusterSpec, ProjectSpec};
 use super::{Glob, Item, Model, Name, catalog};
 use crate::diagnostic::Diagnostic;
-use crate::schema::{Kind, closest};
+use crate::model::schema::{Kind, closest};
 
 /// "unknown X `y`; did you mean `z`?" for a name that resolves to nothing.
 fn unknown<'a>(what: &str, name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
@@ -531,7 +531,7 @@ fn tier_available(
 fn compositions(model: &Model, out: &mut Vec<Diagnostic>) {
     let kinds = || model.definitions.values().map(|d| d.spec.kind.as_str());
     for composition in model.compositions.values() {
-        let builtin = crate::compose::builtin::KINDS.contains(&composition.spec.kind.as_str());
+        let builtin = super::kinds::BUILTIN_CLAIM_KINDS.contains(&composition.spec.kind.as_str());
         if !builtin && !kinds().any(|k| k == composition.spec.kind) {
             out.push(Diagnostic::error(
                 "unknown-reference",

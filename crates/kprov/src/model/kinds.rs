@@ -18,6 +18,11 @@ use super::quantity::Quantity;
 /// The one `apiVersion` of every kprov input object.
 pub const API_VERSION: &str = "kprov.dev/v1alpha1";
 
+/// Claim kinds kprov makes itself, served by its built-in compositions; an
+/// estate's Composition of one of these kinds overrides the built-in and
+/// needs no Definition.
+pub const BUILTIN_CLAIM_KINDS: &[&str] = &["Namespace", "Volume", "VirtualMachine", "FluxSync"];
+
 /// Labels of an object or of the namespaces below it.
 pub type Labels = BTreeMap<LabelKey, LabelValue>;
 /// Annotations of an object or of the namespaces below it.
