@@ -496,7 +496,10 @@ fn rendered_objects_validate_strictly_and_a_corrupted_vm_does_not() {
     vm.object["spec"]["template"]["spec"]["domain"]["devices"]["disks"][0]["bus"] =
         serde_json::json!("virtio");
     let mut diagnostics = Vec::new();
-    let schemas = kprov::conformance::EstateSchemas::load(&sources, &mut diagnostics);
+    let schemas = kprov::conformance::EstateSchemas::build(
+        &kprov::model::build(&sources).0.files.schemas,
+        &mut diagnostics,
+    );
     let found = kprov::conformance::check(&composed, &schemas, &config.conformance);
     let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(found.len(), 2, "{messages:#?}");

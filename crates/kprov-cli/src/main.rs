@@ -680,7 +680,7 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
     let config = kprov::golden::Config { update, standalone };
     let sources = kprov::read_estate(&root)?;
     let (model, diagnostics) = kprov::model::build(&sources);
-    let (compositions, diagnostics) = kprov::golden::build(&sources, &model, diagnostics, config);
+    let (compositions, diagnostics) = kprov::golden::build(&model, diagnostics, config);
     eprint!("{}", diagnostic::render_text(&diagnostics));
     if diagnostic::has_errors(&diagnostics) {
         return Ok(exit::ERRORS);

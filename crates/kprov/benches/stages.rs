@@ -58,11 +58,11 @@ fn prepare() -> Estate {
     let sources = kprov::read_estate(&dir).expect("loading");
     let (model, d) = model::build(&sources);
     assert!(!kprov::diagnostic::has_errors(&d), "model: {d:?}");
-    let (hierarchy, d) = hierarchy::resolve(&model);
+    let (hierarchy, d) = hierarchy::build(&model);
     assert!(!kprov::diagnostic::has_errors(&d), "hierarchy: {d:?}");
-    let (composed, d) = compose::compose(&sources, &model, &hierarchy);
+    let (composed, d) = compose::build(&model, &hierarchy);
     assert!(!kprov::diagnostic::has_errors(&d), "compose: {d:?}");
-    let files = emit::emit(&model, &composed);
+    let files = emit::build(&model, &composed);
     let on_disk: BTreeMap<String, Vec<u8>> = files
         .iter()
         .map(|f| (f.path.clone(), f.contents.clone().into_bytes()))
@@ -109,19 +109,19 @@ fn model(b: Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn hierarchy(b: Bencher) {
     let e = &*ESTATE;
-    b.bench(|| hierarchy::resolve(&e.model));
+    b.bench(|| hierarchy::build(&e.model));
 }
 
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn compose(b: Bencher) {
     let e = &*ESTATE;
-    b.bench(|| compose::compose(&e.sources, &e.model, &e.hierarchy));
+    b.bench(|| compose::build(&e.model, &e.hierarchy));
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn emit(b: Bencher) {
     let e = &*ESTATE;
-    b.bench(|| emit::emit(&e.model, &e.composed));
+    b.bench(|| emit::build(&e.model, &e.composed));
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]

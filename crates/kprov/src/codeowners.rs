@@ -36,7 +36,7 @@ const PLATFORM_PATHS: &[&str] = &[
 /// The CODEOWNERS text of the estate, or `None` when it does not set
 /// `spec.github`; warnings name every owner that maps to no GitHub handle.
 /// Call only on a model whose tenant tree is sound (no cycles).
-pub fn generate(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
+pub fn build(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let Some(github) = model.estate.as_ref().and_then(|e| e.spec.github.as_ref()) else {
         return (None, diagnostics);
@@ -249,7 +249,7 @@ mod tests {
             !crate::diagnostic::has_errors(&diagnostics),
             "{diagnostics:?}"
         );
-        let (text, diagnostics) = super::generate(&model);
+        let (text, diagnostics) = super::build(&model);
         let messages = diagnostics
             .iter()
             .map(|d| {

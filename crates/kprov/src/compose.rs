@@ -26,7 +26,6 @@ use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::hierarchy::{Hierarchy, Namespace};
-use crate::load::Sources;
 use crate::model::kinds::{API_VERSION, CompositionSpec, Object};
 use crate::model::{Item, Model, Name};
 use engine::{Engine, TemplateSource};
@@ -147,7 +146,7 @@ fn parent_dir(path: &str) -> &str {
 impl Compositions {
     /// Prepare every composition the estate uses; problems (missing
     /// templates, template syntax errors, bad claim schemas) are reported.
-    pub fn prepare(sources: &Sources, model: &Model, out: &mut Vec<Diagnostic>) -> Compositions {
+    pub fn prepare(model: &Model, out: &mut Vec<Diagnostic>) -> Compositions {
         let mut engine = Engine::new();
         let mut by_name = BTreeMap::new();
         for (path, text) in builtin::FILES
@@ -199,7 +198,7 @@ impl Compositions {
                 &file,
                 parent_dir(&file),
                 Some(item),
-                |p| sources.file(p).map(|f| f.text.clone()),
+                |p| model.files.templates.get(p).cloned(),
                 out,
             );
             let builtin =
@@ -434,13 +433,9 @@ impl Claim<'_> {
 }
 
 /// Compose every object of every namespace.
-pub fn compose(
-    sources: &Sources,
-    model: &Model,
-    hierarchy: &Hierarchy,
-) -> (Vec<Composed>, Vec<Diagnostic>) {
+pub fn build(model: &Model, hierarchy: &Hierarchy) -> (Vec<Composed>, Vec<Diagnostic>) {
     let mut out = Vec::new();
-    let compositions = Compositions::prepare(sources, model, &mut out);
+    let compositions = Compositions::prepare(model, &mut out);
     if crate::diagnostic::has_errors(&out) {
         return (Vec::new(), out);
     }
@@ -1049,7 +1044,6 @@ fn claims<'c>(
 
 #[cfg(test)]
 mod tests {
-    use crate::load::Sources;
     use serde_json::{Value, json};
 
     #[test]
@@ -1166,7 +1160,10 @@ mod tests {
             .collect();
         files.push(("p.yaml".into(), project));
         edit(&mut files);
-        crate::compile(&Sources::from_memory(files), &crate::Config::default())
+        crate::compile(
+            &crate::load::Sources::from_memory(files),
+            &crate::Config::default(),
+        )
     }
 
     /// `environment` is the project's environment the namespace serves,

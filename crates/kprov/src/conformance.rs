@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::compose::{Composed, Layer};
 use crate::diagnostic::Diagnostic;
-use crate::load::Sources;
+use crate::load::SourceFile;
 use crate::upstream_schemas::SCHEMAS;
 
 /// How many schema errors are reported per object; the rest are counted.
@@ -53,10 +53,10 @@ pub struct EstateSchemas {
 }
 
 impl EstateSchemas {
-    /// Compile every `schemas/<group>/<version>/<kind>.json` among the sources.
-    pub fn load(sources: &Sources, out: &mut Vec<Diagnostic>) -> EstateSchemas {
+    /// Compile every `schemas/<group>/<version>/<kind>.json` of the estate.
+    pub fn build(files: &[SourceFile], out: &mut Vec<Diagnostic>) -> EstateSchemas {
         let mut by_kind = BTreeMap::new();
-        for file in &sources.files {
+        for file in files {
             let parts: Vec<&str> = file.path.split('/').collect();
             let ["schemas", group, version, name] = parts.as_slice() else {
                 continue;

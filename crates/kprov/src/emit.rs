@@ -252,7 +252,7 @@ fn serialize_group<'c>(
 
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
-pub fn emit(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
+pub fn build(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
     // The objects of one claim share one sources list: remember each list
     // once per file (by identity) and merge them where files serialize.
     let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();
@@ -377,7 +377,7 @@ mod tests {
             .iter()
             .flat_map(|(cluster, objects)| objects.iter().map(|o| composed(cluster, o.clone())))
             .collect();
-        let emitted = emit(&Model::default(), &composed);
+        let emitted = build(&Model::default(), &composed);
         for (cluster, objects) in &files {
             let mut objects: Vec<&Value> = objects.iter().collect();
             objects.sort_by_cached_key(|o| object_order(o));

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::compose::Compositions;
 use crate::diagnostic::Diagnostic;
-use crate::load::{CaseFiles, Sources};
+use crate::load::CaseFiles;
 use crate::model::{Model, Name};
 use crate::{emit, yaml};
 
@@ -83,12 +83,11 @@ impl CaseResult {
 /// compositions has no Estate and may override built-ins freely, so those
 /// two diagnostics do not apply to it.
 pub fn build(
-    sources: &Sources,
     model: &Model,
     mut diagnostics: Vec<Diagnostic>,
     config: Config,
 ) -> (Compositions, Vec<Diagnostic>) {
-    let compositions = Compositions::prepare(sources, model, &mut diagnostics);
+    let compositions = Compositions::prepare(model, &mut diagnostics);
     if config.standalone {
         diagnostics.retain(|d| !matches!(d.code, "no-estate" | "builtin-overridden"));
     }

@@ -166,7 +166,7 @@ impl Hierarchy {
 }
 
 /// Resolve the hierarchy of a model that loaded without errors.
-pub fn resolve(model: &Model) -> (Hierarchy, Vec<Diagnostic>) {
+pub fn build(model: &Model) -> (Hierarchy, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut hierarchy = rules::tree(model, &mut diagnostics);
     rules::reserved_names(model, &mut diagnostics);
@@ -234,7 +234,7 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
             !crate::diagnostic::has_errors(&diagnostics),
             "{diagnostics:#?}"
         );
-        resolve(&model)
+        build(&model)
     }
 
     fn codes(d: &[Diagnostic]) -> Vec<&str> {

@@ -17,9 +17,9 @@
 //!
 //! ```no_run
 //! let sources = kprov::read_estate("fixtures/acme".as_ref())?;
-//! let checked = kprov::compile(&sources, &kprov::Config::default());
-//! print!("{}", kprov::diagnostic::render_text(&checked.diagnostics));
-//! if let Some(hierarchy) = &checked.hierarchy {
+//! let compiled = kprov::compile(&sources, &kprov::Config::default());
+//! print!("{}", kprov::diagnostic::render_text(&compiled.diagnostics));
+//! if let Some(hierarchy) = &compiled.hierarchy {
 //!     print!("{}", kprov::hierarchy::tree_text(hierarchy));
 //! }
 //! # Ok::<(), kprov::load::LoadError>(())
@@ -111,7 +111,7 @@ pub fn read_estate(root: &std::path::Path) -> Result<load::Sources, load::LoadEr
 /// no errors; the diagnostics of every stage that ran come back sorted.
 pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
     let (model, mut diagnostics) = model::build(sources);
-    let mut checked = Compiled {
+    let mut compiled = Compiled {
         model,
         hierarchy: None,
         composed: None,
@@ -121,12 +121,12 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
         diagnostics: Vec::new(),
     };
     if !diagnostic::has_errors(&diagnostics) {
-        let (resolved, more) = hierarchy::resolve(&checked.model);
+        let (resolved, more) = hierarchy::build(&compiled.model);
         diagnostics.extend(more);
         if !diagnostic::has_errors(&diagnostics) {
-            let (codeowners, more) = codeowners::generate(&checked.model);
+            let (codeowners, more) = codeowners::build(&compiled.model);
             diagnostics.extend(more);
-            let (composed, more) = compose::compose(sources, &checked.model, &resolved);
+            let (composed, more) = compose::build(&compiled.model, &resolved);
             diagnostics.extend(more);
             // The checks and emission read the same objects and nothing of
             // each other; running them side by side fills the gaps each
@@ -136,38 +136,37 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
             if !diagnostic::has_errors(&diagnostics) {
                 let (checks, emitted) = rayon::join(
                     || {
-                        let mut d = lint::run(&checked.model, &resolved, &composed, &config.lints);
-                        let estate_schemas = conformance::EstateSchemas::load(sources, &mut d);
+                        let mut d =
+                            lint::check(&compiled.model, &resolved, &composed, &config.lints);
+                        let estate_schemas = conformance::EstateSchemas::build(
+                            &compiled.model.files.schemas,
+                            &mut d,
+                        );
                         d.extend(conformance::check(
                             &composed,
                             &estate_schemas,
                             &config.conformance,
                         ));
-                        d.extend(policy::evaluate(
-                            sources,
-                            &checked.model,
-                            &resolved,
-                            &composed,
-                        ));
+                        d.extend(policy::check(&compiled.model, &resolved, &composed));
                         d
                     },
-                    || emit::emit(&checked.model, &composed),
+                    || emit::build(&compiled.model, &composed),
                 );
                 diagnostics.extend(checks);
                 files = Some(emitted);
             }
             if !diagnostic::has_errors(&diagnostics) {
-                checked.files = files;
-                checked.codeowners = codeowners;
-                checked.backstage = backstage::template(&checked.model);
-                checked.composed = Some(composed);
+                compiled.files = files;
+                compiled.codeowners = codeowners;
+                compiled.backstage = backstage::template(&compiled.model);
+                compiled.composed = Some(composed);
             }
-            checked.hierarchy = Some(resolved);
+            compiled.hierarchy = Some(resolved);
         }
     }
     diagnostic::sort(&mut diagnostics);
-    checked.diagnostics = diagnostics;
-    checked
+    compiled.diagnostics = diagnostics;
+    compiled
 }
 
 /// The README's embedding example is compiled as a doc test.

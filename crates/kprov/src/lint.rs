@@ -69,7 +69,7 @@ pub struct LintConfig {
 }
 
 /// Run every lint.
-pub fn run(
+pub fn check(
     model: &Model,
     hierarchy: &Hierarchy,
     composed: &[Composed],

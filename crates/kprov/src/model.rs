@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{self, Diagnostic, Location};
-use crate::load::Sources;
+use crate::load::{SourceFile, Sources};
 use crate::yaml::{self, Document};
 use kinds::{
     API_VERSION, ClusterSpec, CompositionSpec, DefinitionSpec, EstateSpec, Metadata, Object,
@@ -150,6 +150,37 @@ pub struct Model {
     /// Names of objects that were found but rejected (their errors are
     /// already reported), so that references to them are not reported again.
     pub rejected: BTreeSet<(Kind, String)>,
+    /// The estate's files that are not objects but are read by later
+    /// stages: composition templates, Rego policies and output schemas.
+    pub files: EstateFiles,
+}
+
+/// Input files the model carries as text for the stages after it, so that
+/// no stage after the model reads [`Sources`].
+#[derive(Debug, Clone, Default)]
+pub struct EstateFiles {
+    /// Composition templates (`*.j2`), by path relative to the estate root.
+    pub templates: BTreeMap<String, String>,
+    /// Rego policies (`*.rego`), in path order.
+    pub policies: Vec<SourceFile>,
+    /// Output schemas for the estate's own kinds (`schemas/**.json`), in path order.
+    pub schemas: Vec<SourceFile>,
+}
+
+impl EstateFiles {
+    fn of(sources: &Sources) -> EstateFiles {
+        let mut files = EstateFiles::default();
+        for file in &sources.files {
+            if file.path.ends_with(".j2") {
+                files.templates.insert(file.path.clone(), file.text.clone());
+            } else if file.path.ends_with(".rego") {
+                files.policies.push(file.clone());
+            } else if file.path.starts_with("schemas/") && file.path.ends_with(".json") {
+                files.schemas.push(file.clone());
+            }
+        }
+        files
+    }
 }
 
 impl Model {
@@ -283,6 +314,7 @@ pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
         compositions: unique(found.compositions, Kind::Composition, &mut diagnostics),
         estate: None,
         rejected: found.rejected,
+        files: EstateFiles::of(sources),
     };
     let mut estates = found.estates.into_iter();
     model.estate = estates.next();

@@ -78,7 +78,7 @@ use serde_json::{Value, json};
 use crate::compose::{Composed, Layer};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::hierarchy::{Hierarchy, Namespace};
-use crate::load::Sources;
+use crate::load::SourceFile;
 use crate::model::{Model, Name};
 
 mod guard;
@@ -149,14 +149,9 @@ struct Rule {
 /// the problems of the policies themselves (`policy-syntax`,
 /// `policy-package`, `policy-error`, `policy-limit`,
 /// `policy-nondeterministic`, `policy-recursion`), sorted.
-pub fn evaluate(
-    sources: &Sources,
-    model: &Model,
-    hierarchy: &Hierarchy,
-    composed: &[Composed],
-) -> Vec<Diagnostic> {
+pub fn check(model: &Model, hierarchy: &Hierarchy, composed: &[Composed]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let policies = parse_policies(sources, &mut out);
+    let policies = parse_policies(&model.files.policies, &mut out);
     if !policies.is_empty() {
         run(&policies, model, hierarchy, composed, &mut out);
     }
@@ -165,9 +160,9 @@ pub fn evaluate(
 }
 
 /// Parse every `.rego` file, reporting syntax errors and wrong packages.
-fn parse_policies<'s>(sources: &'s Sources, out: &mut Vec<Diagnostic>) -> Vec<Policy<'s>> {
+fn parse_policies<'s>(files: &'s [SourceFile], out: &mut Vec<Diagnostic>) -> Vec<Policy<'s>> {
     let mut policies = Vec::new();
-    for file in sources.files.iter().filter(|f| f.path.ends_with(".rego")) {
+    for file in files {
         let mut engine = new_engine();
         let package = match engine.add_policy(file.path.clone(), file.text.clone()) {
             Ok(package) => package,
@@ -1130,6 +1125,7 @@ impl<'m> Contexts<'m> {
 mod tests {
     use super::*;
     use crate::diagnostic::render_text;
+    use crate::load::Sources;
 
     const ESTATE: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Estate\nmetadata: {name: e}\nspec: {podSecurity: baseline}\n";
     const CLUSTERS: &str = "\
@@ -1172,7 +1168,7 @@ spec:
         );
         let sources = Sources::from_memory(files);
         let (model, hierarchy, composed) = stages(&sources);
-        evaluate(&sources, &model, &hierarchy, &composed)
+        super::check(&model, &hierarchy, &composed)
     }
 
     /// Model, hierarchy and composition, which must succeed: the input of
@@ -1180,10 +1176,10 @@ spec:
     fn stages(sources: &Sources) -> (Model, Hierarchy, Vec<Composed>) {
         let (model, mut d) = crate::model::build(sources);
         assert!(!crate::diagnostic::has_errors(&d), "{}", render_text(&d));
-        let (hierarchy, more) = crate::hierarchy::resolve(&model);
+        let (hierarchy, more) = crate::hierarchy::build(&model);
         d.extend(more);
         assert!(!crate::diagnostic::has_errors(&d), "{}", render_text(&d));
-        let (composed, more) = crate::compose::compose(sources, &model, &hierarchy);
+        let (composed, more) = crate::compose::build(&model, &hierarchy);
         d.extend(more);
         assert!(!crate::diagnostic::has_errors(&d), "{}", render_text(&d));
         (model, hierarchy, composed)
@@ -1597,7 +1593,7 @@ deny contains msg if {
         let (model, hierarchy, composed) = stages(&sources);
         let compose_time = started.elapsed();
         let started = std::time::Instant::now();
-        let d = evaluate(&sources, &model, &hierarchy, &composed);
+        let d = super::check(&model, &hierarchy, &composed);
         eprintln!(
             "{}: {} objects, {} namespaces, {} policies: compose {compose_time:?}, policies {:?}",
             dir.display(),
