@@ -26,6 +26,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(test)]
+mod architecture;
 pub mod backstage;
 pub mod codeowners;
 pub mod compose;
