@@ -13,11 +13,20 @@
 //! beyond a node budget ("billion laughs"). Nesting depth is bounded by the
 //! parser's own limits, so hostile input can never overflow the stack.
 
+mod scalar;
+mod value;
+
 use std::collections::HashMap;
 use std::fmt;
 
-use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
-use serde_json::{Map, Number, Value};
+use granit_parser::{Event, Options, Parser, Span};
+use serde_json::{Map, Value};
+
+pub(crate) use scalar::plain_reads_as_string;
+use scalar::resolve_scalar;
+pub use scalar::unreadable_char;
+use value::escape_token;
+pub use value::{SMALL_MAP, display_path, field, push_pointer, str_at};
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -230,127 +239,6 @@ fn parse(text: &str, limits: Limits, locate: bool) -> Stream {
         }
     }
     builder.stream
-}
-
-/// The first character of `text` that kprov refuses in any string it reads,
-/// because what it writes must stay readable by every YAML reader its output
-/// meets (kustomize's among them): characters outside YAML's printable set
-/// (C0 controls but tab and line breaks, DEL, C1 controls, surrogates,
-/// U+FFFE, U+FFFF), the byte-order mark, and the line breaks that YAML 1.1
-/// readers add to `\n` and `\r` (U+0085, U+2028, U+2029), which would turn
-/// a quoted value into a different one there.
-pub fn unreadable_char(text: &str) -> Option<char> {
-    // Nearly every scalar is printable ASCII.
-    if text
-        .bytes()
-        .all(|b| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
-    {
-        return None;
-    }
-    text.chars().find(|&c| {
-        !matches!(c,
-            '\t' | '\n' | '\r'
-            | '\u{20}'..='\u{7E}'
-            | '\u{A0}'..='\u{2027}'
-            | '\u{202A}'..='\u{D7FF}'
-            | '\u{E000}'..='\u{FEFE}'
-            | '\u{FF00}'..='\u{FFFD}'
-            | '\u{10000}'..='\u{10FFFF}')
-    })
-}
-
-/// The string under a path of object keys (`["metadata", "name"]`), or `""`.
-/// For fixed paths on hot paths: `Value::pointer` parses and unescapes its
-/// pointer on every call, which was 3 % of a compile.
-pub fn str_at<'v>(value: &'v Value, keys: &[&str]) -> &'v str {
-    keys.iter()
-        .try_fold(value, |node, key| field(node, key))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
-/// Maps of up to this many entries are searched by comparing keys; larger
-/// ones by hash. A Kubernetes object and its `metadata` have a handful of
-/// keys, and SipHash of the key cost more than comparing it with each.
-pub const SMALL_MAP: usize = 8;
-
-/// `node[key]` when `node` is an object that has `key`: what
-/// [`Value::get`] answers, without hashing the key of a small map.
-pub fn field<'v>(node: &'v Value, key: &str) -> Option<&'v Value> {
-    let map = node.as_object()?;
-    match map.len() <= SMALL_MAP {
-        true => map.iter().find_map(|(k, v)| (k == key).then_some(v)),
-        false => map.get(key),
-    }
-}
-
-/// Append one RFC 6901 reference token to a JSON pointer.
-pub fn push_pointer(pointer: &str, token: &str) -> String {
-    let mut out = String::with_capacity(pointer.len() + token.len() + 1);
-    out.push_str(pointer);
-    out.push('/');
-    escape_token(&mut out, token);
-    out
-}
-
-/// Append `token` to `out` escaped as RFC 6901 requires (`~` → `~0`, `/` → `~1`).
-fn escape_token(out: &mut String, token: &str) {
-    if !token.contains(['~', '/']) {
-        out.push_str(token);
-        return;
-    }
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// Render a JSON pointer as the path a person reads: `spec.environments[1].quota.cpu`,
-/// with keys that are not identifiers quoted: `metadata.labels["app.kubernetes.io/name"]`.
-/// `root` tells which numeric tokens are array indices.
-pub fn display_path(root: &Value, pointer: &str) -> String {
-    let mut out = String::with_capacity(pointer.len() + 8);
-    let mut node = Some(root);
-    for raw in pointer.split('/').skip(1) {
-        // Most tokens have no escapes: borrow them (this runs for every
-        // provenance a hierarchy records).
-        let token: std::borrow::Cow<'_, str> = match raw.contains('~') {
-            true => raw.replace("~1", "/").replace("~0", "~").into(),
-            false => raw.into(),
-        };
-        match node {
-            Some(Value::Array(items)) => {
-                out.push('[');
-                out.push_str(&token);
-                out.push(']');
-                node = token.parse::<usize>().ok().and_then(|i| items.get(i));
-            }
-            other => {
-                let is_ident = !token.is_empty()
-                    && token
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                if is_ident {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(&token);
-                } else {
-                    out.push('[');
-                    out.push_str(&serde_json::to_string(&token).unwrap_or_default());
-                    out.push(']');
-                }
-                node = match other {
-                    Some(Value::Object(map)) => map.get(token.as_ref()),
-                    _ => None,
-                };
-            }
-        }
-    }
-    out
 }
 
 enum Frame {
@@ -721,124 +609,9 @@ fn child_of(stack: &[Frame]) -> Option<(&str, std::borrow::Cow<'_, str>)> {
     }
 }
 
-/// YAML 1.2 core schema resolution of one scalar.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
-    match tag {
-        Some("str") => return Value::String(text.to_owned()),
-        Some("null") => return Value::Null,
-        _ => {}
-    }
-    if style != ScalarStyle::Plain && tag.is_none() {
-        return Value::String(text.to_owned());
-    }
-    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_owned()))
-}
-
-/// What a plain scalar of `text` reads as, when that is not a string.
-fn resolve_plain(text: &str) -> Option<Value> {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-        _ => {}
-    }
-    if let Some(n) = resolve_int(text) {
-        return Some(Value::Number(n));
-    }
-    if is_core_float(text)
-        && let Ok(f) = text.parse::<f64>()
-        && let Some(n) = Number::from_f64(f)
-    {
-        return Some(Value::Number(n));
-    }
-    None
-}
-
-/// Whether a plain scalar of `text` reads as that string, not as null, a
-/// boolean or a number (YAML 1.2 core schema, as this parser resolves).
-pub(crate) fn plain_reads_as_string(text: &str) -> bool {
-    resolve_plain(text).is_none()
-}
-
-fn resolve_int(text: &str) -> Option<Number> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
-        (16, hex)
-    } else if let Some(oct) = digits.strip_prefix("0o") {
-        (8, oct)
-    } else {
-        (10, digits)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    if radix != 10 && negative {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if negative {
-        let v = i64::try_from(magnitude).ok()?;
-        Some(Number::from(-v))
-    } else {
-        Some(Number::from(magnitude))
-    }
-}
-
-fn is_core_float(text: &str) -> bool {
-    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((int, frac)) => {
-            (!int.is_empty() || !frac.is_empty())
-                && int.chars().all(|c| c.is_ascii_digit())
-                && frac.chars().all(|c| c.is_ascii_digit())
-        }
-        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
-    };
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
-    });
-    mantissa_ok && exponent_ok
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn str_at_reads_plain_keys_and_is_empty_otherwise() {
-        let v = serde_json::json!({"metadata": {"name": "x", "n": 1}, "a/b": "slash"});
-        assert_eq!(str_at(&v, &["metadata", "name"]), "x");
-        assert_eq!(str_at(&v, &["a/b"]), "slash");
-        assert_eq!(str_at(&v, &["metadata", "n"]), "");
-        assert_eq!(str_at(&v, &["metadata", "missing"]), "");
-        assert_eq!(str_at(&v, &["metadata", "name", "deeper"]), "");
-    }
-
-    /// Small maps are searched by comparing keys, larger ones by hash; both
-    /// answer as `Value::get` does.
-    #[test]
-    fn field_reads_small_and_large_maps_alike() {
-        for n in [0, 1, SMALL_MAP, SMALL_MAP + 1, 20] {
-            let map: Value = Value::Object((0..n).map(|i| (format!("k{i}"), i.into())).collect());
-            for key in (0..n + 2)
-                .map(|i| format!("k{i}"))
-                .chain(["".into(), "k".into()])
-            {
-                assert_eq!(field(&map, &key), map.get(&key), "{n} entries, {key}");
-            }
-        }
-        assert_eq!(field(&Value::from("k0"), "k0"), None);
-        assert_eq!(field(&serde_json::json!(["k0"]), "k0"), None);
-    }
     use serde_json::json;
 
     fn one(text: &str) -> Document {
