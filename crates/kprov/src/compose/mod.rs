@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::hierarchy::{Hierarchy, Namespace};
 use crate::load::Sources;
 use crate::model::kinds::{API_VERSION, CompositionSpec, Object};
@@ -165,7 +165,7 @@ impl Compositions {
             let name = object.metadata.name.clone();
             if let Some(estate) = model.compositions.get(&name) {
                 out.push(Diagnostic::warning(
-                    "builtin-overridden",
+                    Code::BuiltinOverridden,
                     Some(estate.origin.at("/metadata/name")),
                     format!("this Composition replaces kprov's built-in `{name}` composition"),
                 ));
@@ -230,7 +230,7 @@ impl Compositions {
                     );
                 }
                 Err(e) => out.push(Diagnostic::error(
-                    "invalid-schema",
+                    Code::InvalidSchema,
                     Some(
                         definition
                             .origin
@@ -315,14 +315,14 @@ fn register_steps(
             (Some(path), None) => {
                 let Some(resolved) = join_inside(dir, path) else {
                     out.push(Diagnostic::error(
-                        "template",
+                        Code::Template,
                         at("template"),
                         format!("template path `{path}` leaves the estate"),
                     ));
                     continue;
                 };
                 let Some(text) = read(&resolved) else {
-                    out.push(Diagnostic::error("template", at("template"), format!("template `{resolved}` not found (paths are relative to the Composition's file)")));
+                    out.push(Diagnostic::error(Code::Template, at("template"), format!("template `{resolved}` not found (paths are relative to the Composition's file)")));
                     continue;
                 };
                 let shown = if file.starts_with("kprov:") {
@@ -343,7 +343,7 @@ fn register_steps(
             }
             _ => {
                 out.push(Diagnostic::error(
-                    "template",
+                    Code::Template,
                     at("step"),
                     "a step has exactly one of `template` and `inline`",
                 ));
@@ -377,10 +377,10 @@ fn render_diagnostic(e: &engine::RenderError, context: Option<Location>, why: &s
         column: 1,
         path: String::new(),
     });
-    let d = Diagnostic::error("template", location.clone(), e.message.clone());
+    let d = Diagnostic::error(Code::Template, location.clone(), e.message.clone());
     match context {
         Some(c) if location.is_some() => d.with_note(Some(c), why),
-        Some(c) => Diagnostic::error("template", Some(c), e.message.clone()),
+        Some(c) => Diagnostic::error(Code::Template, Some(c), e.message.clone()),
         None => d,
     }
 }
@@ -561,7 +561,7 @@ fn place(
 ) -> Option<Composed> {
     let error = |message: String| {
         Diagnostic::error(
-            "composed-object",
+            Code::ComposedObject,
             Some(claim.at()),
             format!(
                 "composition `{}` for {}: {message}",
@@ -804,7 +804,7 @@ fn duplicates(composed: &[Composed], hashes: Vec<u64>, out: &mut Vec<Diagnostic>
                 continue;
             };
             out.push(Diagnostic::error(
-                "duplicate-object",
+                Code::DuplicateObject,
                 None,
                 format!(
                     "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
@@ -942,7 +942,7 @@ fn claims<'c>(
                 ),
             };
             out.push(Diagnostic::error(
-                "no-composition",
+                Code::NoComposition,
                 Some(origin.at(&pointer)),
                 message,
             ));
@@ -954,7 +954,7 @@ fn claims<'c>(
         if !errors.is_empty() {
             for (pointer, message) in errors {
                 out.push(Diagnostic::error(
-                    "invalid-claim",
+                    Code::InvalidClaim,
                     Some(origin.at(&format!("/spec/resources/{i}/spec{pointer}"))),
                     format!("{} {}: {message}", claim.kind, claim.name),
                 ));
@@ -1132,7 +1132,7 @@ mod tests {
         let duplicates: Vec<&str> = compiled
             .diagnostics
             .iter()
-            .filter(|d| d.code == "duplicate-object")
+            .filter(|d| d.code == crate::diagnostic::Code::DuplicateObject)
             .map(|d| d.message.as_str())
             .collect();
         assert_eq!(
