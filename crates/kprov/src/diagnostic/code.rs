@@ -398,3 +398,126 @@ impl FromStr for Code {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_code_is_unique_kebab_case_and_explained() {
+        let mut seen = BTreeSet::new();
+        for &code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "`{s}` is listed twice");
+            let kebab = !s.is_empty()
+                && s.split('-').all(|word| {
+                    !word.is_empty()
+                        && word
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                });
+            assert!(kebab, "`{s}` is not kebab-case");
+            for (what, text) in [("explanation", code.explanation()), ("fix", code.fix())] {
+                assert!(!text.trim().is_empty(), "{s}: empty {what}");
+                assert!(!text.contains('\n'), "{s}: the {what} is one line");
+                assert!(text.ends_with('.'), "{s}: the {what} is a sentence");
+            }
+        }
+    }
+
+    #[test]
+    fn a_code_reads_writes_and_serializes_as_its_string() {
+        for &code in Code::ALL {
+            assert_eq!(code.as_str().parse::<Code>(), Ok(code));
+            assert_eq!(code.to_string(), code.as_str());
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_suggests_the_closest() {
+        let e = "overbudget".parse::<Code>().unwrap_err();
+        assert_eq!(e.suggestion, Some(Code::OverBudget));
+        assert_eq!(
+            e.to_string(),
+            "unknown diagnostic code `overbudget`; did you mean `over-budget`?"
+        );
+        assert_eq!(
+            "Over-Budget".parse::<Code>().unwrap_err().suggestion,
+            Some(Code::OverBudget)
+        );
+        let e = "zzz".parse::<Code>().unwrap_err();
+        assert_eq!(e.suggestion, None);
+        assert_eq!(e.to_string(), "unknown diagnostic code `zzz`");
+    }
+
+    #[test]
+    fn an_entry_says_severity_meaning_and_fix() {
+        assert_eq!(
+            Code::OverBudget.entry(),
+            format!(
+                "over-budget (error)\n  {}\n  fix: {}\n",
+                Code::OverBudget.explanation(),
+                Code::OverBudget.fix()
+            )
+        );
+        assert!(
+            Code::EtcdQuorum
+                .entry()
+                .starts_with("etcd-quorum (error or warning)\n")
+        );
+        let index = Code::index();
+        assert_eq!(index.lines().count(), Code::ALL.len());
+        assert!(
+            index
+                .lines()
+                .any(|l| l.starts_with("symlink ") && l.contains(" warning "))
+        );
+        let json = Code::EtcdQuorum.entry_json();
+        assert_eq!(json["code"], "etcd-quorum");
+        assert!(json["severity"].is_null());
+        assert_eq!(Code::Symlink.entry_json()["severity"], "warning");
+    }
+
+    /// A variant no call site names is a code kprov never reports: the
+    /// registry would document a problem that cannot happen. Every variant
+    /// must appear as `Code::Variant` in the library outside this file and
+    /// outside its test modules (which sit at the end of their files). The
+    /// end-to-end tests check the other half: that each code is actually
+    /// reported by some test.
+    #[test]
+    fn every_code_is_named_at_a_call_site() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut named = BTreeSet::new();
+        for entry in walkdir::WalkDir::new(&src) {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "rs")
+                || path.ends_with("diagnostic/code.rs")
+                || path.ends_with("test_support.rs")
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
+            let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+            for (i, _) in text.match_indices("Code::") {
+                let name: String = text[i + "Code::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                named.insert(name);
+            }
+        }
+        let unused: Vec<&str> = Code::ALL
+            .iter()
+            .filter(|c| !named.contains(&format!("{c:?}")))
+            .map(|c| c.as_str())
+            .collect();
+        assert!(unused.is_empty(), "no call site reports {unused:?}");
+    }
+}
