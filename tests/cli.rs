@@ -643,3 +643,194 @@ fn generated_files_outside_the_output_tree_never_follow_symlinks() {
         "{stdout}{stderr}"
     );
 }
+
+// ------------------------------------------------------------ diagnostic codes
+
+/// Every committed snapshot of the repository (the end-to-end ones under
+/// `tests/`, and any a crate keeps beside its sources).
+fn snapshots() -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "snap") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&repo().join("tests"), &mut out);
+    walk(&repo().join("crates"), &mut out);
+    out
+}
+
+/// The code of a rendered diagnostic line (`file:line:col: … [code]`, or
+/// `error: … [code]` / `warning: … [code]` for one without a file).
+fn diagnostic_code(line: &str) -> Option<&str> {
+    let (head, code) = line.strip_suffix(']')?.rsplit_once(" [")?;
+    let located = || {
+        let mut parts = head.splitn(4, ':');
+        let (_, line, column) = (parts.next()?, parts.next()?, parts.next()?);
+        let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        (number(line) && number(column) && parts.next()?.starts_with(' ')).then_some(())
+    };
+    let plain = head.starts_with("error: ") || head.starts_with("warning: ");
+    let word = !code.is_empty() && !code.contains(char::is_whitespace);
+    (word && (plain || located().is_some())).then_some(code)
+}
+
+/// Every code the snapshots show, parsed: a code printed that the registry
+/// does not know fails here.
+fn snapshot_codes() -> std::collections::BTreeSet<kprov::diagnostic::Code> {
+    let mut codes = std::collections::BTreeSet::new();
+    for (path, text) in snapshots() {
+        for line in text.lines() {
+            let json = line.trim().strip_prefix("\"code\": \"");
+            let found = match json {
+                Some(rest) => rest.split('"').next(),
+                None => diagnostic_code(line),
+            };
+            if let Some(found) = found {
+                let code = found
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{}: `{line}`: {e}", path.display()));
+                codes.insert(code);
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn diagnostic_lines_are_recognised() {
+    assert_eq!(
+        diagnostic_code("projects/shop.yaml:11:20: spec.x: bad [invalid-value]"),
+        Some("invalid-value")
+    );
+    assert_eq!(
+        diagnostic_code("error: no Estate [no-estate]"),
+        Some("no-estate")
+    );
+    assert_eq!(
+        diagnostic_code("warning: 2 objects [unchecked-kind]"),
+        Some("unchecked-kind")
+    );
+    assert_eq!(diagnostic_code("    allowedClusters: [prod-*]"), None);
+    assert_eq!(diagnostic_code("a: b: c: [x]"), None);
+}
+
+#[test]
+fn every_code_in_the_snapshots_is_registered() {
+    let codes = snapshot_codes();
+    // Guards the parsing itself: the snapshots hold dozens of codes.
+    assert!(
+        codes.contains(&kprov::diagnostic::Code::OverBudget) && codes.len() > 30,
+        "{codes:?}"
+    );
+}
+
+/// Codes no snapshot shows, each reported by a test elsewhere: the library's
+/// unit tests (`cargo test -p kprov --lib`) or the security and self-service
+/// end-to-end tests.
+const REPORTED_BY_OTHER_TESTS: &[&str] = &[
+    "codeowners-unmapped",
+    "duplicate-estate",
+    "duplicate-object",
+    "file-too-large",
+    "not-an-object",
+    "policy-error",
+    "policy-limit",
+    "policy-no-rules",
+    "policy-nondeterministic",
+    "policy-package",
+    "policy-recursion",
+    "policy-syntax",
+    "policy-warn",
+    "symlink",
+    "unchecked-kind",
+    "unportable-path",
+];
+
+/// Codes no test reports, and why none does.
+const REPORTED_BY_NO_TEST: &[&str] = &[
+    // A read failure needs a file kprov may not read, and the tests may run
+    // as root, which reads every file.
+    "unreadable",
+];
+
+/// Every registered code is reported by some test: the snapshots show most,
+/// the lists above name the rest. A new code reported by no test fails
+/// here until a fixture shows it (or it is listed, with where it is
+/// tested); a code listed that a snapshot now shows fails too, so the lists
+/// shrink as fixtures grow. Together with the library's check that every
+/// variant is named at a call site, an unused code is noticed.
+#[test]
+fn every_registered_code_is_reported_by_a_test() {
+    use kprov::diagnostic::Code;
+    let shown = snapshot_codes();
+    let mut listed = std::collections::BTreeSet::new();
+    for name in REPORTED_BY_OTHER_TESTS.iter().chain(REPORTED_BY_NO_TEST) {
+        let code: Code = name.parse().unwrap();
+        assert!(
+            !shown.contains(&code),
+            "`{code}` is in a snapshot now: unlist it"
+        );
+        assert!(listed.insert(code), "`{code}` is listed twice");
+    }
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !shown.contains(c) && !listed.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(missing.is_empty(), "reported by no test: {missing:?}");
+}
+
+#[test]
+fn explain_a_diagnostic_code() {
+    let (code, stdout, stderr) = kprov(&["explain", "over-budget"], &repo());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let (code, stdout, _) = kprov(&["explain", "etcd-quorum", "--format", "json"], &repo());
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("entry JSON");
+    assert_eq!(json["code"], "etcd-quorum");
+    assert!(json["severity"].is_null(), "{json}");
+    assert!(!json["fix"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn an_unknown_code_suggests_the_closest_and_fails() {
+    let (code, stdout, stderr) = kprov(&["explain", "overbudget"], &repo());
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.starts_with(
+            "error: unknown diagnostic code `overbudget`; did you mean `over-budget`?"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("<cluster>/<namespace>"), "{stderr}");
+    let (code, _, stderr) = kprov(&["explain", "no-such-thing"], &repo());
+    assert_eq!(code, 2);
+    assert!(!stderr.contains("did you mean"), "{stderr}");
+}
+
+#[test]
+fn explain_codes_lists_every_code() {
+    let (code, stdout, stderr) = kprov(&["explain", "--codes"], &repo());
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    let all: Vec<&str> = kprov::diagnostic::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, all);
+}

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use kprov::diagnostic::{self, Diagnostic};
+use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::model::schema::Kind;
 
 mod init;
@@ -112,16 +112,22 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// Show every effective value of one namespace and the file:line that set it.
+    /// Show every effective value of one namespace and the file:line that
+    /// set it, or what a diagnostic code means and what to do about it.
     Explain {
-        /// `<cluster>/<namespace>`, e.g. `cluster-us-east-1-prod/checkout-prod`.
-        target: String,
+        /// `<cluster>/<namespace>`, e.g. `cluster-us-east-1-prod/checkout-prod`,
+        /// or a diagnostic code, e.g. `over-budget`.
+        #[arg(required_unless_present = "codes")]
+        target: Option<String>,
         /// Estate root.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// List every diagnostic code with what it means.
+        #[arg(long, conflicts_with = "target")]
+        codes: bool,
     },
     /// Run the golden tests of compositions: every `tests/<case>/claim.yaml`
     /// beside a Composition renders and is compared with `expected.yaml`.
@@ -346,7 +352,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     diagnostic::Severity::Error => "error",
                     diagnostic::Severity::Warning => "warning",
                 };
-                writeln!(out, "{:<20} {:<8} {}", lint.id, severity, lint.explanation)?;
+                writeln!(
+                    out,
+                    "{:<20} {:<8} {}",
+                    lint.id(),
+                    severity,
+                    lint.explanation
+                )?;
             }
             Ok(exit::OK)
         }
@@ -367,7 +379,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             target,
             dir,
             format,
-        } => explain(&target, &dir, format),
+            codes,
+        } => match target {
+            Some(target) => explain(&target, &dir, format),
+            None if codes => explain_codes(format),
+            None => {
+                anyhow::bail!("explain needs <cluster>/<namespace>, a diagnostic code, or --codes")
+            }
+        },
         Command::Test { path, update } => test(&path, update),
         Command::Schema { kind, backstage } => match backstage {
             Some(dir) => backstage_schema(kind.as_deref(), &dir),
@@ -615,10 +634,9 @@ fn codeowners(dir: &std::path::Path) -> anyhow::Result<u8> {
 }
 
 fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Result<u8> {
+    // Codes never hold a `/`, and a namespace is always named with its cluster.
     let Some((cluster, namespace)) = target.split_once('/') else {
-        anyhow::bail!(
-            "`{target}`: expected <cluster>/<namespace>, e.g. cluster-us-east-1-prod/checkout-prod"
-        );
+        return explain_code(target, format);
     };
     let checked = compile(dir, &kprov::Config::default())?;
     eprint!("{}", diagnostic::render_text(&checked.diagnostics));
@@ -646,6 +664,34 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
     let text = match format {
         Format::Text => kprov::hierarchy::explain_text(ns),
         Format::Json => format!("{}\n", serde_json::to_string_pretty(ns)?),
+    };
+    stdout().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// The registry's entry of one diagnostic code.
+fn explain_code(target: &str, format: Format) -> anyhow::Result<u8> {
+    let code: Code = target.parse().map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (`kprov explain --codes` lists every code; a namespace is named <cluster>/<namespace>, e.g. cluster-us-east-1-prod/checkout-prod)"
+        )
+    })?;
+    let text = match format {
+        Format::Text => code.entry(),
+        Format::Json => format!("{:#}\n", code.entry_json()),
+    };
+    stdout().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// Every diagnostic code with its severity and explanation.
+fn explain_codes(format: Format) -> anyhow::Result<u8> {
+    let text = match format {
+        Format::Text => Code::index(),
+        Format::Json => {
+            let all: Vec<serde_json::Value> = Code::ALL.iter().map(|c| c.entry_json()).collect();
+            format!("{}\n", serde_json::to_string_pretty(&all)?)
+        }
     };
     stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)

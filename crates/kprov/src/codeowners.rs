@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::HEADER;
 use crate::model::kinds::{GitHub, TenantSpec};
 use crate::model::{Item, Model, Name, Subject};
@@ -59,7 +59,7 @@ pub fn build(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
     if platform.is_empty() {
         let at = model.estate.as_ref().map(|e| e.origin.at("/spec/github"));
         mapper.diagnostics.push(Diagnostic::warning(
-            "codeowners-unmapped",
+            Code::CodeownersUnmapped,
             at,
             "no owner of a root tenant maps to a GitHub handle, so platform files need no review; map the root tenants' owners in `handles` (or set `org` for groups)".to_owned(),
         ));
@@ -171,7 +171,7 @@ impl Mapper<'_, '_> {
                             _ => "",
                         };
                         self.diagnostics.push(Diagnostic::warning(
-                            "codeowners-unmapped",
+                            Code::CodeownersUnmapped,
                             Some(tenant.origin.at(&format!("/spec/owners/{i}"))),
                             format!(
                                 "owner `{subject}` has no GitHub handle in spec.github.handles of kprov.yaml{hint}; CODEOWNERS leaves it out"

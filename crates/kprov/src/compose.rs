@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::hierarchy::{Hierarchy, Namespace};
 use crate::model::kinds::{API_VERSION, CompositionSpec, Object};
 use crate::model::{Item, Model, Name};
@@ -163,7 +163,7 @@ impl Compositions {
             let name = object.metadata.name.clone();
             if let Some(estate) = model.compositions.get(&name) {
                 out.push(Diagnostic::warning(
-                    "builtin-overridden",
+                    Code::BuiltinOverridden,
                     Some(estate.origin.at("/metadata/name")),
                     format!("this Composition replaces kprov's built-in `{name}` composition"),
                 ));
@@ -229,7 +229,7 @@ impl Compositions {
                     );
                 }
                 Err(e) => out.push(Diagnostic::error(
-                    "invalid-schema",
+                    Code::InvalidSchema,
                     Some(
                         definition
                             .origin
@@ -314,14 +314,14 @@ fn register_steps(
             (Some(path), None) => {
                 let Some(resolved) = join_inside(dir, path) else {
                     out.push(Diagnostic::error(
-                        "template",
+                        Code::Template,
                         at("template"),
                         format!("template path `{path}` leaves the estate"),
                     ));
                     continue;
                 };
                 let Some(text) = read(&resolved) else {
-                    out.push(Diagnostic::error("template", at("template"), format!("template `{resolved}` not found (paths are relative to the Composition's file)")));
+                    out.push(Diagnostic::error(Code::Template, at("template"), format!("template `{resolved}` not found (paths are relative to the Composition's file)")));
                     continue;
                 };
                 let shown = if file.starts_with("kprov:") {
@@ -342,7 +342,7 @@ fn register_steps(
             }
             _ => {
                 out.push(Diagnostic::error(
-                    "template",
+                    Code::Template,
                     at("step"),
                     "a step has exactly one of `template` and `inline`",
                 ));
@@ -376,10 +376,10 @@ fn render_diagnostic(e: &engine::RenderError, context: Option<Location>, why: &s
         column: 1,
         path: String::new(),
     });
-    let d = Diagnostic::error("template", location.clone(), e.message.clone());
+    let d = Diagnostic::error(Code::Template, location.clone(), e.message.clone());
     match context {
         Some(c) if location.is_some() => d.with_note(Some(c), why),
-        Some(c) => Diagnostic::error("template", Some(c), e.message.clone()),
+        Some(c) => Diagnostic::error(Code::Template, Some(c), e.message.clone()),
         None => d,
     }
 }
@@ -627,7 +627,7 @@ fn place(
 ) -> Option<Composed> {
     let error = |message: String| {
         Diagnostic::error(
-            "composed-object",
+            Code::ComposedObject,
             Some(claim.at()),
             format!(
                 "composition `{}` for {}: {message}",
@@ -870,7 +870,7 @@ fn duplicates(composed: &[Composed], hashes: Vec<u64>, out: &mut Vec<Diagnostic>
                 continue;
             };
             out.push(Diagnostic::error(
-                "duplicate-object",
+                Code::DuplicateObject,
                 None,
                 format!(
                     "{} `{}` in namespace `{}` on cluster `{}` is produced twice: by {} and by {}",
@@ -1008,7 +1008,7 @@ fn claims<'c>(
                 ),
             };
             out.push(Diagnostic::error(
-                "no-composition",
+                Code::NoComposition,
                 Some(origin.at(&pointer)),
                 message,
             ));
@@ -1020,7 +1020,7 @@ fn claims<'c>(
         if !errors.is_empty() {
             for (pointer, message) in errors {
                 out.push(Diagnostic::error(
-                    "invalid-claim",
+                    Code::InvalidClaim,
                     Some(origin.at(&format!("/spec/resources/{i}/spec{pointer}"))),
                     format!("{} {}: {message}", claim.kind, claim.name),
                 ));
@@ -1200,7 +1200,7 @@ mod tests {
         let duplicates: Vec<&str> = compiled
             .diagnostics
             .iter()
-            .filter(|d| d.code == "duplicate-object")
+            .filter(|d| d.code == crate::diagnostic::Code::DuplicateObject)
             .map(|d| d.message.as_str())
             .collect();
         assert_eq!(

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::compose::{Composed, Layer};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::load::SourceFile;
 use crate::upstream_schemas::SCHEMAS;
 
@@ -72,7 +72,7 @@ impl EstateSchemas {
                     );
                 }
                 Err(e) => out.push(Diagnostic::error(
-                    "invalid-schema",
+                    Code::InvalidSchema,
                     Some(crate::diagnostic::Location {
                         file: file.path.clone(),
                         line: 1,
@@ -165,7 +165,7 @@ pub fn check(
                 .take(ERRORS_PER_OBJECT)
                 .map(|e| {
                     Diagnostic::error(
-                        "output-schema",
+                        Code::OutputSchema,
                         None,
                         format!(
                             "{}: {e} (composition `{}`, {})",
@@ -178,7 +178,7 @@ pub fn check(
                 .collect();
             if errors.len() > ERRORS_PER_OBJECT {
                 out.push(Diagnostic::error(
-                    "output-schema",
+                    Code::OutputSchema,
                     None,
                     format!(
                         "{}: {} more schema errors",
@@ -207,9 +207,9 @@ pub fn check(
             kind.to_ascii_lowercase()
         );
         out.push(if config.strict_kinds {
-            Diagnostic::error("unchecked-kind", None, message)
+            Diagnostic::error(Code::UncheckedKind, None, message)
         } else {
-            Diagnostic::warning("unchecked-kind", None, message)
+            Diagnostic::warning(Code::UncheckedKind, None, message)
         });
     }
     out

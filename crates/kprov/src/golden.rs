@@ -23,7 +23,7 @@
 use serde_json::{Value, json};
 
 use crate::compose::Compositions;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::load::CaseFiles;
 use crate::model::{Model, Name};
 use crate::{emit, yaml};
@@ -89,7 +89,7 @@ pub fn build(
 ) -> (Compositions, Vec<Diagnostic>) {
     let compositions = Compositions::prepare(model, &mut diagnostics);
     if config.standalone {
-        diagnostics.retain(|d| !matches!(d.code, "no-estate" | "builtin-overridden"));
+        diagnostics.retain(|d| !matches!(d.code, Code::NoEstate | Code::BuiltinOverridden));
     }
     (compositions, diagnostics)
 }

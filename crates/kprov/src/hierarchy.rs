@@ -238,7 +238,7 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
     }
 
     fn codes(d: &[Diagnostic]) -> Vec<&str> {
-        d.iter().map(|d| d.code).collect()
+        d.iter().map(|d| d.code.as_str()).collect()
     }
 
     #[test]

@@ -7,55 +7,63 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::compose::Composed;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::hierarchy::Hierarchy;
 use crate::model::kinds::AccessMode;
 use crate::model::{Date, Model, Quantity, catalog};
 
 /// A lint: id, severity, and what it checks, in one line.
 pub struct Lint {
-    /// Stable identifier, used as the diagnostic code.
-    pub id: &'static str,
+    /// The diagnostic code of its findings; its string is the lint's id, so
+    /// the two cannot drift apart.
+    pub code: Code,
     /// Severity of its findings (`cluster-overcommit` also warns at 80 %).
     pub severity: Severity,
     /// What it checks and why.
     pub explanation: &'static str,
 }
 
+impl Lint {
+    /// Stable identifier: the string of its diagnostic code.
+    pub fn id(&self) -> &'static str {
+        self.code.as_str()
+    }
+}
+
 /// Every built-in lint.
 pub const LINTS: &[Lint] = &[
     Lint {
-        id: "etcd-quorum",
+        code: Code::EtcdQuorum,
         severity: Severity::Error,
         explanation: "prod clusters need an odd number of etcd members, at least 3: quorum is ⌊n/2⌋+1, so 3 survive one loss and 4 still only one",
     },
     Lint {
-        id: "vm-live-migration",
+        code: Code::VmLiveMigration,
         severity: Severity::Error,
         explanation: "evictionStrategy LiveMigrate needs every VM disk on a ReadWriteMany tier; a VM on ReadWriteOnce storage is stopped, not moved, when its node drains (warning for prod VMs that cannot migrate)",
     },
     Lint {
-        id: "vm-fits-quota",
+        code: Code::VmFitsQuota,
         severity: Severity::Error,
         explanation: "the instancetype CPU and memory of a namespace's VMs must fit its ResourceQuota, or the VMs can never all start",
     },
     Lint {
-        id: "vm-needs-kubevirt",
+        code: Code::VmNeedsKubevirt,
         severity: Severity::Error,
         explanation: "a VirtualMachine may only be placed on a cluster with `kubevirt: true`",
     },
     Lint {
-        id: "cluster-overcommit",
+        code: Code::ClusterOvercommit,
         severity: Severity::Error,
         explanation: "the quotas on a cluster may not exceed its capacity × overcommit (warning above 80 %, error above 100 %)",
     },
     Lint {
-        id: "project-expired",
+        code: Code::ProjectExpired,
         severity: Severity::Error,
         explanation: "a project whose `expires` date is before `--today` must be renewed or removed (not checked without `--today`: render never reads the clock)",
     },
     Lint {
-        id: "cost-center-missing",
+        code: Code::CostCenterMissing,
         severity: Severity::Warning,
         explanation: "a project with no costCenter on its tenant chain cannot be charged back",
     },
@@ -86,7 +94,7 @@ pub fn check(
                 && expires.as_str() < today.as_str()
             {
                 out.push(Diagnostic::error(
-                    "project-expired",
+                    Code::ProjectExpired,
                     Some(project.origin.at("/spec/expires")),
                     format!("project `{name}` expired on {expires} (today is {today}); renew it or remove it"),
                 ));
@@ -104,12 +112,12 @@ fn etcd_quorum(model: &Model, out: &mut Vec<Diagnostic>) {
     {
         match cluster.spec.control_plane.as_ref().map(|c| c.etcd_members) {
             None => out.push(Diagnostic::warning(
-                "etcd-quorum",
+                Code::EtcdQuorum,
                 Some(cluster.origin.at("/spec")),
                 format!("prod cluster `{name}` does not declare `controlPlane.etcdMembers`; production needs an odd number, at least 3"),
             )),
             Some(n) if n < 3 || n % 2 == 0 => out.push(Diagnostic::error(
-                "etcd-quorum",
+                Code::EtcdQuorum,
                 Some(cluster.origin.at("/spec/controlPlane/etcdMembers")),
                 format!(
                     "prod cluster `{name}` has {n} etcd members: quorum is {} and it survives {} loss(es); use an odd number, at least 3",
@@ -148,7 +156,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
             for (i, vm) in &vms {
                 out.push(
                     Diagnostic::error(
-                        "vm-needs-kubevirt",
+                        Code::VmNeedsKubevirt,
                         Some(project.origin.at(&format!("/spec/virtualMachines/{i}"))),
                         format!(
                             "VM `{}` would be placed on cluster `{}`, which does not run KubeVirt",
@@ -188,7 +196,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                     .map(|(_, vm)| format!("{} ({})", vm.name, vm.instancetype))
                     .collect();
                 out.push(Diagnostic::error(
-                    "vm-fits-quota",
+                    Code::VmFitsQuota,
                     Some(quota.from.location.as_deref().cloned().unwrap_or_else(|| project.origin.at("/spec"))),
                     format!(
                         "the VMs of namespace `{}` on `{}` need {need} {resource} but its quota allows {limit}: {}",
@@ -213,7 +221,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                     .is_some_and(|t| t.access_modes.contains(&AccessMode::ReadWriteMany));
                 if !rwx {
                     out.push(Diagnostic::warning(
-                        "vm-live-migration",
+                        Code::VmLiveMigration,
                         Some(project.origin.at(&format!("/spec/virtualMachines/{i}/disk"))),
                         format!(
                             "prod VM `{}` has its disk on tier `{}`, which is not ReadWriteMany: it cannot live-migrate and stops when its node is drained",
@@ -271,7 +279,7 @@ fn stuck_migration(c: &Composed) -> Option<Diagnostic> {
         return None;
     }
     Some(Diagnostic::error(
-        "vm-live-migration",
+        Code::VmLiveMigration,
         None,
         format!(
             "{}/{}: VirtualMachine {}: evictionStrategy LiveMigrate, but disk(s) {} are not ReadWriteMany (from {})",
@@ -350,9 +358,9 @@ fn cluster_overcommit(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagno
             );
             let at = Some(cluster.origin.at(&format!("/spec/capacity/{resource}")));
             if permille > 1000 {
-                out.push(Diagnostic::error("cluster-overcommit", at, message));
+                out.push(Diagnostic::error(Code::ClusterOvercommit, at, message));
             } else if permille > 800 {
-                out.push(Diagnostic::warning("cluster-overcommit", at, message));
+                out.push(Diagnostic::warning(Code::ClusterOvercommit, at, message));
             }
         }
     }
@@ -409,5 +417,18 @@ mod tests {
         assert!(messages[0].contains("VirtualMachine a:") && messages[0].contains("a-disk"));
         assert!(messages[1].contains("VirtualMachine e:") && messages[1].contains("e-disk"));
         assert!(messages[0].starts_with("c1/shop-prod: "), "{}", messages[0]);
+    }
+
+    /// `kprov lints` states one severity per lint; for a code that is
+    /// always emitted as one severity, it must be that one.
+    #[test]
+    fn each_lint_states_the_severity_its_code_is_emitted_with() {
+        for lint in LINTS {
+            if let Some(severity) = lint.code.severity() {
+                assert_eq!(lint.severity, severity, "{}", lint.id());
+            }
+        }
+        let ids: std::collections::BTreeSet<&str> = LINTS.iter().map(Lint::id).collect();
+        assert_eq!(ids.len(), LINTS.len(), "two lints share an id");
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// An input file, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +170,7 @@ pub fn refuse_input_path(path: &str) -> Option<Diagnostic> {
         format!("has `{}`", c.escape_default())
     };
     Some(Diagnostic::error(
-        "unportable-path",
+        Code::UnportablePath,
         file_location(&shown, 1),
         format!(
             "input file name {what}; kprov reads input only from paths of letters, digits, `.`, `_` and `-` separated by `/`, because generated files and CODEOWNERS quote them. Rename it, e.g. to `{suggestion}`"
@@ -224,7 +224,7 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
             Err(e) => {
                 let path = e.path().map(|p| relative(root, p)).unwrap_or_default();
                 sources.diagnostics.push(Diagnostic::error(
-                    "unreadable",
+                    Code::Unreadable,
                     file_location(&path, 1),
                     format!(
                         "cannot read: {}",
@@ -238,7 +238,7 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
         let path = relative(root, entry.path());
         if entry.path_is_symlink() {
             sources.diagnostics.push(Diagnostic::warning(
-                "symlink",
+                Code::Symlink,
                 file_location(&path, 1),
                 "symbolic link not followed: kprov reads only regular files inside the estate",
             ));
@@ -301,7 +301,7 @@ fn read_input(
     let marker = config.marker.as_bytes();
     let unreadable = |e: std::io::Error| {
         Diagnostic::error(
-            "unreadable",
+            Code::Unreadable,
             file_location(path, 1),
             format!("cannot read: {e}"),
         )
@@ -320,7 +320,7 @@ fn read_input(
         let n = file.read(&mut head).unwrap_or(0);
         if kind == Input::Template || contains(&head[..n], marker) {
             diagnostics.push(Diagnostic::error(
-                "file-too-large",
+                Code::FileTooLarge,
                 file_location(path, 1),
                 format!(
                     "file is {size} bytes; kprov reads input files of at most {} bytes",
@@ -353,7 +353,7 @@ fn read_input(
         };
         if ours {
             diagnostics.push(Diagnostic::error(
-                "invalid-utf8",
+                Code::InvalidUtf8,
                 file_location(path, 1),
                 format!(
                     "file is {encoding}; kprov reads UTF-8 only. Convert it, e.g. `iconv -f {encoding} -t UTF-8`"
@@ -381,7 +381,7 @@ fn read_input(
             let column =
                 good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
             diagnostics.push(Diagnostic::error(
-                "invalid-utf8",
+                Code::InvalidUtf8,
                 Some(Location {
                     file: path.to_owned(),
                     line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -449,7 +449,7 @@ pub fn read_test_cases(
         let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
         if link {
             warnings.push(Diagnostic::warning(
-                "symlink",
+                Code::Symlink,
                 file_location(&relative(root, path), 1),
                 "symbolic link not followed: kprov reads only regular files inside the estate; this test case is not run",
             ));

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
-use crate::diagnostic::{self, Diagnostic, Location};
+use crate::diagnostic::{self, Code, Diagnostic, Location};
 use crate::load::{SourceFile, Sources};
 use crate::yaml::{self, Document};
 use kinds::{
@@ -250,9 +250,9 @@ fn read_file(file: &crate::load::SourceFile) -> (Found, Vec<Diagnostic>) {
             path: yaml::display_path(&serde_json::Value::Null, &e.pointer),
         };
         let code = if e.message.starts_with("duplicate key") {
-            "duplicate-key"
+            Code::DuplicateKey
         } else {
-            "yaml"
+            Code::Yaml
         };
         let mut d = Diagnostic::error(code, Some(location(e.pos)), e.message.clone());
         if let Some((pos, note)) = &e.related {
@@ -279,7 +279,7 @@ pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
     for file in &sources.files {
         if is_project_path(&file.path) && !crate::load::is_yaml(&file.path) {
             diagnostics.push(Diagnostic::error(
-                "kind-not-allowed-here",
+                Code::KindNotAllowedHere,
                 Some(Location {
                     file: file.path.clone(),
                     line: 1,
@@ -322,7 +322,7 @@ pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
         let first = model.estate.as_ref().map(|e| e.origin.document());
         diagnostics.push(
             Diagnostic::error(
-                "duplicate-estate",
+                Code::DuplicateEstate,
                 Some(extra.origin.document()),
                 "an estate has exactly one Estate object; this is a second one",
             )
@@ -331,7 +331,7 @@ pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
     }
     if model.estate.is_none() && !diagnostic::has_errors(&diagnostics) {
         diagnostics.push(Diagnostic::error(
-            "no-estate",
+            Code::NoEstate,
             None,
             format!(
                 "no Estate object found; an estate root needs a kprov.yaml with `apiVersion: {API_VERSION}` and `kind: Estate` (`kprov init` writes one)"
@@ -348,7 +348,7 @@ fn classify(origin: Origin, found: &mut Found, diagnostics: &mut Vec<Diagnostic>
     let value = &origin.doc.value;
     let Some(object) = value.as_object() else {
         diagnostics.push(Diagnostic::error(
-            "not-an-object",
+            Code::NotAnObject,
             Some(origin.document()),
             "a document in a kprov input file must be a mapping with `apiVersion`, `kind`, `metadata` and `spec`",
         ));
@@ -358,7 +358,7 @@ fn classify(origin: Origin, found: &mut Found, diagnostics: &mut Vec<Diagnostic>
         Some(API_VERSION) => {}
         Some(other) if other.starts_with("kprov.dev/") => {
             diagnostics.push(Diagnostic::error(
-                "api-version",
+                Code::ApiVersion,
                 Some(origin.at("/apiVersion")),
                 format!("unsupported apiVersion `{other}`; this kprov reads `{API_VERSION}`"),
             ));
@@ -372,11 +372,11 @@ fn classify(origin: Origin, found: &mut Found, diagnostics: &mut Vec<Diagnostic>
             Ok(kind) if kind.as_str() == k => kind,
             _ => {
                 let names: Vec<String> = Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
-                let hint = schema::closest(k, &names)
+                let hint = crate::diagnostic::closest(k, &names)
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
                 diagnostics.push(Diagnostic::error(
-                    "unknown-kind",
+                    Code::UnknownKind,
                     Some(origin.at("/kind")),
                     format!("unknown kind `{k}`; {hint}kprov reads {}", names.join(", ")),
                 ));
@@ -385,7 +385,7 @@ fn classify(origin: Origin, found: &mut Found, diagnostics: &mut Vec<Diagnostic>
         },
         _ => {
             diagnostics.push(Diagnostic::error(
-                "missing-field",
+                Code::MissingField,
                 Some(origin.document()),
                 "missing required field `kind`",
             ));
@@ -454,7 +454,7 @@ fn typed<S: DeserializeOwned>(
                 }
             }
             diagnostics.push(Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 Some(origin.key(&pointer)),
                 e.into_inner().to_string(),
             ));
@@ -474,7 +474,7 @@ fn unique<S>(
         match map.get(item.name()) {
             Some(first) => diagnostics.push(
                 Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     Some(item.origin.at("/metadata/name")),
                     format!("{kind} `{}` is defined twice", item.name()),
                 )

@@ -76,7 +76,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::compose::{Composed, Layer};
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::hierarchy::{Hierarchy, Namespace};
 use crate::load::SourceFile;
 use crate::model::{Model, Name};
@@ -171,14 +171,14 @@ fn parse_policies<'s>(files: &'s [SourceFile], out: &mut Vec<Diagnostic>) -> Vec
                 if message.contains("`if` keyword") || message.contains("`contains` keyword") {
                     message.push_str(" (kprov reads Rego v1, like OPA 1.0 and conftest: `deny contains msg if { … }`)");
                 }
-                out.push(Diagnostic::error("policy-syntax", Some(at), message));
+                out.push(Diagnostic::error(Code::PolicySyntax, Some(at), message));
                 continue;
             }
         };
         if package != format!("data.{PACKAGE}") {
             let shown = package.strip_prefix("data.").unwrap_or(&package);
             out.push(Diagnostic::error(
-                "policy-package",
+                Code::PolicyPackage,
                 Some(keyword_location(&file.path, &file.text, "package")),
                 format!(
                     "policy declares `package {shown}`; kprov evaluates `package {PACKAGE}` (conftest's default namespace)"
@@ -219,7 +219,7 @@ fn parse_policies<'s>(files: &'s [SourceFile], out: &mut Vec<Diagnostic>) -> Vec
             .collect();
         if rules.is_empty() {
             out.push(Diagnostic::warning(
-                "policy-no-rules",
+                Code::PolicyNoRules,
                 Some(keyword_location(&file.path, &file.text, "package")),
                 "policy declares none of the rules `deny`, `violation` or `warn`, so it never reports anything",
             ));
@@ -233,7 +233,7 @@ fn parse_policies<'s>(files: &'s [SourceFile], out: &mut Vec<Diagnostic>) -> Vec
         let mut probe = engine.clone();
         if let Err(e) = probe.add_data(empty_context()) {
             let (at, message) = regorus_error(&file.path, &e);
-            out.push(Diagnostic::error("policy-syntax", Some(at), message));
+            out.push(Diagnostic::error(Code::PolicySyntax, Some(at), message));
             continue;
         }
         let checked = rules
@@ -243,11 +243,11 @@ fn parse_policies<'s>(files: &'s [SourceFile], out: &mut Vec<Diagnostic>) -> Vec
             Ok(()) => {}
             Err(Failure::Error(text)) => {
                 let (at, message) = regorus_error(&file.path, &text);
-                out.push(Diagnostic::error("policy-syntax", Some(at), message));
+                out.push(Diagnostic::error(Code::PolicySyntax, Some(at), message));
                 continue;
             }
             Err(Failure::Limit(at, message)) => {
-                out.push(Diagnostic::error("policy-limit", Some(at), message));
+                out.push(Diagnostic::error(Code::PolicyLimit, Some(at), message));
                 continue;
             }
         }
@@ -450,7 +450,7 @@ fn refuse(
         .iter()
         .map(|call| {
             Diagnostic::error(
-                "policy-nondeterministic",
+                Code::PolicyNondeterministic,
                 Some(at(call)),
                 format!(
                     "policy calls `{}`, which reads {}; kprov's findings must be the same on every run and machine, so policies may not read it (pass what the policy needs as data in the estate instead)",
@@ -461,7 +461,7 @@ fn refuse(
         .collect();
     if let Some(call) = guard::recursive_function(module) {
         out.push(Diagnostic::error(
-            "policy-recursion",
+            Code::PolicyRecursion,
             Some(at(&call)),
             format!(
                 "function `{}` calls itself; Rego does not allow recursion (OPA refuses it too), and evaluating it would never end: compute the result without the function calling itself",
@@ -613,7 +613,7 @@ fn run(
     }
     for (at, message) in limits.values() {
         out.push(Diagnostic::error(
-            "policy-limit",
+            Code::PolicyLimit,
             Some(at.clone()),
             message.clone(),
         ));
@@ -641,7 +641,7 @@ fn run(
     for ((path, text), error) in errors {
         let (at, message) = regorus_error(path, &text);
         let mut d = Diagnostic::error(
-            "policy-error",
+            Code::PolicyError,
             Some(at),
             format!("policy evaluation failed: {message}"),
         );
@@ -871,8 +871,8 @@ fn finding(
     );
     let note = format!("rule `{}` of this policy", rule.name);
     let d = match rule.severity {
-        Severity::Error => Diagnostic::error("policy-deny", at, text),
-        Severity::Warning => Diagnostic::warning("policy-warn", at, text),
+        Severity::Error => Diagnostic::error(Code::PolicyDeny, at, text),
+        Severity::Warning => Diagnostic::warning(Code::PolicyWarn, at, text),
     };
     d.with_note(Some(rule.at.clone()), note)
 }
@@ -1213,7 +1213,7 @@ deny contains msg if {
         let text = render_text(&d);
         assert!(
             d.iter()
-                .all(|d| d.severity == Severity::Warning && d.code == "policy-warn"),
+                .all(|d| d.severity == Severity::Warning && d.code == Code::PolicyWarn),
             "{text}"
         );
         assert_eq!(d.len(), 4, "{text}");
@@ -1249,7 +1249,7 @@ deny contains msg if {
             ("policies/bad.rego", policy),
             ("policies/lb.rego", NO_PVC_IN_PROD),
         ]);
-        let syntax: Vec<_> = d.iter().filter(|d| d.code == "policy-syntax").collect();
+        let syntax: Vec<_> = d.iter().filter(|d| d.code == Code::PolicySyntax).collect();
         assert_eq!(syntax.len(), 1, "{}", render_text(&d));
         let at = syntax[0].location.as_ref().unwrap();
         assert_eq!(
@@ -1261,7 +1261,7 @@ deny contains msg if {
         assert!(!syntax[0].message.contains("-->"), "{}", syntax[0].message);
         eprintln!("{}", render_text(&d));
         // The other policy still runs.
-        assert!(d.iter().any(|d| d.code == "policy-deny"));
+        assert!(d.iter().any(|d| d.code == Code::PolicyDeny));
     }
 
     #[test]
@@ -1276,7 +1276,7 @@ deny contains msg if {
         for (body, line) in cases {
             let d = check(&[("p.rego", &format!("package main\n\n{body}"))]);
             assert_eq!(d.len(), 1, "{}", render_text(&d));
-            assert_eq!(d[0].code, "policy-syntax");
+            assert_eq!(d[0].code, Code::PolicySyntax);
             assert_eq!(
                 d[0].location.as_ref().unwrap().line,
                 line,
@@ -1305,7 +1305,7 @@ deny contains msg if {
         assert_eq!(d.len(), 1);
         assert_eq!(
             (d[0].code, d[0].severity),
-            ("policy-no-rules", Severity::Warning)
+            (Code::PolicyNoRules, Severity::Warning)
         );
     }
 
@@ -1314,7 +1314,7 @@ deny contains msg if {
         // A complete rule with two values is a conflict at evaluation time.
         let policy = "package main\n\nx := 1 if input.kind\nx := 2 if input.kind\n\ndeny contains \"x\" if x == 1\n";
         let d = check(&[("p.rego", policy)]);
-        let errors: Vec<_> = d.iter().filter(|d| d.code == "policy-error").collect();
+        let errors: Vec<_> = d.iter().filter(|d| d.code == Code::PolicyError).collect();
         assert_eq!(errors.len(), 1, "{}", render_text(&d));
         assert_eq!(errors[0].location.as_ref().unwrap().file, "p.rego");
         eprintln!("{}", render_text(&d));
@@ -1406,7 +1406,7 @@ deny contains msg if {
     fn a_huge_range_is_refused_at_the_call_before_anything_is_allocated() {
         let policy = "package main\n\ndeny contains msg if {\n  some i in numbers.range(1, 2000000000)\n  i < 0\n  msg := \"never\"\n}\n";
         let d = check(&[("p.rego", policy), ("policies/lb.rego", NO_PVC_IN_PROD)]);
-        let limits: Vec<_> = d.iter().filter(|d| d.code == "policy-limit").collect();
+        let limits: Vec<_> = d.iter().filter(|d| d.code == Code::PolicyLimit).collect();
         assert_eq!(limits.len(), 1, "{}", render_text(&d));
         let at = limits[0].location.as_ref().unwrap();
         // regorus places a call at its `(`.
@@ -1421,7 +1421,7 @@ deny contains msg if {
         );
         // The other policy is unaffected.
         assert!(
-            d.iter().any(|d| d.code == "policy-deny"),
+            d.iter().any(|d| d.code == Code::PolicyDeny),
             "{}",
             render_text(&d)
         );
@@ -1481,7 +1481,7 @@ deny contains msg if {
         let policy = "package main\n\nwarn contains \"other\" if input.kind == \"Namespace\"\n\ndeny contains msg if {\n  input.kind == \"ResourceQuota\"\n  n := count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)])\n  msg := sprintf(\"%d\", [n])\n}\n";
         let d = check(&[("p.rego", policy), ("policies/lb.rego", NO_PVC_IN_PROD)]);
         let text = render_text(&d);
-        let limits: Vec<_> = d.iter().filter(|d| d.code == "policy-limit").collect();
+        let limits: Vec<_> = d.iter().filter(|d| d.code == Code::PolicyLimit).collect();
         assert_eq!(limits.len(), 1, "{text}");
         let at = limits[0].location.as_ref().unwrap();
         assert_eq!((at.file.as_str(), at.line, at.column), ("p.rego", 5, 1));
@@ -1489,7 +1489,7 @@ deny contains msg if {
         // Nothing else of that policy (its `warn` findings depend on which
         // objects were evaluated before it stopped); the other policy runs.
         assert!(!text.contains("policy p.rego:"), "{text}");
-        assert!(d.iter().any(|d| d.code == "policy-deny"), "{text}");
+        assert!(d.iter().any(|d| d.code == Code::PolicyDeny), "{text}");
     }
 
     #[test]
@@ -1497,7 +1497,7 @@ deny contains msg if {
         let policy = "package main\n\ndeny contains msg if {\n  n := count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)])\n  msg := sprintf(\"%d\", [n])\n}\n";
         let d = check(&[("p.rego", policy)]);
         assert_eq!(d.len(), 1, "{}", render_text(&d));
-        assert_eq!(d[0].code, "policy-limit");
+        assert_eq!(d[0].code, Code::PolicyLimit);
     }
 
     #[test]
@@ -1524,7 +1524,7 @@ deny contains msg if {
             );
             let d = check(&[("p.rego", &policy)]);
             assert_eq!(d.len(), 1, "{}", render_text(&d));
-            assert_eq!(d[0].code, "policy-nondeterministic");
+            assert_eq!(d[0].code, Code::PolicyNondeterministic);
             let at = d[0].location.as_ref().unwrap();
             assert_eq!((at.line, at.column), (4, 8), "{}", render_text(&d));
             assert!(
@@ -1541,7 +1541,7 @@ deny contains msg if {
         let policy = "package main\n\n# rand.intn(\"x\", 3) and time.now_ns() are refused\nrand.pick(x) := x\n\ndeny contains msg if {\n  input.kind == \"PersistentVolumeClaim\"\n  msg := sprintf(\"rand.intn(%v) time.now_ns() %v\", [rand.pick(1), input.metadata.name])\n}\n";
         let d = check(&[("p.rego", policy)]);
         assert!(
-            d.iter().all(|d| d.code == "policy-deny"),
+            d.iter().all(|d| d.code == Code::PolicyDeny),
             "{}",
             render_text(&d)
         );
@@ -1563,7 +1563,7 @@ deny contains msg if {
             );
             let d = check(&[("p.rego", &policy)]);
             assert_eq!(d.len(), 1, "{}", render_text(&d));
-            assert_eq!(d[0].code, "policy-recursion");
+            assert_eq!(d[0].code, Code::PolicyRecursion);
             assert!(
                 d[0].message
                     .contains(&format!("function `{name}` calls itself"))
@@ -1574,7 +1574,7 @@ deny contains msg if {
         let policy = "package main\n\nf(x) := g(x) + g(x)\ng(x) := x + 1\n\ndeny contains msg if { input.kind == \"Namespace\"; msg := sprintf(\"%v\", [f(1)]) }\n";
         let d = check(&[("p.rego", policy)]);
         assert!(
-            d.iter().all(|d| d.code == "policy-deny"),
+            d.iter().all(|d| d.code == Code::PolicyDeny),
             "{}",
             render_text(&d)
         );

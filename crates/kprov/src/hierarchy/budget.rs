@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Hierarchy, Provenance, Source, Sourced};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::kinds::Quota;
 use crate::model::{Item, Model, Name, Origin, Quantity};
 use crate::yaml::push_pointer;
@@ -238,7 +238,7 @@ fn tenant_budgets(
     }
     if overflow {
         out.push(Diagnostic::error(
-            "quantity-overflow",
+            Code::QuantityOverflow,
             Some(tenant.origin.at("/metadata/name")),
             format!("the allocation below tenant `{name}` overflows exact arithmetic; check for absurd quantities"),
         ));
@@ -275,7 +275,7 @@ fn tenant_budgets(
                     resource_suffix(key)
                 ));
                 let mut d = Diagnostic::error(
-                    "over-budget",
+                    Code::OverBudget,
                     Some(location),
                     format!(
                         "tenant `{name}` is over its {env} budget for {key}: {} allocated, budget {limit}",
@@ -342,7 +342,7 @@ fn child_above_ancestor(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diag
                     let pointer = format!("{}{suffix}", push_pointer("/spec/quota", env.as_str()));
                     out.push(
                         Diagnostic::error(
-                            "budget-above-parent",
+                            Code::BudgetAboveParent,
                             Some(tenant.origin.at(&pointer)),
                             format!(
                                 "tenant `{name}` budgets {amount} {key} for {env}, more than the {limit} of its ancestor `{}`",
@@ -417,7 +417,7 @@ fn unbounded_in(
             });
             out.push(
                 Diagnostic::error(
-                    "quota-unbounded",
+                    Code::QuotaUnbounded,
                     Some(project.origin.at(&pointer)),
                     format!(
                         "project `{name}` sets no {key} quota for {}, but tenant `{tenant}` budgets {key} there; without a quota the namespace could use any amount",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{Hierarchy, Namespace, Provenance, Source, Sourced, TenantNode};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::kinds::{Isolation, Labels, PodSecurity, ProjectSpec, TenantSpec};
 use crate::model::{Glob, Item, Model, Name};
 
@@ -158,7 +158,7 @@ fn cycle_error(model: &Model, cycle: &[&Name]) -> Diagnostic {
         names.push(ordered[0].to_string());
         format!("tenant parents form a cycle: {}", names.join(" → "))
     };
-    let mut d = Diagnostic::error("tenant-cycle", at(ordered[0]), message);
+    let mut d = Diagnostic::error(Code::TenantCycle, at(ordered[0]), message);
     for n in ordered.iter().skip(1) {
         d = d.with_note(at(n), format!("tenant `{n}` names its parent here"));
     }
@@ -215,7 +215,7 @@ pub(super) fn reserved_names(model: &Model, out: &mut Vec<Diagnostic>) {
         for (field, key) in keys {
             if let Some(domain) = reserved_domain(key.as_str()) {
                 out.push(Diagnostic::error(
-                    "reserved-label",
+                    Code::ReservedLabel,
                     Some(origin.key(&crate::yaml::push_pointer(&format!("/spec/{field}"), key.as_str()))),
                     format!(
                         "`{key}` is reserved: keys under `{domain}/` and its subdomains steer kprov, Kubernetes, kustomize or a GitOps controller (pod security, network policies, whether the namespace is built or reconciled at all); only `app.kubernetes.io/` keys are free to use"
@@ -242,7 +242,7 @@ pub(super) fn reserved_names(model: &Model, out: &mut Vec<Diagnostic>) {
         if let Some(tenant) = model.tenants.get(name) {
             out.push(
                 Diagnostic::error(
-                    "name-collision",
+                    Code::NameCollision,
                     Some(project.origin.at("/metadata/name")),
                     format!(
                         "project `{name}` has the name of a tenant; its namespaces would carry the tree label `{name}.tree.kprov.dev/depth` that selects that tenant's subtree"
@@ -311,7 +311,7 @@ fn tighten<T: Ord + Copy + serde::Serialize>(
         let name = crate::model::serde_name::<T>;
         out.push(
             Diagnostic::error(
-                "loosened",
+                Code::Loosened,
                 from.location.as_deref().cloned(),
                 format!(
                     "{what} `{}` is looser than `{}` set by {}; a child may only keep or tighten it",
@@ -428,7 +428,7 @@ fn refused(
     let (field, what) = ALLOW_LISTS[kind];
     let globs: Vec<&str> = first.globs.iter().map(Glob::as_str).collect();
     let mut d = Diagnostic::error(
-        "not-allowed",
+        Code::NotAllowed,
         Some(location()),
         format!(
             "{what} `{name}` is not allowed by tenant `{}` ({field}: [{}])",
@@ -636,7 +636,7 @@ pub(super) fn namespaces(
                 });
                 out.push(
                     Diagnostic::error(
-                        "namespace-collision",
+                        Code::NamespaceCollision,
                         Some(project.origin.at(&ns_pointer)),
                         format!(
                             "namespace `{}` on cluster `{}` is also created by project `{}`",
@@ -774,7 +774,7 @@ fn project_namespaces<'m>(
     allow_from.retain(|a| peers.insert(a.value.clone()));
     if cost_center.is_none() {
         out.push(Diagnostic::warning(
-            "cost-center-missing",
+            Code::CostCenterMissing,
             Some(project.origin.at("/metadata/name")),
             format!("project `{name}` has no costCenter, neither its own nor on its tenant chain; its cost is unattributed"),
         ));
@@ -789,7 +789,7 @@ fn project_namespaces<'m>(
         let ns_pointer = namespace_pointer(spec, e);
         if let Some(message) = namespace_refusal(model, name, &namespace) {
             out.push(Diagnostic::error(
-                "reserved-namespace",
+                Code::ReservedNamespace,
                 Some(project.origin.at(&ns_pointer)),
                 message,
             ));
@@ -872,7 +872,7 @@ fn no_override<'c>(
             if let Some(inherited) = set.get(&(field, key.as_str())) {
                 out.push(
                     Diagnostic::error(
-                        "inherited-override",
+                        Code::InheritedOverride,
                         value.from.location.as_deref().cloned(),
                         format!(
                             "{field} `{key}` is set by {}; a project may add {field}s but not change its tenants'",
@@ -911,7 +911,7 @@ fn no_reopening<'c>(
             continue;
         }
         out.push(Diagnostic::error(
-            "loosened",
+            Code::Loosened,
             peer.from.location.as_deref().cloned(),
             format!(
                 "tenant `{}` is outside tenant `{tenant}`'s subtree and no tenant above the project lets it in; a project may only name peers its tenants allow (ask the owners of `{tenant}` to add it to their `network.allowFrom`)",

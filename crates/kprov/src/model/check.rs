@@ -7,8 +7,9 @@ use std::path::{Component, Path};
 
 use super::kinds::{ClusterSpec, ProjectSpec};
 use super::{Glob, Item, Model, Name, catalog};
-use crate::diagnostic::Diagnostic;
-use crate::model::schema::{Kind, closest};
+use crate::diagnostic::closest;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::schema::Kind;
 
 /// "unknown X `y`; did you mean `z`?" for a name that resolves to nothing.
 fn unknown<'a>(what: &str, name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
@@ -64,7 +65,7 @@ fn kinds_by_place(model: &Model, out: &mut Vec<Diagnostic>) {
     if let Some(estate) = &model.estate {
         if estate.origin.file() != "kprov.yaml" {
             out.push(Diagnostic::error(
-                "kind-not-allowed-here",
+                Code::KindNotAllowedHere,
                 Some(estate.origin.document()),
                 "the Estate object lives in `kprov.yaml` at the estate root, and nowhere else",
             ));
@@ -96,7 +97,7 @@ fn kinds_by_place(model: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         };
         out.push(Diagnostic::error(
-            "kind-not-allowed-here",
+            Code::KindNotAllowedHere,
             Some(origin.document()),
             format!(
                 "a {kind} may not be defined here: {reason}, because a project file is reviewed by its team alone, and a {kind} is the platform's to decide; move it to the platform's files (e.g. `platform/`)"
@@ -125,7 +126,7 @@ fn roles(model: &Model, out: &mut Vec<Diagnostic>) {
             let at = || Some(origin.at(&format!("/spec/roleBindings/{i}/role")));
             if super::names::is_forbidden_role(role) {
                 out.push(Diagnostic::error(
-                    "role-not-allowed",
+                    Code::RoleNotAllowed,
                     at(),
                     format!(
                         "role `{role}` is never bound by kprov: `cluster-admin` grants everything and `system:` roles belong to the cluster's own components"
@@ -134,7 +135,7 @@ fn roles(model: &Model, out: &mut Vec<Diagnostic>) {
             } else if !allowed.iter().any(|g| g.is_match(role)) {
                 let list: Vec<&str> = allowed.iter().map(Glob::as_str).collect();
                 let mut d = Diagnostic::error(
-                    "role-not-allowed",
+                    Code::RoleNotAllowed,
                     at(),
                     format!(
                         "role `{role}` is not one the estate allows (allowedRoles: [{}]); use one of them, or ask the platform to add it to `spec.allowedRoles` in kprov.yaml",
@@ -168,7 +169,7 @@ fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
         let empty = path.components().all(|c| matches!(c, Component::CurDir));
         if escapes || empty {
             out.push(Diagnostic::error(
-                "invalid-output",
+                Code::InvalidOutput,
                 Some(estate.origin.at("/spec/output")),
                 format!(
                     "output `{output}` must be a directory inside the estate root, written relative to it without `..` (e.g. `clusters`)"
@@ -200,7 +201,7 @@ fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
         };
         if let Some(problem) = problem {
             out.push(Diagnostic::error(
-                "invalid-output",
+                Code::InvalidOutput,
                 Some(estate.origin.at("/spec/output")),
                 format!(
                     "output `{output}` {problem}; kprov replaces the output directory on every render and reads no input from it. Use a directory of its own, e.g. `clusters`"
@@ -217,7 +218,7 @@ fn clusters(model: &Model, out: &mut Vec<Diagnostic>) {
             && !storage.tiers.contains_key(default)
         {
             out.push(Diagnostic::error(
-                "unknown-reference",
+                Code::UnknownReference,
                 Some(cluster.origin.at("/spec/storage/default")),
                 unknown(
                     "storage tier",
@@ -242,7 +243,7 @@ fn tenants(model: &Model, out: &mut Vec<Diagnostic>) {
             && !model.is_rejected(Kind::Tenant, parent.as_str())
         {
             out.push(Diagnostic::error(
-                "unknown-reference",
+                Code::UnknownReference,
                 Some(tenant.origin.at("/spec/parent")),
                 unknown("parent tenant", parent.as_str(), tenant_names()),
             ));
@@ -253,7 +254,7 @@ fn tenants(model: &Model, out: &mut Vec<Diagnostic>) {
                     && !model.is_rejected(Kind::Tenant, peer.tenant.as_str())
                 {
                     out.push(Diagnostic::error(
-                        "unknown-reference",
+                        Code::UnknownReference,
                         Some(
                             tenant
                                 .origin
@@ -267,7 +268,7 @@ fn tenants(model: &Model, out: &mut Vec<Diagnostic>) {
         for env in tenant.spec.quota.keys() {
             if !environments.contains(env) {
                 out.push(Diagnostic::warning(
-                    "unknown-environment",
+                    Code::UnknownEnvironment,
                     Some(tenant.origin.key(&format!("/spec/quota/{env}"))),
                     format!(
                         "no cluster serves environment `{env}`, so this budget constrains nothing{}",
@@ -306,7 +307,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         && !model.is_rejected(Kind::Tenant, spec.tenant.as_str())
     {
         out.push(Diagnostic::error(
-            "unknown-reference",
+            Code::UnknownReference,
             Some(origin.at("/spec/tenant")),
             unknown(
                 "tenant",
@@ -320,7 +321,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
     // sync there is nothing to hear about.
     if spec.notify.is_some() && spec.sync.is_none() {
         out.push(Diagnostic::error(
-            "notify-without-sync",
+            Code::NotifyWithoutSync,
             Some(origin.at("/spec/notify")),
             "notifications report the project's Flux sync; add `spec.sync` or remove `spec.notify`"
                 .to_owned(),
@@ -333,7 +334,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         if let Some(first) = env_names.insert(&env.name, i) {
             out.push(
                 Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     Some(at("/name")),
                     format!("environment `{}` is listed twice", env.name),
                 )
@@ -347,7 +348,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
             let namespace = format!("{}-{}", project.name(), env.name);
             if namespace.len() > 63 {
                 out.push(Diagnostic::error(
-                    "namespace-too-long",
+                    Code::NamespaceTooLong,
                     Some(at("/name")),
                     format!(
                         "namespace `{namespace}` would be {} characters; Kubernetes allows 63. Shorten the project name or set `namespace:`",
@@ -362,7 +363,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
             let location = || Some(at(&format!("/clusters/{j}")));
             if !seen.insert(name) {
                 out.push(Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     location(),
                     format!("cluster `{name}` is listed twice"),
                 ));
@@ -371,7 +372,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
             match model.clusters.get(name) {
                 None if model.is_rejected(Kind::Cluster, name.as_str()) => {}
                 None => out.push(Diagnostic::error(
-                    "unknown-reference",
+                    Code::UnknownReference,
                     location(),
                     unknown(
                         "cluster",
@@ -381,7 +382,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
                 )),
                 Some(cluster) if cluster.spec.environment != env.name => out.push(
                     Diagnostic::error(
-                        "wrong-environment",
+                        Code::WrongEnvironment,
                         location(),
                         format!(
                             "cluster `{name}` serves environment `{}`, not `{}`",
@@ -399,7 +400,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         for (j, env) in filter.iter().flatten().enumerate() {
             if !env_names.contains_key(env) {
                 out.push(Diagnostic::error(
-                    "unknown-reference",
+                    Code::UnknownReference,
                     Some(origin.at(&format!("{base}/environments/{j}"))),
                     unknown(
                         "project environment",
@@ -429,7 +430,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
         if catalog::instancetype(&vm.instancetype).is_none() {
             let known: Vec<&str> = catalog::INSTANCETYPES.iter().map(|t| t.name).collect();
             out.push(Diagnostic::error(
-                "unknown-instancetype",
+                Code::UnknownInstancetype,
                 Some(origin.at(&format!("{base}/instancetype"))),
                 format!(
                     "{} (kprov knows the KubeVirt common-instancetypes of series u1, o1, cx1, m1 and n1)",
@@ -441,7 +442,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
             && !catalog::is_preference(preference)
         {
             out.push(Diagnostic::warning(
-                "unknown-preference",
+                Code::UnknownPreference,
                 Some(origin.at(&format!("{base}/preference"))),
                 format!(
                     "{}; it is not one of the KubeVirt common preferences, so the cluster must provide it",
@@ -468,7 +469,7 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
             && !model.rejected.iter().any(|(k, _)| *k == Kind::Definition)
         {
             out.push(Diagnostic::error(
-                "unknown-reference",
+                Code::UnknownReference,
                 Some(origin.at(&format!("{base}/kind"))),
                 unknown(
                     "claim kind",
@@ -504,7 +505,7 @@ fn tier_available(
         match tier {
             Some(t) if !storage.is_some_and(|s| s.tiers.contains_key(t)) => out.push(
                 Diagnostic::error(
-                    "unknown-storage-tier",
+                    Code::UnknownStorageTier,
                     Some(tier_location()),
                     format!(
                         "cluster `{}` has no {}",
@@ -515,7 +516,7 @@ fn tier_available(
                 .with_note(Some(cluster.origin.at("/spec/storage/tiers")), "the cluster's tiers are here"),
             ),
             None if storage.and_then(|s| s.default.as_ref()).is_none() => out.push(Diagnostic::error(
-                "unknown-storage-tier",
+                Code::UnknownStorageTier,
                 Some(item_location()),
                 format!(
                     "no `tier` given and cluster `{}` has no default storage tier; name one of: {}",
@@ -534,7 +535,7 @@ fn compositions(model: &Model, out: &mut Vec<Diagnostic>) {
         let builtin = super::kinds::BUILTIN_CLAIM_KINDS.contains(&composition.spec.kind.as_str());
         if !builtin && !kinds().any(|k| k == composition.spec.kind) {
             out.push(Diagnostic::error(
-                "unknown-reference",
+                Code::UnknownReference,
                 Some(composition.origin.at("/spec/kind")),
                 unknown("claim kind", &composition.spec.kind, kinds()),
             ));
@@ -548,7 +549,7 @@ fn compositions(model: &Model, out: &mut Vec<Diagnostic>) {
                 .is_none_or(|c| c.spec.kind != definition.spec.kind)
         {
             out.push(Diagnostic::error(
-                "unknown-reference",
+                Code::UnknownReference,
                 Some(definition.origin.at("/spec/defaultComposition")),
                 format!(
                     "default composition `{default}` is not a Composition of kind `{}`",

@@ -15,6 +15,8 @@ use jsonschema::error::ValidationErrorKind;
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
+use crate::diagnostic::Code;
+use crate::diagnostic::closest;
 use crate::model::kinds::{
     API_VERSION, ClusterSpec, CompositionSpec, DefinitionSpec, EstateSpec, Object, ProjectSpec,
     TenantSpec,
@@ -211,7 +213,7 @@ pub struct Violation {
     /// (report at the key, not the value).
     pub at_key: bool,
     /// Stable diagnostic code.
-    pub code: &'static str,
+    pub code: Code,
     /// What is wrong.
     pub message: String,
 }
@@ -233,7 +235,7 @@ pub fn validate(kind: Kind, instance: &Value) -> Vec<Violation> {
 /// messages rather than like JSON Schema keywords.
 fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<Violation>) {
     let pointer = error.instance_path().as_str().to_owned();
-    let mut push = |pointer: String, at_key: bool, code: &'static str, message: String| {
+    let mut push = |pointer: String, at_key: bool, code: Code, message: String| {
         out.push(Violation {
             pointer,
             at_key,
@@ -258,7 +260,7 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
                 push(
                     push_pointer(&pointer, field),
                     true,
-                    "unknown-field",
+                    Code::UnknownField,
                     message,
                 );
             }
@@ -269,14 +271,19 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
                 ValidationErrorKind::Format { format } => format_message(format, key),
                 _ => inner.to_string(),
             };
-            push(push_pointer(&pointer, key), true, "invalid-value", message);
+            push(
+                push_pointer(&pointer, key),
+                true,
+                Code::InvalidValue,
+                message,
+            );
         }
         ValidationErrorKind::Required { property } => {
             let field = property.as_str().unwrap_or_default();
             push(
                 pointer,
                 false,
-                "missing-field",
+                Code::MissingField,
                 format!("missing required field `{field}`"),
             );
         }
@@ -285,7 +292,7 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
             push(
                 pointer,
                 false,
-                "invalid-value",
+                Code::InvalidValue,
                 format_message(format, text),
             );
         }
@@ -299,7 +306,7 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
                     .join(" or "),
             };
             let message = format!("expected {expected}, found {}", describe(error.instance()));
-            push(pointer, false, "wrong-type", message);
+            push(pointer, false, Code::WrongType, message);
         }
         ValidationErrorKind::Enum { options } => {
             let options: Vec<&Value> = options
@@ -309,7 +316,7 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
             push(
                 pointer,
                 false,
-                "invalid-value",
+                Code::InvalidValue,
                 not_one_of(error.instance(), &options),
             );
         }
@@ -322,16 +329,16 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
                 Some(consts) => not_one_of(error.instance(), &consts),
                 None => error.to_string(),
             };
-            push(pointer, false, "invalid-value", message);
+            push(pointer, false, Code::InvalidValue, message);
         }
         ValidationErrorKind::Constant { expected_value } => {
             let message = format!(
                 "expected {expected_value}, found {}",
                 describe(error.instance())
             );
-            push(pointer, false, "invalid-value", message);
+            push(pointer, false, Code::InvalidValue, message);
         }
-        _ => push(pointer, false, "invalid-value", error.to_string()),
+        _ => push(pointer, false, Code::InvalidValue, error.to_string()),
     }
 }
 
@@ -402,16 +409,6 @@ fn resolve_ref<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
             .unwrap_or(node),
         None => node,
     }
-}
-
-/// The candidate closest to `word`, if it is close enough to be a likely typo.
-pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.as_str())
 }
 
 #[cfg(test)]
