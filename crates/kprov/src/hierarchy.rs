@@ -12,8 +12,11 @@
 //! YAML is produced here.
 
 mod budget;
+mod namespaces;
 mod render;
-mod rules;
+mod reserved;
+mod settings;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -168,10 +171,10 @@ impl Hierarchy {
 /// Resolve the hierarchy of a model that loaded without errors.
 pub fn build(model: &Model) -> (Hierarchy, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut hierarchy = rules::tree(model, &mut diagnostics);
-    rules::reserved_names(model, &mut diagnostics);
-    let tenant_effective = rules::tenant_settings(model, &hierarchy, &mut diagnostics);
-    rules::namespaces(model, &mut hierarchy, &tenant_effective, &mut diagnostics);
+    let mut hierarchy = tree::build(model, &mut diagnostics);
+    reserved::check(model, &mut diagnostics);
+    let tenant_effective = settings::of_tenants(model, &hierarchy, &mut diagnostics);
+    namespaces::resolve(model, &mut hierarchy, &tenant_effective, &mut diagnostics);
     budget::check(model, &mut hierarchy, &mut diagnostics);
     crate::diagnostic::sort(&mut diagnostics);
     (hierarchy, diagnostics)
