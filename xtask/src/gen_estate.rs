@@ -1,5 +1,5 @@
 //! `cargo xtask gen-estate --out DIR [--scale S]`: a deterministic synthetic
-//! estate in the DESIGN §1 format, for benchmarks and scale tests.
+//! estate in the docs/design.md §1 format, for benchmarks and scale tests.
 //!
 //! Scale 1 is the estate of issue 8: 56 clusters (7 regions × 2 sites ×
 //! dev, staging and two prod clusters), 300 tenants up to 5 levels deep,

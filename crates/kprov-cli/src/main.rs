@@ -225,7 +225,7 @@ enum Format {
     Json,
 }
 
-/// Exit statuses, shared by every command (DESIGN §5).
+/// Exit statuses, shared by every command (docs/design.md §5).
 mod exit {
     pub const OK: u8 = 0;
     /// Drift (`diff`) or failed golden tests (`test`).

@@ -1,4 +1,4 @@
-//! Compositions (DESIGN §3): claims become Kubernetes objects through
+//! Compositions (docs/design.md §3): claims become Kubernetes objects through
 //! pipelines of minijinja templates.
 //!
 //! Everything kprov emits goes through a composition. The built-in ones
@@ -8,7 +8,7 @@
 //! Definition's schema with its defaults applied. An estate may replace a
 //! built-in by shipping a Composition of the same name.
 //!
-//! The stage is pure: templates come from [`Sources`] or from the binary, and
+//! The stage is pure: templates come from the model (`Model::files`) or from the binary, and
 //! the result is a list of [`Composed`] objects plus diagnostics.
 
 pub mod builtin;
@@ -36,7 +36,7 @@ use crate::diagnostic::Diagnostic;
 use crate::hierarchy::{Hierarchy, Namespace};
 use crate::model::{Model, Name};
 
-/// Which output directory of a cluster an object belongs in (DESIGN §4).
+/// Which output directory of a cluster an object belongs in (docs/design.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layer {

@@ -1,4 +1,4 @@
-//! Emission (DESIGN §4): composed objects become the bytes of every output
+//! Emission (docs/design.md §4): composed objects become the bytes of every output
 //! file, deterministically. Pure: nothing here touches the disk.
 //!
 //! ```text

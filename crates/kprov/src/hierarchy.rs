@@ -1,4 +1,4 @@
-//! Hierarchical namespace inheritance, compiled (DESIGN §2).
+//! Hierarchical namespace inheritance, compiled (docs/design.md §2).
 //!
 //! Kubernetes has no namespace hierarchy (HNC tried at runtime and is
 //! archived). kprov resolves it at build time: for every namespace (project ×

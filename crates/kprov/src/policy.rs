@@ -42,12 +42,12 @@
 //!   the environment or the network, and (`policy-recursion`) when a
 //!   function calls itself, which regorus would follow until the stack
 //!   overflows.
-//! - `numbers.range` and `numbers.range_step` make at most [`MAX_RANGE`]
+//! - `numbers.range` and `numbers.range_step` make at most `MAX_RANGE`
 //!   numbers per call. regorus builds the whole array inside one builtin
 //!   call, where no other bound can stop it; this one is exact.
 //! - Every other loop runs through regorus's interpreter, which checks an
 //!   execution timer every few steps: one evaluation (a rule on an object)
-//!   stops after [`EVALUATION_TIME`], a policy after [`POLICY_TIME`] in all.
+//!   stops after `EVALUATION_TIME`, a policy after `POLICY_TIME` in all.
 //!   A policy that hits a bound (`policy-limit`) is reported once and
 //!   evaluated no further; the other policies are not affected.
 //!

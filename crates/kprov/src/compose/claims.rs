@@ -202,7 +202,7 @@ pub(super) fn claims<'c>(
     claims
 }
 
-/// `ResourceQuota.spec.hard` from a quota (DESIGN §1 key mapping).
+/// `ResourceQuota.spec.hard` from a quota (docs/design.md §1 key mapping).
 pub(super) fn quota_hard(quota: &Quota) -> Map<String, Value> {
     let mut hard = Map::new();
     let named = [

@@ -34,7 +34,7 @@ enum Interpolated {
 }
 
 /// What a template sees: `claim`, `composed`, `namespace`, `environment`,
-/// `cluster`, `project`, `tenants` (DESIGN §3), as template values built once
+/// `cluster`, `project`, `tenants` (docs/design.md §3), as template values built once
 /// and shared by every render that needs them.
 pub type Context = BTreeMap<&'static str, minijinja::Value>;
 

@@ -1,4 +1,4 @@
-//! How an interpolated value enters a YAML template (DESIGN §3).
+//! How an interpolated value enters a YAML template (docs/design.md §3).
 //!
 //! The renderer never writes user data as raw text. Every `{{ … }}` output
 //! becomes a marker; after rendering, each marker is replaced according to

@@ -1,4 +1,4 @@
-//! Quota budgets (DESIGN §2): per tenant and environment, direct child
+//! Quota budgets (docs/design.md §2): per tenant and environment, direct child
 //! tenants' budgets (or, without one, their subtree's allocation) plus direct
 //! projects' namespaces (quota × clusters) must fit the budget, per resource,
 //! in exact quantity arithmetic.

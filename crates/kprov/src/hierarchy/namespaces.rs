@@ -31,7 +31,7 @@ struct Contribution {
 }
 
 impl Contribution {
-    fn of(layer: &Layer<'_>) -> Contribution {
+    fn of(layer: &Level<'_>) -> Contribution {
         let from = |pointer: &str| Provenance {
             source: layer.source.clone(),
             location: Some(Arc::new(layer.origin.at(pointer))),
@@ -100,7 +100,7 @@ fn contributions(model: &Model) -> BTreeMap<&Name, Contribution> {
     model
         .tenants
         .par_iter()
-        .map(|(name, tenant)| (name, Contribution::of(&Layer::tenant(tenant))))
+        .map(|(name, tenant)| (name, Contribution::of(&Level::tenant(tenant))))
         .collect()
 }
 
@@ -192,7 +192,7 @@ struct Planned<'m> {
 /// What one level contributes to a namespace's merged settings: each tenant
 /// of the chain, root first, then the project itself. Tenants and projects
 /// spell these fields alike, so one loop merges them all.
-struct Layer<'a> {
+struct Level<'a> {
     source: Source,
     origin: &'a crate::model::Origin,
     labels: &'a Labels,
@@ -204,13 +204,13 @@ struct Layer<'a> {
     cost_center: Option<&'a crate::model::names::LabelValue>,
 }
 
-/// A [`Layer`] of a tenant or project `Item`: both kinds spell these
+/// A [`Level`] of a tenant or project `Item`: both kinds spell these
 /// fields alike, but are different types.
-macro_rules! layer {
+macro_rules! level {
     ($source:expr, $item:expr) => {{
         let item = $item;
         let spec = &item.spec;
-        Layer {
+        Level {
             source: $source,
             origin: &item.origin,
             labels: &spec.labels,
@@ -224,13 +224,13 @@ macro_rules! layer {
     }};
 }
 
-impl<'a> Layer<'a> {
-    fn tenant(tenant: &'a Item<TenantSpec>) -> Layer<'a> {
-        layer!(Source::Tenant(tenant.name().clone()), tenant)
+impl<'a> Level<'a> {
+    fn tenant(tenant: &'a Item<TenantSpec>) -> Level<'a> {
+        level!(Source::Tenant(tenant.name().clone()), tenant)
     }
 
-    fn project(name: &Name, project: &'a Item<ProjectSpec>) -> Layer<'a> {
-        layer!(Source::Project(name.clone()), project)
+    fn project(name: &Name, project: &'a Item<ProjectSpec>) -> Level<'a> {
+        level!(Source::Project(name.clone()), project)
     }
 }
 
@@ -273,7 +273,7 @@ fn project_namespaces<'m>(
     let mut allow_from = Vec::new();
     let mut limits = None;
     let mut cost_center = None;
-    let own = Contribution::of(&Layer::project(name, project));
+    let own = Contribution::of(&Level::project(name, project));
     let tenant_layers = || node.chain.iter().filter_map(|t| contributions.get(t));
     let mut seen_owners = BTreeSet::new();
     for layer in tenant_layers().chain([&own]) {

@@ -1,4 +1,4 @@
-//! The input kinds of DESIGN §1 as Rust types. Unknown fields are rejected
+//! The input kinds of docs/design.md §1 as Rust types. Unknown fields are rejected
 //! everywhere: a typo in a self-service request must fail the pull request,
 //! not silently drop a quota.
 //!
