@@ -419,12 +419,22 @@ fn compile(
     Ok(std::mem::ManuallyDrop::new(compiled))
 }
 
+/// Compile, print the diagnostics, and hand back the compiled estate only
+/// when it has no errors: what every command that compiles does first.
+fn compile_clean(
+    dir: &std::path::Path,
+    config: &kprov::Config,
+    format: Format,
+) -> anyhow::Result<Option<std::mem::ManuallyDrop<kprov::Compiled>>> {
+    let compiled = compile(dir, config)?;
+    report(&compiled.diagnostics, format)?;
+    Ok((!diagnostic::has_errors(&compiled.diagnostics)).then_some(compiled))
+}
+
 fn validate(dir: &std::path::Path, config: &kprov::Config, format: Format) -> anyhow::Result<u8> {
-    let checked = compile(dir, config)?;
-    report(&checked.diagnostics, format)?;
-    if diagnostic::has_errors(&checked.diagnostics) {
+    let Some(checked) = compile_clean(dir, config, format)? else {
         return Ok(exit::ERRORS);
-    }
+    };
     let model = &checked.model;
     if format == Format::Text {
         eprintln!(
@@ -482,8 +492,9 @@ fn waiting(dir: &std::path::Path) -> impl FnOnce() + '_ {
 }
 
 fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> anyhow::Result<u8> {
-    let compiled = compile(dir, config)?;
-    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+    let Some(compiled) = compile_clean(dir, config, Format::Text)? else {
+        return Ok(exit::ERRORS);
+    };
     let Some(files) = &compiled.files else {
         return Ok(exit::ERRORS);
     };
@@ -493,13 +504,7 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
         clusters: clusters.clone(),
         ..Default::default()
     };
-    // CODEOWNERS and the Backstage template belong to the whole estate, not
-    // to a selection of clusters.
-    let root_files = if clusters.is_none() {
-        compiled.root_files().to_vec()
-    } else {
-        Vec::new()
-    };
+    let root_files = compiled.root_files_of(clusters.as_ref());
     let lock = kprov::output::EstateLock::exclusive(dir, waiting(dir))?;
     let root_paths: Vec<&str> = compiled.root_files().iter().map(|(p, _)| *p).collect();
     for leftover in kprov::output::recover(&lock, output, &root_paths)? {
@@ -544,8 +549,9 @@ fn diff(
     format: DiffFormat,
     globs: &[String],
 ) -> anyhow::Result<u8> {
-    let compiled = compile(dir, config)?;
-    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+    let Some(compiled) = compile_clean(dir, config, Format::Text)? else {
+        return Ok(exit::ERRORS);
+    };
     let Some(files) = &compiled.files else {
         return Ok(exit::ERRORS);
     };
@@ -556,13 +562,11 @@ fn diff(
     let on_disk = kprov::output::scan_tree(dir, output)?;
     let mut drift = kprov::diff::diff(output, files, &on_disk.files, clusters.as_ref());
     drift.add_foreign(on_disk.others, clusters.as_ref());
-    if clusters.is_none() {
-        for (path, contents) in compiled.root_files() {
-            let committed = kprov::output::read_root_file(dir, path)?;
-            drift
-                .root_files
-                .extend(kprov::diff::root_file(path, contents, committed.as_deref()));
-        }
+    for (path, contents) in compiled.root_files_of(clusters.as_ref()) {
+        let committed = kprov::output::read_root_file(dir, path)?;
+        drift
+            .root_files
+            .extend(kprov::diff::root_file(path, contents, committed.as_deref()));
     }
     drop(lock);
     let text = match format {
@@ -579,12 +583,10 @@ fn diff(
 }
 
 fn report_command(dir: &std::path::Path, format: ReportFormat) -> anyhow::Result<u8> {
-    let compiled = compile(dir, &kprov::Config::default())?;
-    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
-    let (Some(hierarchy), false) = (
-        &compiled.hierarchy,
-        diagnostic::has_errors(&compiled.diagnostics),
-    ) else {
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+        return Ok(exit::ERRORS);
+    };
+    let Some(hierarchy) = &compiled.hierarchy else {
         return Ok(exit::ERRORS);
     };
     let report = kprov::report::build(&compiled.model, hierarchy);
@@ -599,12 +601,10 @@ fn report_command(dir: &std::path::Path, format: ReportFormat) -> anyhow::Result
 }
 
 fn tree(dir: &std::path::Path, format: TreeFormat) -> anyhow::Result<u8> {
-    let checked = compile(dir, &kprov::Config::default())?;
-    eprint!("{}", diagnostic::render_text(&checked.diagnostics));
-    let (Some(hierarchy), false) = (
-        &checked.hierarchy,
-        diagnostic::has_errors(&checked.diagnostics),
-    ) else {
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+        return Ok(exit::ERRORS);
+    };
+    let Some(hierarchy) = &compiled.hierarchy else {
         return Ok(exit::ERRORS);
     };
     let text = match format {
@@ -617,11 +617,9 @@ fn tree(dir: &std::path::Path, format: TreeFormat) -> anyhow::Result<u8> {
 }
 
 fn codeowners(dir: &std::path::Path) -> anyhow::Result<u8> {
-    let compiled = compile(dir, &kprov::Config::default())?;
-    eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
-    if diagnostic::has_errors(&compiled.diagnostics) {
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
         return Ok(exit::ERRORS);
-    }
+    };
     let Some(text) = &compiled.codeowners else {
         anyhow::bail!(
             "{}: the estate sets no `spec.github` in kprov.yaml, so kprov does not manage {}; add e.g. `github: {{org: <your-org>}}` to map `group:` owners to teams",
@@ -638,12 +636,10 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
     let Some((cluster, namespace)) = target.split_once('/') else {
         return explain_code(target, format);
     };
-    let checked = compile(dir, &kprov::Config::default())?;
-    eprint!("{}", diagnostic::render_text(&checked.diagnostics));
-    let (Some(hierarchy), false) = (
-        &checked.hierarchy,
-        diagnostic::has_errors(&checked.diagnostics),
-    ) else {
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+        return Ok(exit::ERRORS);
+    };
+    let Some(hierarchy) = &compiled.hierarchy else {
         return Ok(exit::ERRORS);
     };
     let Some(ns) = hierarchy.namespace(cluster, namespace) else {

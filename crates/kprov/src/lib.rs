@@ -83,6 +83,19 @@ impl Compiled {
             (codeowners::PATH, self.codeowners.as_deref()),
         ]
     }
+
+    /// The generated files outside the output tree that a run over
+    /// `clusters` (`None`: every cluster) writes or compares: none for a
+    /// selection, since they belong to the whole estate.
+    pub fn root_files_of(
+        &self,
+        clusters: Option<&std::collections::BTreeSet<String>>,
+    ) -> Vec<(&'static str, Option<&str>)> {
+        match clusters {
+            None => self.root_files().to_vec(),
+            Some(_) => Vec::new(),
+        }
+    }
 }
 
 /// Options of a compilation.
