@@ -297,10 +297,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// A run is short and its peak is its size. Returning freed pages to the OS
-/// only to fault them back in, and zeroing 2 MiB transparent huge pages on
-/// first touch, each cost more system time than a fifth of the compile
-/// (measured at scale 1: 0.4–2.3 s of system time with huge pages, 0.25–0.4 s
-/// without).
+/// only to fault them back in, and zeroing transparent huge pages on first
+/// touch, both cost system time the run never needed
+/// (docs/performance.md).
 fn tune_allocator() {
     // SAFETY: a process-wide option, set before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
@@ -408,7 +407,7 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> anyhow::Result<()> {
 
 /// The compiled estate is never dropped: the process ends right after the
 /// command, and freeing a large estate's millions of JSON nodes one by one
-/// took a twentieth of the run.
+/// is a measurable part of a run.
 fn compile(
     dir: &std::path::Path,
     config: &kprov::Config,

@@ -190,3 +190,27 @@ fn only_compose_knows_about_templates() {
         .collect();
     assert!(knowing.is_empty(), "minijinja outside compose: {knowing:?}");
 }
+
+/// Templates, policies and schemas reach the stages after the model through
+/// `Model::files`: none of them takes the loader's `Sources`.
+#[test]
+fn no_stage_after_the_model_reads_sources() {
+    let model = rank("model").unwrap_or_default();
+    let reading: Vec<String> = production_sources()
+        .into_iter()
+        .filter(|(module, _, text)| {
+            let names_sources = text.match_indices("Sources").any(|(at, _)| {
+                !text[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+            });
+            rank(module).is_some_and(|r| r > model) && names_sources
+        })
+        .map(|(_, path, _)| path.display().to_string())
+        .collect();
+    assert!(
+        reading.is_empty(),
+        "`Sources` after the model in {reading:?}"
+    );
+}

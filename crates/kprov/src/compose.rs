@@ -104,8 +104,8 @@ pub fn build(model: &Model, hierarchy: &Hierarchy) -> (Vec<Composed>, Vec<Diagno
     }
     duplicates(&composed, hashes, &mut out);
     crate::diagnostic::sort(&mut out);
-    // Freeing every project's converted spec took a hundredth of a compile
-    // on one thread, with the other idle; the pool frees it instead, beside
+    // Freeing every project's converted spec on one thread would leave the
+    // other idle; the pool frees it instead, beside
     // the checks and emission that come next.
     rayon::spawn(move || drop(contexts));
     (composed, out)

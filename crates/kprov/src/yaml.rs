@@ -58,8 +58,8 @@ impl Pos {
 /// Every input node has one, and they are rarely read (for a diagnostic or
 /// a provenance), so they are stored compactly: all pointers back to back
 /// in one string, and per node only where its pointer lies and its
-/// position, sorted by pointer once the document is complete. Hash tables
-/// of one `String` per node made building the model a third slower.
+/// position, sorted by pointer once the document is complete: hash tables
+/// of one `String` per node made building the model much slower.
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
     text: String,

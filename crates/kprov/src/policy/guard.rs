@@ -283,8 +283,8 @@ pub(super) fn reads_data(module: &Module) -> bool {
 /// `spec.containers`). `None` when it may read more: `input` on its own
 /// (passed to a function, compared, iterated, bound to a variable), an
 /// import of `input`, any `with` modifier, or an expression kind this walker
-/// does not know. Converting whole objects to Rego was a third of the
-/// policy stage at scale 0.25; most of that is saved.
+/// does not know. Converting whole objects to Rego was a large part of the
+/// policy stage (docs/performance.md).
 pub(super) fn input_paths(module: &Module) -> Option<Vec<Vec<String>>> {
     struct InputReads {
         paths: Vec<Vec<String>>,
