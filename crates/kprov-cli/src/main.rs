@@ -490,14 +490,30 @@ fn waiting(dir: &std::path::Path) -> impl FnOnce() + '_ {
     }
 }
 
-fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> anyhow::Result<u8> {
+/// What `render` and `diff` start from: the estate compiled without errors,
+/// its files, and the clusters `globs` select.
+type Selected = (
+    std::mem::ManuallyDrop<kprov::Compiled>,
+    Option<BTreeSet<String>>,
+);
+
+fn compile_selected(
+    dir: &std::path::Path,
+    config: &kprov::Config,
+    globs: &[String],
+) -> anyhow::Result<Option<Selected>> {
     let Some(compiled) = compile_clean(dir, config, Format::Text)? else {
-        return Ok(exit::ERRORS);
-    };
-    let Some(files) = &compiled.files else {
-        return Ok(exit::ERRORS);
+        return Ok(None);
     };
     let clusters = select_clusters(&compiled.model, globs)?;
+    Ok(compiled.files.is_some().then_some((compiled, clusters)))
+}
+
+fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> anyhow::Result<u8> {
+    let Some((compiled, clusters)) = compile_selected(dir, config, globs)? else {
+        return Ok(exit::ERRORS);
+    };
+    let files = compiled.files.as_deref().unwrap_or_default();
     let output = compiled.model.output_dir();
     let config = kprov::output::WriteConfig {
         clusters: clusters.clone(),
@@ -548,13 +564,10 @@ fn diff(
     format: DiffFormat,
     globs: &[String],
 ) -> anyhow::Result<u8> {
-    let Some(compiled) = compile_clean(dir, config, Format::Text)? else {
+    let Some((compiled, clusters)) = compile_selected(dir, config, globs)? else {
         return Ok(exit::ERRORS);
     };
-    let Some(files) = &compiled.files else {
-        return Ok(exit::ERRORS);
-    };
-    let clusters = select_clusters(&compiled.model, globs)?;
+    let files = compiled.files.as_deref().unwrap_or_default();
     let output = compiled.model.output_dir();
     // Shared: a render swapping the tree in meanwhile would show half of it.
     let lock = kprov::output::EstateLock::shared(dir, waiting(dir))?;
