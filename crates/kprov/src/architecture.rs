@@ -76,14 +76,29 @@ fn named_modules(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (at, _) in text.match_indices("crate::") {
         let rest = &text[at + "crate::".len()..];
-        if rest.starts_with('{') {
-            // `use crate::{a, b::c}`: every name in the group.
-            let group = &rest[1..rest.find('}').unwrap_or(rest.len())];
-            out.extend(
-                group
-                    .split(',')
-                    .map(|item| item.trim().split("::").next().unwrap_or("").to_owned()),
-            );
+        if let Some(group) = rest.strip_prefix('{') {
+            // `use crate::{a, b::{c, d}}`: the first name of every item at
+            // the group's own level.
+            let (mut depth, mut item) = (0usize, String::new());
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(std::mem::take(&mut item));
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 && c != '}' {
+                    item.push(c);
+                }
+            }
+            out.push(item);
+            for name in &mut out {
+                *name = name.trim().split("::").next().unwrap_or("").to_owned();
+            }
         } else {
             let name: String = rest
                 .chars()
@@ -155,10 +170,16 @@ fn a_back_edge_is_caught() {
             PathBuf::from("emit.rs"),
             "let x = crate::compose::builtin::FILES; use crate::yaml;".to_owned(),
         ),
+        (
+            "hierarchy".to_owned(),
+            PathBuf::from("hierarchy/tree.rs"),
+            "use crate::{model::{Model, Name}, emit::HEADER};".to_owned(),
+        ),
     ];
     assert_eq!(
         back_edges(&sources),
         [
+            "hierarchy/tree.rs: hierarchy → emit",
             "load.rs: load → compose",
             "model/check.rs: model → hierarchy"
         ]
