@@ -48,6 +48,11 @@ pub const LINTS: &[Lint] = &[
         explanation: "the instancetype CPU and memory of a namespace's VMs must fit its ResourceQuota, or the VMs can never all start",
     },
     Lint {
+        code: Code::StorageFitsQuota,
+        severity: Severity::Error,
+        explanation: "the PersistentVolumeClaims a namespace's objects create (volumes, VM disks, DataVolumes) must fit its ResourceQuota: total and per-storage-class `requests.storage` and claim counts, as the cluster's admission counts them",
+    },
+    Lint {
         code: Code::VmNeedsKubevirt,
         severity: Severity::Error,
         explanation: "a VirtualMachine may only be placed on a cluster with `kubevirt: true`",
@@ -87,6 +92,7 @@ pub fn check(
     etcd_quorum(model, &mut out);
     vm_lints(model, hierarchy, &mut out);
     live_migration(composed, &mut out);
+    storage_fits_quota(model, hierarchy, composed, &mut out);
     cluster_overcommit(model, hierarchy, &mut out);
     if let Some(today) = &config.today {
         for (name, project) in &model.projects {
@@ -230,6 +236,156 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                         ),
                     ));
                 }
+            }
+        }
+    }
+}
+
+/// One PersistentVolumeClaim a composed object makes the cluster create:
+/// the object's own description, its storage class and its size.
+struct ClaimedStorage {
+    what: String,
+    class: String,
+    size: Quantity,
+}
+
+/// The claims an object creates, as admission sees them: a
+/// PersistentVolumeClaim itself, every `dataVolumeTemplates` entry of a
+/// VirtualMachine, and a DataVolume (`spec.storage` or `spec.pvc`).
+fn claimed_storage(object: &Value) -> Vec<ClaimedStorage> {
+    let text = |v: &Value, keys: &[&str]| crate::yaml::str_at(v, keys).to_owned();
+    let name = text(object, &["metadata", "name"]);
+    let claim = |what: String, spec: &Value| {
+        let size = crate::yaml::str_at(spec, &["resources", "requests", "storage"]);
+        Quantity::parse(size).ok().map(|size| ClaimedStorage {
+            what,
+            class: text(spec, &["storageClassName"]),
+            size,
+        })
+    };
+    let data_volume = |what: String, spec: &Value| {
+        ["storage", "pvc"]
+            .iter()
+            .find_map(|key| crate::yaml::field(spec, key))
+            .and_then(|storage| claim(what, storage))
+    };
+    match crate::yaml::str_at(object, &["kind"]) {
+        "PersistentVolumeClaim" => crate::yaml::field(object, "spec")
+            .and_then(|spec| claim(format!("volume {name}"), spec))
+            .into_iter()
+            .collect(),
+        "DataVolume" => crate::yaml::field(object, "spec")
+            .and_then(|spec| data_volume(format!("DataVolume {name}"), spec))
+            .into_iter()
+            .collect(),
+        "VirtualMachine" => crate::yaml::field(object, "spec")
+            .and_then(|spec| crate::yaml::field(spec, "dataVolumeTemplates"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|template| {
+                let disk = text(template, &["metadata", "name"]);
+                crate::yaml::field(template, "spec")
+                    .and_then(|spec| data_volume(format!("VM {name} disk {disk}"), spec))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What one namespace's objects claim, and its quota's `spec.hard`.
+type NamespaceStorage<'c> = (Vec<ClaimedStorage>, Option<&'c Value>);
+
+/// Every namespace's claimed storage against the `spec.hard` of its
+/// ResourceQuota, key by key as the quota admission plugin counts: the
+/// total `requests.storage` and `persistentvolumeclaims`, and the same per
+/// storage class (`<class>.storageclass.storage.k8s.io/…`). Read from the
+/// composed objects, so an estate composition's claims count too.
+fn storage_fits_quota(
+    model: &Model,
+    hierarchy: &Hierarchy,
+    composed: &[Composed],
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut by_namespace: BTreeMap<(&str, &str), NamespaceStorage<'_>> = BTreeMap::new();
+    for c in composed {
+        let Some(namespace) = &c.namespace else {
+            continue;
+        };
+        let entry = by_namespace
+            .entry((c.cluster.as_str(), namespace.as_str()))
+            .or_default();
+        if crate::yaml::str_at(&c.object, &["kind"]) == "ResourceQuota" {
+            entry.1 = crate::yaml::field(&c.object, "spec")
+                .and_then(|spec| crate::yaml::field(spec, "hard"));
+        }
+        entry.0.extend(claimed_storage(&c.object));
+    }
+    for ((cluster, namespace), (claims, hard)) in by_namespace {
+        let Some(hard) = hard else { continue };
+        if claims.is_empty() {
+            continue;
+        }
+        let limit = |key: &str| {
+            crate::yaml::field(hard, key)
+                .and_then(Value::as_str)
+                .and_then(|q| Quantity::parse(q).ok())
+        };
+        let mut checks: Vec<(String, Vec<&ClaimedStorage>)> =
+            vec![(String::new(), claims.iter().collect())];
+        let classes: std::collections::BTreeSet<&str> =
+            claims.iter().map(|c| c.class.as_str()).collect();
+        for class in classes.into_iter().filter(|c| !c.is_empty()) {
+            checks.push((
+                format!("{class}.storageclass.storage.k8s.io/"),
+                claims.iter().filter(|c| c.class == class).collect(),
+            ));
+        }
+        for (prefix, claims) in checks {
+            let size = Quantity::sum(claims.iter().map(|c| &c.size)).unwrap_or_else(Quantity::zero);
+            let count = Quantity::from_nanos(
+                i128::try_from(claims.len()).unwrap_or(i128::MAX) * 1_000_000_000,
+                crate::model::quantity::Format::DecimalSI,
+            );
+            for (key, need) in [
+                (format!("{prefix}requests.storage"), size),
+                (format!("{prefix}persistentvolumeclaims"), count),
+            ] {
+                let Some(allowed) = limit(&key) else { continue };
+                if need <= allowed {
+                    continue;
+                }
+                let over = need.checked_sub(&allowed).unwrap_or_else(Quantity::zero);
+                let list: Vec<String> = claims
+                    .iter()
+                    .map(|c| format!("{} {}", c.what, c.size))
+                    .collect();
+                let ns_key = cluster
+                    .parse::<crate::model::Name>()
+                    .ok()
+                    .zip(namespace.parse().ok());
+                let location = ns_key
+                    .and_then(|k| hierarchy.namespaces.get(&k))
+                    .and_then(|ns| {
+                        let project = model.projects.get(&ns.project)?;
+                        Some(match &ns.quota {
+                            Some(q) => q
+                                .from
+                                .location
+                                .as_deref()
+                                .cloned()
+                                .unwrap_or_else(|| project.origin.at("/spec")),
+                            None => project.origin.at("/spec"),
+                        })
+                    });
+                out.push(Diagnostic::error(
+                    Code::StorageFitsQuota,
+                    location,
+                    format!(
+                        "namespace `{namespace}` on `{cluster}` claims {need} of `{key}` but its quota allows {allowed} ({over} over): {}",
+                        list.join(", ")
+                    ),
+                ));
             }
         }
     }
@@ -399,6 +555,42 @@ mod tests {
                 ]
             }
         })
+    }
+
+    #[test]
+    fn every_object_that_makes_a_claim_is_counted_as_admission_counts_it() {
+        let claims = |object: Value| -> Vec<(String, String, String)> {
+            super::claimed_storage(&object)
+                .into_iter()
+                .map(|c| (c.what, c.class, c.size.to_string()))
+                .collect()
+        };
+        let pvc = serde_json::json!({"kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+            "spec": {"storageClassName": "fast", "resources": {"requests": {"storage": "50Gi"}}}});
+        assert_eq!(
+            claims(pvc),
+            [("volume data".into(), "fast".into(), "50Gi".into())]
+        );
+        let dv = serde_json::json!({"kind": "DataVolume", "metadata": {"name": "img"},
+            "spec": {"pvc": {"resources": {"requests": {"storage": "1024Mi"}}}}});
+        assert_eq!(
+            claims(dv),
+            [("DataVolume img".into(), String::new(), "1Gi".into())]
+        );
+        let vm = serde_json::json!({"kind": "VirtualMachine", "metadata": {"name": "vm"},
+        "spec": {"dataVolumeTemplates": [
+            {"metadata": {"name": "root"}, "spec": {"storage": {"storageClassName": "block", "resources": {"requests": {"storage": "60Gi"}}}}},
+            {"metadata": {"name": "data"}, "spec": {"pvc": {"storageClassName": "block", "resources": {"requests": {"storage": "1Ti"}}}}}
+        ]}});
+        assert_eq!(
+            claims(vm),
+            [
+                ("VM vm disk root".into(), "block".into(), "60Gi".into()),
+                ("VM vm disk data".into(), "block".into(), "1Ti".into())
+            ]
+        );
+        let pod = serde_json::json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {}});
+        assert!(claims(pod).is_empty());
     }
 
     #[test]

@@ -250,6 +250,9 @@ codes! {
     VmFitsQuota = "vm-fits-quota", Error,
         "The instancetype CPU or memory of a namespace's VMs adds up to more than its quota, so they can never all run.",
         fix: "Raise the namespace's quota, use smaller instancetypes, or run fewer VMs there.";
+    StorageFitsQuota = "storage-fits-quota", Error,
+        "The claims of a namespace's volumes and VM disks ask for more storage, or more claims, than its ResourceQuota allows, so the cluster refuses the last of them when they are applied.",
+        fix: "Raise the namespace's `storage` quota (or the `extra` key per storage class or claim count), make the volumes or disks smaller, or place them in fewer environments.";
     VmNeedsKubevirt = "vm-needs-kubevirt", Error,
         "A VM is placed on a cluster whose Cluster does not say `kubevirt: true`.",
         fix: "Place the project's VMs on a KubeVirt cluster, or set `kubevirt: true` on the Cluster if it runs KubeVirt.";
