@@ -122,3 +122,39 @@ fn a_utf16_project_file_is_an_error_not_skipped() {
         "{stderr}"
     );
 }
+
+/// `kprov.yaml` is read before the walk (for the output directory); a link
+/// to an endless file there must not hang the run.
+#[cfg(unix)]
+#[test]
+fn a_kprov_yaml_linked_to_an_endless_file_is_not_read() {
+    let dir = base("endless");
+    std::fs::remove_file(dir.join("kprov.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("kprov.yaml")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kprov"))
+        .arg("validate")
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A sanity bound, not a timing: it ends at once, and used to run forever.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("kprov validate read kprov.yaml -> /dev/zero without end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("kprov.yaml:1:1: warning: symbolic link not followed"),
+        "{stderr}"
+    );
+}

@@ -110,11 +110,12 @@ pub struct Config {
 /// Read the estate at `root`: `kprov.yaml` first, for the output directory
 /// the walk skips, then every input file ([`load::read_estate`]).
 pub fn read_estate(root: &std::path::Path) -> Result<load::Sources, load::LoadError> {
-    let output = load::read_root_text(root, "kprov.yaml")
+    let defaults = load::LoadConfig::new(model::kinds::API_VERSION);
+    let output = load::read_root_text(root, "kprov.yaml", defaults.max_file_bytes)
         .map_or_else(|| "clusters".to_owned(), |text| model::output_dir_of(&text));
     let config = load::LoadConfig {
         skip: Some(output),
-        ..load::LoadConfig::new(model::kinds::API_VERSION)
+        ..defaults
     };
     load::read_estate(root, &config)
 }

@@ -107,11 +107,23 @@ impl LoadConfig {
     }
 }
 
-/// The text of one file of the estate (`path` relative to the root), if it
-/// exists and reads as UTF-8: what must be known of `kprov.yaml` before the
-/// walk.
-pub fn read_root_text(root: &Path, path: &str) -> Option<String> {
-    fs::read_to_string(root.join(path)).ok()
+/// The text of one file of the estate (`path` relative to the root): what
+/// must be known of `kprov.yaml` before the walk. Only a regular file of at
+/// most `max_bytes` is read; a link (say, to `/dev/zero`), a pipe or a huge
+/// file gives `None` here and is reported by the walk like any other input.
+pub fn read_root_text(root: &Path, path: &str, max_bytes: u64) -> Option<String> {
+    let full = root.join(path);
+    let meta = fs::symlink_metadata(&full).ok()?;
+    if !meta.file_type().is_file() || meta.len() > max_bytes {
+        return None;
+    }
+    let mut text = String::new();
+    fs::File::open(&full)
+        .ok()?
+        .take(max_bytes)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
 }
 
 /// Why an estate could not be read at all.
