@@ -116,6 +116,12 @@ impl Drift {
         self.foreign.dedup();
     }
 
+    /// Leave the entries under `dirs` (relative to the output directory) to
+    /// whoever owns them: `flux bootstrap`'s `flux-system/` is not foreign.
+    pub fn leave_to_owners(&mut self, dirs: &[String]) {
+        self.foreign.retain(|f| !under_any(&f.path, dirs));
+    }
+
     /// Totals: (clusters drifted, added, changed, removed).
     pub fn totals(&self) -> (usize, usize, usize, usize) {
         self.clusters.iter().fold((0, 0, 0, 0), |(c, a, ch, r), d| {
@@ -184,6 +190,16 @@ fn objects(text: &str) -> BTreeMap<ObjectId, Value> {
             (!id.kind.is_empty()).then_some((id, d.value))
         })
         .collect()
+}
+
+/// Whether `path` is one of `dirs` or lies inside one.
+pub fn under_any(path: &str, dirs: &[String]) -> bool {
+    dirs.iter().any(|d| {
+        path == d
+            || path
+                .strip_prefix(d.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 fn in_scope(clusters: Option<&BTreeSet<String>>, path: &str) -> bool {

@@ -317,12 +317,13 @@ pub fn build(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
                 contents: kustomization(&cluster_file, &resources),
             });
         }
+        let mut resources: BTreeSet<String> = ["apps".to_owned(), "config".to_owned()].into();
+        if cluster.spec.flux_bootstrap {
+            resources.insert(crate::model::FLUX_SYSTEM.to_owned());
+        }
         out.push(OutputFile {
             path: format!("{name}/kustomization.yaml"),
-            contents: kustomization(
-                &cluster_file,
-                &["apps".to_owned(), "config".to_owned()].into(),
-            ),
+            contents: kustomization(&cluster_file, &resources),
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));

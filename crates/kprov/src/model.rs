@@ -34,6 +34,10 @@ pub use names::{
 pub use quantity::Quantity;
 use schema::Kind;
 
+/// The directory `flux bootstrap` writes its own components to, inside
+/// the path it is given.
+pub const FLUX_SYSTEM: &str = "flux-system";
+
 /// The output directory a `kprov.yaml` names (`spec.output` of its Estate,
 /// default `clusters`), read on its own before the estate is: the walk skips
 /// it. A bad value is reported when the whole model is built.
@@ -201,6 +205,18 @@ impl Model {
                     .filter_map(|r| r.parse().ok())
                     .collect()
             })
+    }
+
+    /// The directories of the output tree that belong to `flux bootstrap`,
+    /// relative to the output directory: `<cluster>/flux-system` of every
+    /// cluster that says `fluxBootstrap: true`. kprov lists them and leaves
+    /// what is inside to Flux.
+    pub fn bootstrap_dirs(&self) -> Vec<String> {
+        self.clusters
+            .iter()
+            .filter(|(_, c)| c.spec.flux_bootstrap)
+            .map(|(name, _)| format!("{name}/{FLUX_SYSTEM}"))
+            .collect()
     }
 
     /// The estate's output directory, relative to its root.

@@ -202,6 +202,12 @@ pub struct ClusterSpec {
     pub overcommit: Option<Overcommit>,
     /// Storage tiers offered by this cluster.
     pub storage: Option<ClusterStorage>,
+    /// `flux bootstrap --path=<output>/<cluster>` has written `flux-system/`
+    /// into this cluster's output directory: kprov lists it in the cluster's
+    /// kustomization, so Flux keeps reconciling its own components from Git,
+    /// and leaves its files to Flux. Set it once the bootstrap has run.
+    #[serde(default)]
+    pub flux_bootstrap: bool,
 }
 
 /// Control plane shape of a cluster.
