@@ -99,6 +99,17 @@ pub fn build(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
         "\n# Generated output: `kprov diff` fails CI unless it is exactly what the\n# reviewed specs produce, so it needs no review of its own."
     );
     let _ = writeln!(out, "/{}/", escape(model.output_dir()));
+    let bootstrap = model.bootstrap_dirs();
+    if !bootstrap.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# Flux's own components, written by `flux bootstrap`: `kprov diff` does not\n# check them, so they need the platform owners."
+        );
+    }
+    for dir in bootstrap {
+        let path = format!("/{}/{}/", escape(model.output_dir()), escape(&dir));
+        let _ = writeln!(out, "{}", line(&path, &owners));
+    }
     if !projects.is_empty() {
         let _ = writeln!(
             out,
@@ -317,6 +328,35 @@ mod tests {
                 "platform/tenants.yaml:14: owner `group:sub-leads` has no GitHub handle in spec.github.handles of kprov.yaml (or set `org` to map groups to teams); CODEOWNERS leaves it out",
             ]
         );
+    }
+
+    #[test]
+    fn flux_bootstrap_directories_need_the_platform_owners() {
+        let mut files: Vec<(String, String)> = estate("  github: {org: acme}\n", "")
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.text))
+            .collect();
+        for (path, text) in &mut files {
+            if path == "platform/clusters.yaml" {
+                *text = text.replace(
+                    "{environment: dev}",
+                    "{environment: dev, fluxBootstrap: true}",
+                );
+            }
+        }
+        let (model, diagnostics) = crate::model::build(&Sources::from_memory(files));
+        assert!(
+            !crate::diagnostic::has_errors(&diagnostics),
+            "{diagnostics:?}"
+        );
+        let text = super::build(&model).0.unwrap();
+        // After the unowned output line, so it wins (GitHub applies the last match).
+        let output = text.find("\n/clusters/\n").unwrap();
+        let flux = text
+            .find("\n/clusters/dev-1/flux-system/ @acme/platform\n")
+            .unwrap();
+        assert!(flux > output, "{text}");
     }
 
     #[test]
