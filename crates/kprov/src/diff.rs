@@ -194,12 +194,7 @@ fn objects(text: &str) -> BTreeMap<ObjectId, Value> {
 
 /// Whether `path` is one of `dirs` or lies inside one.
 pub fn under_any(path: &str, dirs: &[String]) -> bool {
-    dirs.iter().any(|d| {
-        path == d
-            || path
-                .strip_prefix(d.as_str())
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
+    dirs.iter().any(|d| crate::load::is_within(path, d))
 }
 
 fn in_scope(clusters: Option<&BTreeSet<String>>, path: &str) -> bool {

@@ -249,6 +249,9 @@ struct ClaimedStorage {
     size: Quantity,
 }
 
+/// The kinds [`claimed_storage`] finds claims in.
+const CLAIMING_KINDS: [&str; 3] = ["PersistentVolumeClaim", "DataVolume", "VirtualMachine"];
+
 /// The claims an object creates, as admission sees them: a
 /// PersistentVolumeClaim itself, every `dataVolumeTemplates` entry of a
 /// VirtualMachine, and a DataVolume (`spec.storage` or `spec.pvc`).
@@ -309,17 +312,25 @@ fn storage_fits_quota(
 ) {
     let mut by_namespace: BTreeMap<(&str, &str), NamespaceStorage<'_>> = BTreeMap::new();
     for c in composed {
+        // Most objects are neither a quota nor a claim: tell by the kind
+        // before anything is looked up per namespace.
+        let kind = crate::yaml::str_at(&c.object, &["kind"]);
+        let is_quota = kind == "ResourceQuota";
+        if !is_quota && !CLAIMING_KINDS.contains(&kind) {
+            continue;
+        }
         let Some(namespace) = &c.namespace else {
             continue;
         };
         let entry = by_namespace
             .entry((c.cluster.as_str(), namespace.as_str()))
             .or_default();
-        if crate::yaml::str_at(&c.object, &["kind"]) == "ResourceQuota" {
+        if is_quota {
             entry.1 = crate::yaml::field(&c.object, "spec")
                 .and_then(|spec| crate::yaml::field(spec, "hard"));
+        } else {
+            entry.0.extend(claimed_storage(&c.object));
         }
-        entry.0.extend(claimed_storage(&c.object));
     }
     for ((cluster, namespace), (claims, hard)) in by_namespace {
         let Some(hard) = hard else { continue };

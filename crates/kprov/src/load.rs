@@ -137,6 +137,12 @@ pub enum LoadError {
     },
 }
 
+/// Whether the relative, `/`-separated `path` is `dir` or lies inside it.
+pub fn is_within(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
@@ -501,4 +507,42 @@ pub fn read_test_cases(
         }
     }
     (cases, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_means_the_directory_or_below_it_never_a_name_that_starts_alike() {
+        assert!(is_within("projects", "projects"));
+        assert!(is_within("projects/shop.yaml", "projects"));
+        assert!(is_within("a/b/c", "a/b"));
+        assert!(!is_within("projects-old/shop.yaml", "projects"));
+        assert!(!is_within("project", "projects"));
+        assert!(!is_within("other/projects", "projects"));
+    }
+
+    #[test]
+    fn only_portable_paths_are_input() {
+        for ok in [
+            "kprov.yaml",
+            "projects/shop-1.yaml",
+            "compositions/pg/tests/a_b/claim.yaml",
+        ] {
+            assert!(refuse_input_path(ok).is_none(), "{ok}");
+        }
+        for bad in [
+            "a b.yaml",
+            "x\ny.yaml",
+            "x\u{2028}.yaml",
+            "../x.yaml",
+            "a//b.yaml",
+            "ö.yaml",
+            "a#b.yaml",
+        ] {
+            let refusal = refuse_input_path(bad).expect(bad);
+            assert!(!refusal.location.unwrap().file.contains('\n'), "{bad}");
+        }
+    }
 }

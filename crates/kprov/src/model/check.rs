@@ -50,8 +50,7 @@ const INPUT_DIRS: [&str; 6] = [
 
 /// Whether `path` (relative, `/`-separated) lies in the team-owned area.
 pub fn is_project_path(path: &str) -> bool {
-    path.strip_prefix(PROJECTS_DIR)
-        .is_some_and(|rest| rest.starts_with('/'))
+    path != PROJECTS_DIR && crate::load::is_within(path, PROJECTS_DIR)
 }
 
 /// Every kind but `Project` is the platform's: a team-owned file that
@@ -181,15 +180,9 @@ fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
         // kprov does not read the output directory, so output in a place
         // that holds input would make that input silently stop counting.
         let hidden = dir.split('/').any(|part| part.starts_with('.'));
-        let overlapping = INPUT_DIRS.iter().find(|input| {
-            let inside = |outer: &str, inner: &str| {
-                inner == outer
-                    || inner
-                        .strip_prefix(outer)
-                        .is_some_and(|rest| rest.starts_with('/'))
-            };
-            inside(input, dir) || inside(dir, input)
-        });
+        let overlapping = INPUT_DIRS
+            .iter()
+            .find(|input| crate::load::is_within(dir, input) || crate::load::is_within(input, dir));
         let problem = if let Some(refusal) = crate::load::refuse_input_path(dir) {
             Some(format!("is not a plain path ({})", refusal.message))
         } else if hidden {
