@@ -274,9 +274,18 @@ fn project_namespaces<'m>(
     let mut limits = None;
     let mut cost_center = None;
     let own = Contribution::of(&Level::project(name, project));
-    let tenant_layers = || node.chain.iter().filter_map(|t| contributions.get(t));
+    let layers = (node.chain.iter())
+        .filter_map(|t| contributions.get(t))
+        .map(|layer| (layer, false))
+        .chain([(&own, true)]);
     let mut seen_owners = BTreeSet::new();
-    for layer in tenant_layers().chain([&own]) {
+    for (layer, is_project) in layers {
+        // What the tenants set is merged by now: the project is checked
+        // against it before it adds its own.
+        if is_project {
+            no_override(&labels, &annotations, layer, out);
+            no_reopening(nodes, &allow_from, layer, &node.name, out);
+        }
         labels.extend(layer.labels.iter().cloned());
         annotations.extend(layer.annotations.iter().cloned());
         for owner in &layer.owners {
@@ -293,8 +302,6 @@ fn project_namespaces<'m>(
             cost_center = Some(c.clone());
         }
     }
-    no_override(tenant_layers(), &own, out);
-    no_reopening(nodes, tenant_layers(), &own, &node.name, out);
     // allowFrom adds up down the chain; a peer named twice is one policy.
     let mut peers = BTreeSet::new();
     allow_from.retain(|a| peers.insert(a.value.clone()));
@@ -377,25 +384,18 @@ fn project_namespaces<'m>(
 /// in the platform's policies, and the project file is reviewed by the
 /// team alone. (Tenants below a tenant may override it: both are the
 /// platform's.)
-fn no_override<'c>(
-    tenants: impl Iterator<Item = &'c Contribution>,
+fn no_override(
+    labels: &BTreeMap<String, Sourced<String>>,
+    annotations: &BTreeMap<String, Sourced<String>>,
     project: &Contribution,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut set: BTreeMap<(&str, &str), &Sourced<String>> = BTreeMap::new();
-    for layer in tenants {
-        for (field, entries) in [("label", &layer.labels), ("annotation", &layer.annotations)] {
-            for (key, value) in entries {
-                set.insert((field, key.as_str()), value);
-            }
-        }
-    }
-    for (field, entries) in [
-        ("label", &project.labels),
-        ("annotation", &project.annotations),
+    for (field, entries, merged) in [
+        ("label", &project.labels, labels),
+        ("annotation", &project.annotations, annotations),
     ] {
         for (key, value) in entries {
-            if let Some(inherited) = set.get(&(field, key.as_str())) {
+            if let Some(inherited) = merged.get(key) {
                 out.push(
                     Diagnostic::error(
                         Code::InheritedOverride,
@@ -419,21 +419,18 @@ fn no_override<'c>(
 /// lets in, or tenants of its own tenant's subtree: opening a namespace to
 /// an unrelated tenant undoes the isolation a tenant chose, and the project
 /// file is reviewed by the team alone.
-fn no_reopening<'c>(
+fn no_reopening(
     nodes: &BTreeMap<Name, TenantNode>,
-    tenants: impl Iterator<Item = &'c Contribution>,
+    allowed: &[Sourced<Name>],
     project: &Contribution,
     tenant: &Name,
     out: &mut Vec<Diagnostic>,
 ) {
-    let allowed: BTreeSet<&Name> = tenants
-        .flat_map(|l| l.allow_from.iter().map(|a| &a.value))
-        .collect();
     for peer in &project.allow_from {
         let in_subtree = nodes
             .get(&peer.value)
             .is_some_and(|n| n.chain.contains(tenant));
-        if allowed.contains(&peer.value) || in_subtree {
+        if in_subtree || allowed.iter().any(|a| a.value == peer.value) {
             continue;
         }
         out.push(Diagnostic::error(
