@@ -79,26 +79,22 @@ fn named_modules(text: &str) -> Vec<String> {
         if let Some(group) = rest.strip_prefix('{') {
             // `use crate::{a, b::{c, d}}`: the first name of every item at
             // the group's own level.
-            let (mut depth, mut item) = (0usize, String::new());
+            let (mut depth, mut items) = (0usize, vec![String::new()]);
             for c in group.chars() {
                 match c {
                     '{' => depth += 1,
                     '}' if depth == 0 => break,
                     '}' => depth -= 1,
-                    ',' if depth == 0 => {
-                        out.push(std::mem::take(&mut item));
-                        continue;
-                    }
+                    ',' if depth == 0 => items.push(String::new()),
+                    c if depth == 0 => items.last_mut().unwrap().push(c),
                     _ => {}
                 }
-                if depth == 0 && c != '}' {
-                    item.push(c);
-                }
             }
-            out.push(item);
-            for name in &mut out {
-                *name = name.trim().split("::").next().unwrap_or("").to_owned();
-            }
+            out.extend(
+                items
+                    .iter()
+                    .map(|item| item.trim().split("::").next().unwrap_or("").to_owned()),
+            );
         } else {
             let name: String = rest
                 .chars()
