@@ -140,7 +140,7 @@ fn set_aside(path: &Path, dir: &Path, aside: &mut Vec<PathBuf>) -> anyhow::Resul
 }
 
 /// `cargo build --release -p kprov-cli`, then the binary's path.
-fn build_release(repo: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_release(repo: &Path) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!("building the release kprov …");
     let status = Command::new(&cargo)
@@ -177,11 +177,11 @@ fn build_release(repo: &Path) -> anyhow::Result<PathBuf> {
 
 // ------------------------------------------------------------------ running
 
-struct Outcome {
-    wall: Duration,
+pub(crate) struct Outcome {
+    pub(crate) wall: Duration,
     /// Peak resident set of the child, KiB.
     max_rss_kib: Option<u64>,
-    code: i32,
+    pub(crate) code: i32,
 }
 
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
@@ -227,7 +227,7 @@ mod sys {
     }
 }
 
-fn run(cmd: &mut Command, stderr_to: &Path) -> anyhow::Result<Outcome> {
+pub(crate) fn run(cmd: &mut Command, stderr_to: &Path) -> anyhow::Result<Outcome> {
     let err = fs::File::create(stderr_to)?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -260,7 +260,7 @@ fn sync() {
     let _ = Command::new("sync").status();
 }
 
-fn remove(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn remove(path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         fs::remove_dir_all(path).with_context(|| format!("removing {}", path.display()))?;
     }

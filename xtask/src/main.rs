@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 mod bench;
+mod bench_delivery;
 mod gen_estate;
 mod upstream;
 
@@ -26,8 +27,9 @@ fn main() -> anyhow::Result<()> {
         Some("upstream-schemas") => upstream::run(&repo_root()),
         Some("gen-estate") => gen_estate::cli(&args[1..]).map_err(anyhow::Error::msg),
         Some("bench") => bench::cli(&args[1..], &repo_root()),
+        Some("bench-delivery") => bench_delivery::cli(&args[1..], &repo_root()),
         _ => bail!(
-            "usage: cargo xtask schemas|upstream-schemas\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/*.json from the model types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages"
+            "usage: cargo xtask schemas|upstream-schemas|gen-estate|bench|bench-delivery\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/*.json from the model types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode"
         ),
     }
 }

@@ -46,6 +46,20 @@ pub enum Layer {
     Apps,
 }
 
+impl Layer {
+    /// The layer's directory name.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Layer::Config => "config",
+            Layer::Apps => "apps",
+        }
+    }
+}
+
+/// The directory of a cluster's output that holds its delivery units'
+/// directories (`units: tenant` or `project`).
+pub const UNITS_DIR: &str = "units";
+
 /// One object produced by a composition, with where it goes and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Composed {
@@ -55,6 +69,9 @@ pub struct Composed {
     pub namespace: Option<Name>,
     /// Project of the namespace whose claim produced it.
     pub project: Name,
+    /// Delivery unit (a tenant or project name), or `None` when the whole
+    /// cluster is one unit.
+    pub unit: Option<Name>,
     /// Output layer.
     pub layer: Layer,
     /// Output file name within the layer, without `.yaml`: the claim's
@@ -70,6 +87,18 @@ pub struct Composed {
     /// Input files it derives from, relative to the estate root, sorted.
     /// Shared by every object of the claim.
     pub sources: Arc<[String]>,
+}
+
+impl Composed {
+    /// The file it is written to, relative to the output directory:
+    /// `<cluster>[/units/<unit>]/<layer>/<stem>.yaml`.
+    pub fn file_path(&self) -> String {
+        let (cluster, layer, stem) = (&self.cluster, self.layer.dir(), &self.file_stem);
+        match &self.unit {
+            Some(unit) => format!("{cluster}/{UNITS_DIR}/{unit}/{layer}/{stem}.yaml"),
+            None => format!("{cluster}/{layer}/{stem}.yaml"),
+        }
+    }
 }
 
 /// Compose every object of every namespace.
@@ -127,6 +156,7 @@ fn compose_namespace(
         return (composed, out);
     };
     let base = contexts.base(ns, project, cluster);
+    let unit = model.unit_of(model.delivery().units, &ns.project).cloned();
     let mut sources = vec![project.origin.file().to_owned()];
     sources.extend(
         ns.tenants
@@ -161,6 +191,7 @@ fn compose_namespace(
                     }
                 };
                 let shared = Shared {
+                    unit: unit.clone(),
                     sources,
                     claim: claim.what.as_str().into(),
                 };
@@ -182,6 +213,7 @@ fn compose_namespace(
 
 /// What every object composed for one claim shares.
 struct Shared {
+    unit: Option<Name>,
     sources: Arc<[String]>,
     claim: Arc<str>,
 }

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::compose::{Composed, Layer};
+use crate::compose::Composed;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::SourceFile;
 use crate::upstream_schemas::SCHEMAS;
@@ -36,6 +36,25 @@ fn vendored(api_version: &str, kind: &str) -> Option<&'static jsonschema::Valida
     cells[index]
         .get_or_init(|| compile(SCHEMAS[index].2).ok())
         .as_ref()
+}
+
+/// The errors of `object` against the vendored schema of its kind, each
+/// with the path inside the object; `None` when kprov vendors none. For
+/// objects kprov makes outside compositions (delivery units), whose
+/// validity its tests prove.
+pub fn upstream_errors(object: &Value) -> Option<Vec<String>> {
+    let api_version = crate::yaml::str_at(object, &["apiVersion"]);
+    let kind = crate::yaml::str_at(object, &["kind"]);
+    let validator = vendored(api_version, kind)?;
+    Some(
+        validator
+            .iter_errors(object)
+            .map(|e| {
+                let path = crate::yaml::display_path(object, e.instance_path().as_str());
+                format!("{path}: {e}")
+            })
+            .collect(),
+    )
 }
 
 /// `apiVersion` for a path `schemas/<group>/<version>/<kind>.json`.
@@ -97,10 +116,6 @@ pub struct ConformanceConfig {
 }
 
 fn describe(c: &Composed) -> String {
-    let layer = match c.layer {
-        Layer::Config => "config",
-        Layer::Apps => "apps",
-    };
     let s = |p: &str| {
         c.object
             .pointer(p)
@@ -113,9 +128,8 @@ fn describe(c: &Composed) -> String {
         .as_ref()
         .map_or(String::new(), |n| format!("{n}/"));
     format!(
-        "{}/{layer}/{}.yaml: {}/{ns}{}",
-        c.cluster,
-        c.file_stem,
+        "{}: {}/{ns}{}",
+        c.file_path(),
         s("/kind"),
         s("/metadata/name")
     )

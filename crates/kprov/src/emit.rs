@@ -2,12 +2,22 @@
 //! file, deterministically. Pure: nothing here touches the disk.
 //!
 //! ```text
-//! <cluster>/kustomization.yaml         resources: [apps, config]
+//! <cluster>/kustomization.yaml         resources: [apps, config] (and flux-system)
 //! <cluster>/config/kustomization.yaml
 //! <cluster>/config/<namespace>.yaml    platform objects of one namespace
 //! <cluster>/config/_cluster.yaml       cluster-scoped objects of estate compositions
 //! <cluster>/apps/kustomization.yaml
 //! <cluster>/apps/<namespace>.yaml      PVCs, VMs, Flux sync, composed objects
+//! ```
+//!
+//! With delivery units (`units: tenant` or `project`), the layers move one
+//! level down and the cluster's root applies Flux Kustomizations instead:
+//!
+//! ```text
+//! <cluster>/kustomization.yaml         resources: [units.yaml] (and flux-system)
+//! <cluster>/units.yaml                 <unit>-config, <unit>-apps Kustomizations, announcements
+//! <cluster>/units/<unit>/config/…      as above, for the unit's namespaces
+//! <cluster>/units/<unit>/apps/…
 //! ```
 
 use std::borrow::Cow;
@@ -17,10 +27,14 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::compose::{Composed, Layer};
-use crate::model::Model;
+use crate::compose::{Composed, Layer, UNITS_DIR};
+use crate::model::kinds::DeliveryUnits;
+use crate::model::{Model, Name};
 
+mod delivery;
 mod shape;
+
+pub use delivery::UNITS_FILE;
 
 /// First line of every generated file; `render` only ever deletes or
 /// overwrites files that start with it.
@@ -189,29 +203,29 @@ fn kustomization(sources: &BTreeSet<&str>, resources: &BTreeSet<String>) -> Stri
     with_header(sources, &body)
 }
 
-/// The file an object is written to: cluster, layer, file stem.
-type FileKey<'c> = (&'c str, &'static str, &'c str);
+/// The file an object is written to: cluster, unit, layer, file stem.
+type FileKey<'c> = (&'c str, Option<&'c str>, Layer, &'c str);
 
 /// The [`FileKey`] of an object.
 fn file_key(c: &Composed) -> FileKey<'_> {
-    let layer = match c.layer {
-        Layer::Config => "config",
-        Layer::Apps => "apps",
-    };
-    (c.cluster.as_str(), layer, c.file_stem.as_str())
+    (
+        c.cluster.as_str(),
+        c.unit.as_ref().map(Name::as_str),
+        c.layer,
+        c.file_stem.as_str(),
+    )
 }
 
 /// The objects of one file, and the sources lists of their claims.
 type FileParts<'c> = (Vec<&'c Value>, Vec<&'c Arc<[String]>>);
 
 /// The files of one layer and stem (one namespace) on each cluster that has
-/// it. An object equal to its counterpart in the first file is not
+/// it, by path. An object equal to its counterpart in the first file is not
 /// serialized again; every other one takes its shape's text (`shape`).
 fn serialize_group<'c>(
-    layer: &str,
     stem: &'c str,
     project: &'c str,
-    files: Vec<(&'c str, FileParts<'c>)>,
+    files: Vec<(String, FileParts<'c>)>,
     shapes: &shape::Shapes<'c>,
 ) -> Vec<OutputFile> {
     let names = shape::Names::new(stem, project);
@@ -219,7 +233,7 @@ fn serialize_group<'c>(
     let mut yaml = |o: &'c Value| shapes.yaml(o, &names, &mut verbatim);
     let mut first: Vec<(&Value, String)> = Vec::new();
     let mut group = Vec::with_capacity(files.len());
-    for (cluster, (mut objects, sources)) in files {
+    for (path, (mut objects, sources)) in files {
         objects.sort_by_cached_key(|o| object_order(o));
         let sources: BTreeSet<&str> = sources
             .iter()
@@ -243,34 +257,68 @@ fn serialize_group<'c>(
                 .collect(),
         };
         group.push(OutputFile {
-            path: format!("{cluster}/{layer}/{stem}.yaml"),
+            path,
             contents: with_header(&sources, &documents.join("---\n")),
         });
     }
     group
 }
 
+/// The directory of a cluster, or of one of its units, that holds the
+/// layers' directories.
+fn unit_dir(cluster: &str, unit: Option<&str>) -> String {
+    match unit {
+        Some(unit) => format!("{cluster}/{UNITS_DIR}/{unit}"),
+        None => cluster.to_owned(),
+    }
+}
+
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
 pub fn build(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
+    let split = model.delivery().units != DeliveryUnits::Cluster;
     // The objects of one claim share one sources list: remember each list
     // once per file (by identity) and merge them where files serialize.
     let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();
     // The project all objects of a file stem belong to, if they do to one
     // (a namespace's do; `_cluster`'s need not).
     let mut projects: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    // What each unit of each cluster holds, for its Kustomizations.
+    let mut units: BTreeMap<&str, BTreeMap<&str, delivery::Unit<'_>>> = BTreeMap::new();
     // A namespace's objects come one after another: look its file up once
     // per run, not once per object (cluster names share long prefixes, and
     // this loop is serial).
     for run in composed.chunk_by(|a, b| file_key(a) == file_key(b)) {
-        let (_, _, stem) = file_key(&run[0]);
+        let key @ (cluster, unit, layer, stem) = file_key(&run[0]);
         let project = projects
             .entry(stem)
             .or_insert(Some(run[0].project.as_str()));
         if run.iter().any(|c| Some(c.project.as_str()) != *project) {
             *project = None;
         }
-        let (objects, sources) = files.entry(file_key(&run[0])).or_default();
+        if let Some(unit) = unit {
+            let unit = units.entry(cluster).or_default().entry(unit).or_default();
+            unit.layers.insert(layer);
+            if let Some(namespace) = &run[0].namespace {
+                unit.namespaces
+                    .entry(run[0].project.as_str())
+                    .or_default()
+                    .insert(namespace.as_str());
+            }
+            if layer == Layer::Apps {
+                unit.machines.extend(run.iter().filter_map(|c| {
+                    let text = |path: &[&str]| crate::yaml::str_at(&c.object, path);
+                    (text(&["kind"]) == "VirtualMachine").then(|| {
+                        (
+                            text(&["apiVersion"]),
+                            text(&["metadata", "namespace"]),
+                            text(&["metadata", "name"]),
+                        )
+                    })
+                }));
+            }
+        }
+        let (objects, sources) = files.entry(key).or_default();
         for c in run {
             objects.push(&c.object);
             if !sources.last().is_some_and(|s| Arc::ptr_eq(s, &c.sources)) {
@@ -279,22 +327,20 @@ pub fn build(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
         }
     }
     // A kustomization derives from its cluster and lists its layer's files.
-    let mut layers: BTreeMap<(&str, &'static str), BTreeSet<String>> = BTreeMap::new();
-    for (cluster, layer, stem) in files.keys() {
+    let mut layers: BTreeMap<(&str, Option<&str>, Layer), BTreeSet<String>> = BTreeMap::new();
+    for (cluster, unit, layer, stem) in files.keys() {
         layers
-            .entry((cluster, layer))
+            .entry((cluster, *unit, *layer))
             .or_default()
             .insert(format!("{stem}.yaml"));
     }
     // Serializing is most of emission. Files are independent, except that a
     // namespace on several clusters is usually the same objects on each:
     // the files of one layer and stem go to one task.
-    let mut groups: BTreeMap<(&'static str, &str), Vec<(&str, FileParts<'_>)>> = BTreeMap::new();
-    for ((cluster, layer, stem), parts) in files {
-        groups
-            .entry((layer, stem))
-            .or_default()
-            .push((cluster, parts));
+    let mut groups: BTreeMap<(Layer, &str), Vec<(String, FileParts<'_>)>> = BTreeMap::new();
+    for ((cluster, unit, layer, stem), parts) in files {
+        let path = format!("{}/{}/{stem}.yaml", unit_dir(cluster, unit), layer.dir());
+        groups.entry((layer, stem)).or_default().push((path, parts));
     }
     // Across namespaces, most objects differ only in the namespace's and
     // project's names: they share one serialization (`shape`).
@@ -303,23 +349,64 @@ pub fn build(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
         .into_iter()
         .collect::<Vec<_>>()
         .into_par_iter()
-        .flat_map_iter(|((layer, stem), files)| {
+        .flat_map_iter(|((_, stem), files)| {
             let project = projects.get(stem).copied().flatten().unwrap_or_default();
-            serialize_group(layer, stem, project, files, &shapes)
+            serialize_group(stem, project, files, &shapes)
         })
         .collect();
     for (name, cluster) in &model.clusters {
         let cluster_file: BTreeSet<&str> = [cluster.origin.file()].into();
-        for layer in ["apps", "config"] {
-            let resources = layers.remove(&(name.as_str(), layer)).unwrap_or_default();
-            out.push(OutputFile {
-                path: format!("{name}/{layer}/kustomization.yaml"),
-                contents: kustomization(&cluster_file, &resources),
-            });
-        }
-        let mut resources: BTreeSet<String> = ["apps".to_owned(), "config".to_owned()].into();
+        let mut resources = BTreeSet::new();
         if cluster.spec.flux_bootstrap {
             resources.insert(crate::model::FLUX_SYSTEM.to_owned());
+        }
+        if split {
+            let cluster_units = units.remove(name.as_str()).unwrap_or_default();
+            for (unit, holds) in &cluster_units {
+                for layer in &holds.layers {
+                    let listed = layers
+                        .remove(&(name.as_str(), Some(unit), *layer))
+                        .unwrap_or_default();
+                    out.push(OutputFile {
+                        path: format!(
+                            "{}/{}/kustomization.yaml",
+                            unit_dir(name.as_str(), Some(unit)),
+                            layer.dir()
+                        ),
+                        contents: kustomization(&cluster_file, &listed),
+                    });
+                }
+            }
+            let (objects, announced) =
+                delivery::cluster_objects(model, name.as_str(), &cluster_units);
+            if !objects.is_empty() {
+                let mut objects: Vec<&Value> = objects.iter().collect();
+                objects.sort_by_cached_key(|o| object_order(o));
+                let mut sources = cluster_file.clone();
+                sources.extend(model.estate.as_ref().map(|e| e.origin.file()));
+                sources.extend(
+                    announced
+                        .iter()
+                        .filter_map(|p| model.projects.get(*p))
+                        .map(|p| p.origin.file()),
+                );
+                out.push(OutputFile {
+                    path: format!("{name}/{UNITS_FILE}"),
+                    contents: with_header(&sources, &stream(&objects)),
+                });
+                resources.insert(UNITS_FILE.to_owned());
+            }
+        } else {
+            for layer in [Layer::Apps, Layer::Config] {
+                let listed = layers
+                    .remove(&(name.as_str(), None, layer))
+                    .unwrap_or_default();
+                out.push(OutputFile {
+                    path: format!("{name}/{}/kustomization.yaml", layer.dir()),
+                    contents: kustomization(&cluster_file, &listed),
+                });
+                resources.insert(layer.dir().to_owned());
+            }
         }
         out.push(OutputFile {
             path: format!("{name}/kustomization.yaml"),
@@ -341,6 +428,7 @@ mod tests {
             cluster: name(cluster),
             namespace: Some(name("shop-prod")),
             project: name("shop"),
+            unit: None,
             layer: Layer::Config,
             file_stem: "shop-prod".into(),
             object,

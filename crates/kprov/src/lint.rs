@@ -545,6 +545,7 @@ mod tests {
             cluster: name("c1"),
             namespace: Some(name("shop-prod")),
             project: name("shop"),
+            unit: None,
             layer: Layer::Apps,
             file_stem: "shop-prod".into(),
             object,

@@ -25,8 +25,8 @@ use crate::diagnostic::{self, Code, Diagnostic, Location};
 use crate::load::{SourceFile, Sources};
 use crate::yaml::{self, Document};
 use kinds::{
-    API_VERSION, ClusterSpec, CompositionSpec, DefinitionSpec, EstateSpec, Metadata, Object,
-    ProjectSpec, TenantSpec,
+    API_VERSION, ClusterSpec, CompositionSpec, DefinitionSpec, DeliveryUnits, EstateSpec, Metadata,
+    Object, ProjectSpec, TenantSpec,
 };
 pub use names::{
     Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, RoleName, SlackChannel, Subject,
@@ -217,6 +217,24 @@ impl Model {
             .filter(|(_, c)| c.spec.flux_bootstrap)
             .map(|(name, _)| format!("{name}/{FLUX_SYSTEM}"))
             .collect()
+    }
+
+    /// How clusters' objects are cut into Flux Kustomizations.
+    pub fn delivery(&self) -> kinds::Delivery {
+        self.estate
+            .as_ref()
+            .and_then(|e| e.spec.delivery.clone())
+            .unwrap_or_default()
+    }
+
+    /// The delivery unit `project`'s objects belong to: the project, its
+    /// tenant, or `None` when each cluster is one unit.
+    pub fn unit_of<'m>(&'m self, units: DeliveryUnits, project: &'m Name) -> Option<&'m Name> {
+        match units {
+            DeliveryUnits::Cluster => None,
+            DeliveryUnits::Project => Some(project),
+            DeliveryUnits::Tenant => self.projects.get(project).map(|p| &p.spec.tenant),
+        }
     }
 
     /// The estate's output directory, relative to its root.

@@ -91,6 +91,7 @@ pub(super) fn place(
         cluster: ns.cluster.clone(),
         namespace,
         project: ns.project.clone(),
+        unit: shared.unit.clone(),
         layer,
         file_stem,
         object,

@@ -171,6 +171,12 @@ codes! {
     InvalidOutput = "invalid-output", Error,
         "`spec.output` in kprov.yaml is not a usable output directory: it leaves the estate root, or overlaps files kprov reads as input.",
         fix: "Set `spec.output` to a directory of its own inside the estate, e.g. `clusters`.";
+    UnitNameTooLong = "unit-name-too-long", Error,
+        "A delivery unit's Flux Kustomizations are named `<unit>-config` and `<unit>-apps`, and Flux writes that name into a label of every object it applies: a label value holds at most 63 characters, so a tenant or project named for a unit may have at most 56.",
+        fix: "Shorten the tenant's or project's name, or choose other `spec.delivery.units` in kprov.yaml.";
+    AnnounceNeedsUnits = "announce-needs-units", Error,
+        "`spec.delivery.announce` watches the Kustomizations of delivery units, which exist only with `units: tenant` or `units: project`.",
+        fix: "Set `spec.delivery.units` to `tenant` or `project`, or remove `announce`.";
     // ------------------------------------------------------------ hierarchy
     TenantCycle = "tenant-cycle", Error,
         "Tenants name each other as parents in a loop, so the loop has no root.",

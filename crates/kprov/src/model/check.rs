@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path};
 
-use super::kinds::{ClusterSpec, ProjectSpec};
+use super::kinds::{ClusterSpec, DeliveryUnits, ProjectSpec};
 use super::{Glob, Item, Model, Name, catalog};
 use crate::diagnostic::closest;
 use crate::diagnostic::{Code, Diagnostic};
@@ -23,6 +23,7 @@ fn unknown<'a>(what: &str, name: &str, known: impl IntoIterator<Item = &'a str>)
 
 pub(super) fn references(model: &Model, out: &mut Vec<Diagnostic>) {
     estate(model, out);
+    delivery(model, out);
     clusters(model, out);
     tenants(model, out);
     for project in model.projects.values() {
@@ -200,6 +201,53 @@ fn estate(model: &Model, out: &mut Vec<Diagnostic>) {
                     "output `{output}` {problem}; kprov replaces the output directory on every render and reads no input from it. Use a directory of its own, e.g. `clusters`"
                 ),
             ));
+        }
+    }
+}
+
+/// The longest tenant or project name that can name a delivery unit: Flux
+/// labels every object it applies with its Kustomization's name, and a
+/// label value holds 63 characters, `-config` included.
+pub const MAX_UNIT_NAME: usize = 63 - "-config".len();
+
+fn delivery(model: &Model, out: &mut Vec<Diagnostic>) {
+    let Some(estate) = &model.estate else { return };
+    let Some(delivery) = &estate.spec.delivery else {
+        return;
+    };
+    if delivery.announce.is_some() && delivery.units == DeliveryUnits::Cluster {
+        out.push(Diagnostic::error(
+            Code::AnnounceNeedsUnits,
+            Some(estate.origin.at("/spec/delivery/announce")),
+            "`announce` watches the Flux Kustomizations of delivery units; with `units: cluster` there are none. Set `units: tenant` or `units: project`".to_owned(),
+        ));
+    }
+    let too_long = |name: &Name| name.as_str().len() > MAX_UNIT_NAME;
+    let units = delivery.units;
+    let mut report = |what: &str, name: &Name, origin: &super::Origin| {
+        out.push(Diagnostic::error(
+            Code::UnitNameTooLong,
+            Some(origin.at("/metadata/name")),
+            format!(
+                "{what} `{name}` names a delivery unit (`units: {}`) and has {} characters; Flux labels every object with `{name}-config`, which must fit 63: use at most {MAX_UNIT_NAME}",
+                super::serde_name(&units),
+                name.as_str().len()
+            ),
+        ));
+    };
+    match units {
+        DeliveryUnits::Cluster => {}
+        DeliveryUnits::Tenant => {
+            for (name, tenant) in model.tenants.iter().filter(|(n, _)| too_long(n)) {
+                if model.projects.values().any(|p| &p.spec.tenant == name) {
+                    report("tenant", name, &tenant.origin);
+                }
+            }
+        }
+        DeliveryUnits::Project => {
+            for (name, project) in model.projects.iter().filter(|(n, _)| too_long(n)) {
+                report("project", name, &project.origin);
+            }
         }
     }
 }

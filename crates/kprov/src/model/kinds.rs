@@ -114,6 +114,79 @@ pub struct EstateSpec {
     pub allowed_roles: Option<Vec<Glob>>,
     /// Namespaces that belong to the platform: no project may create them.
     pub namespaces: Option<EstateNamespaces>,
+    /// How each cluster's objects are cut into Flux Kustomizations, and
+    /// who hears when a request's objects are applied.
+    pub delivery: Option<Delivery>,
+}
+
+/// Delivery through Flux: the units a cluster's objects are applied in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Delivery {
+    /// `cluster` (default): the cluster's directory is one build, applied
+    /// by the Kustomization that reconciles it. `tenant` or `project`: the
+    /// cluster's directory holds one Flux Kustomization pair (`<unit>-config`,
+    /// then `<unit>-apps`) per tenant or project, in `flux-system`, so each
+    /// unit builds, applies and fails on its own.
+    #[serde(default)]
+    pub units: DeliveryUnits,
+    /// Announce each request's objects (namespaces, quotas, volumes, VMs)
+    /// as its units apply them, to the channels of projects whose `notify`
+    /// names a provider type listed here. Needs `units: tenant` or
+    /// `project`.
+    pub announce: Option<Announce>,
+}
+
+/// What one Flux Kustomization of a cluster applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryUnits {
+    /// Everything on the cluster, in one build.
+    #[default]
+    Cluster,
+    /// The projects of one tenant (the project's own `spec.tenant`).
+    Tenant,
+    /// One project.
+    Project,
+}
+
+/// The notification providers announcements go through. Each names a
+/// Secret in `flux-system`, held by the platform: under Flux's
+/// multi-tenancy lockdown an Alert may only watch Kustomizations, and use
+/// a Provider and Secret, of its own namespace.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("minProperties" = 1))]
+pub struct Announce {
+    /// Slack through a bot token (`token` key): one Secret serves every
+    /// project's `notify.slack.channel`.
+    pub slack: Option<AnnounceTarget>,
+    /// Microsoft Teams, through one webhook (`address` key).
+    pub msteams: Option<AnnounceTarget>,
+    /// Any HTTP endpoint (`address` key); events carry the project and
+    /// cluster in their metadata, for a relay to route them.
+    pub generic: Option<AnnounceTarget>,
+}
+
+/// A Secret in `flux-system` that a Provider posts with.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AnnounceTarget {
+    /// Secret name, in `flux-system`.
+    pub secret_ref: Name,
+}
+
+impl Announce {
+    /// The Secret of a Flux provider type, if the estate announces through it.
+    pub fn secret_of(&self, provider: &str) -> Option<&Name> {
+        match provider {
+            "slack" => self.slack.as_ref(),
+            "msteams" => self.msteams.as_ref(),
+            "generic" => self.generic.as_ref(),
+            _ => None,
+        }
+        .map(|t| &t.secret_ref)
+    }
 }
 
 /// The estate's own namespaces.

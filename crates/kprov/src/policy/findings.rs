@@ -3,7 +3,7 @@
 
 use super::data::ContextKey;
 use super::load::{Policy, Rule};
-use crate::compose::{Composed, Layer};
+use crate::compose::Composed;
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::model::Model;
 use serde_json::Value;
@@ -54,10 +54,6 @@ pub(super) fn finding(
 
 /// `clusters/<cluster>/<layer>/<stem>.yaml: <Kind>/<namespace>/<name>`.
 pub(super) fn describe(output: &str, object: &Composed) -> String {
-    let layer = match object.layer {
-        Layer::Config => "config",
-        Layer::Apps => "apps",
-    };
     let field = |pointer: &str| {
         object
             .object
@@ -72,10 +68,7 @@ pub(super) fn describe(output: &str, object: &Composed) -> String {
         Some(ns) => format!("{kind}/{ns}/{name}"),
         None => format!("{kind}/{name}"),
     };
-    format!(
-        "{output}/{}/{layer}/{}.yaml: {identity}",
-        object.cluster, object.file_stem
-    )
+    format!("{output}/{}: {identity}", object.file_path())
 }
 
 /// The messages of a rule's value, sorted: a set (or array) of strings or
