@@ -672,11 +672,9 @@ fn the_ci_workflow_gives_a_fork_the_commands_and_fails_on_drift() {
         comment.contains("<summary>Capacity, budgets and cost</summary>"),
         "{comment}"
     );
-    assert!(
-        std::fs::read_to_string(temp.join("summary.md"))
-            .unwrap()
-            .contains("## kprov: changes needed")
-    );
+    let summary = std::fs::read_to_string(temp.join("summary.md")).unwrap();
+    assert!(summary.contains("## kprov: changes needed"), "{summary}");
+    assert!(summary.contains(commands), "{summary}");
     assert_eq!(run_steps(&checkout, &temp, FORK, &["gate"]), [1]);
 
     // The requester runs exactly those commands: the same request passes.
