@@ -437,6 +437,85 @@ fn report_of_the_example_estate() {
 }
 
 #[test]
+fn report_base_prints_only_the_cost_that_changed() {
+    let head = scratch("report-base-head");
+    copy_dir(&repo().join("fixtures/acme"), &head);
+    std::fs::write(
+        head.join("projects/loyalty.yaml"),
+        "apiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {name: loyalty}\nspec:\n  tenant: web\n  owners: [group:web-leads]\n  environments:\n    - {name: dev, clusters: [cluster-us-east-1-dev], quota: {cpu: \"2\", memory: 4Gi, storage: 20Gi, pods: \"20\"}}\n",
+    )
+    .unwrap();
+    let head = head.to_str().unwrap();
+    let (code, stdout, stderr) = kprov(&["report", head, "--base", "fixtures/acme"], &repo());
+    assert_eq!(code, 0, "{stderr}");
+    // 2 cores × 20 + 4 GiB × 3 under acme's rates; no volumes.
+    assert!(stdout.starts_with("Monthly cost: "), "{stdout}");
+    assert!(stdout.contains("(+52.00).\n"), "{stdout}");
+    assert!(
+        stdout.contains("\nloyalty  -       52.00  +52.00\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("checkout"), "only what changed:\n{stdout}");
+    let (code, stdout, _) = kprov(
+        &[
+            "report",
+            head,
+            "--base",
+            "fixtures/acme",
+            "--format",
+            "json",
+        ],
+        &repo(),
+    );
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["projects"][0]["name"], "loyalty");
+    assert_eq!(json["projects"][0]["delta_nanos"], 52_000_000_000i64);
+    assert_eq!(json["clusters"].as_array().unwrap().len(), 1);
+    assert_eq!(json["total"]["delta_nanos"], 52_000_000_000i64);
+    // The same estate on both sides: nothing changed.
+    let (code, stdout, _) = kprov(&["report", head, "--base", head], &repo());
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("No change to the monthly cost ("),
+        "{stdout}"
+    );
+
+    // A base that does not compile is said so; a missing one is an error.
+    let broken = scratch("report-base-broken");
+    copy_dir(&repo().join("fixtures/acme"), &broken);
+    std::fs::write(
+        broken.join("projects/broken.yaml"),
+        "apiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {name: broken}\nspec: {tenant: no-such-tenant, environments: [{name: dev, clusters: [cluster-us-east-1-dev]}]}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = kprov(
+        &[
+            "report",
+            head,
+            "--base",
+            broken.to_str().unwrap(),
+            "--format",
+            "markdown",
+        ],
+        &repo(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("**The base does not compile (1 error), so there is nothing to compare with; the monthly cost is now "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("the base does not compile (1 error)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no-such-tenant"), "{stderr}");
+    let (code, _, stderr) = kprov(&["report", head, "--base", "no/such/dir"], &repo());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--base no/such/dir"), "{stderr}");
+}
+
+#[test]
 fn lints_are_listed_with_ids() {
     let (code, stdout, _) = kprov(&["lints"], &repo());
     assert_eq!(code, 0);

@@ -264,6 +264,24 @@ fn schema_backstage_prints_the_templates_parameters() {
     assert!(stderr.contains("only Project"), "{stderr}");
 }
 
+/// Fill in the estate's own Backstage form with `tests/js/<form>` and let
+/// Backstage's `fetch:template` write the request into `dir`, as the portal
+/// does; the path it wrote.
+fn request_from_the_form(dir: &Path, form: &str) -> String {
+    let template = yaml_to_json(&dir.join("backstage/template.yaml"));
+    let file = write_json(&scratch(&format!("form-json-{form}")), "t.json", &template);
+    let form = js_dir().join(form);
+    let (ok, stdout, stderr) = check(&[
+        "fetch",
+        &file,
+        form.to_str().unwrap(),
+        dir.join("backstage/skeleton").to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    stdout.trim().to_owned()
+}
+
 #[test]
 fn the_form_writes_a_project_that_kprov_accepts() {
     for (estate, form, project) in [
@@ -272,22 +290,10 @@ fn the_form_writes_a_project_that_kprov_accepts() {
     ] {
         let dir = scratch(&format!("form-{project}"));
         copy_dir(&estate, &dir);
-        let template = yaml_to_json(&dir.join("backstage/template.yaml"));
-        let file = write_json(
-            &scratch(&format!("form-json-{project}")),
-            "t.json",
-            &template,
+        assert_eq!(
+            request_from_the_form(&dir, form),
+            format!("projects/{project}.yaml")
         );
-        let form = js_dir().join(form);
-        let (ok, stdout, stderr) = check(&[
-            "fetch",
-            &file,
-            form.to_str().unwrap(),
-            dir.join("backstage/skeleton").to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ]);
-        assert!(ok, "{stderr}");
-        assert_eq!(stdout.trim(), format!("projects/{project}.yaml"));
         let (code, _, stderr) = kprov(&["validate"], &dir);
         assert_eq!(
             code,
@@ -324,9 +330,30 @@ fn the_ci_workflow_passes_actionlint() {
     );
 }
 
+/// The pull request a workflow run is for: the job's `env:` values.
+#[derive(Clone, Copy)]
+struct PullRequest {
+    /// The branch lives in the repository itself (not a fork).
+    same_repo: bool,
+    head: &'static str,
+    base: &'static str,
+}
+
+const SAME_REPO: PullRequest = PullRequest {
+    same_repo: true,
+    head: "request",
+    base: "main",
+};
+const FORK: PullRequest = PullRequest {
+    same_repo: false,
+    ..SAME_REPO
+};
+
 /// Run the `run:` scripts of the pull-request job's steps `ids`, as the
-/// runner would (bash -e), in `dir` with kprov on the PATH.
-fn run_steps(dir: &Path, temp: &Path, ids: &[&str]) -> Vec<i32> {
+/// runner would (bash -e), in `dir` with kprov on the PATH, with the job's
+/// environment for `pr`. Git reads no configuration of the machine's, so a
+/// laptop's signing or hooks cannot change what the steps do.
+fn run_steps(dir: &Path, temp: &Path, pr: PullRequest, ids: &[&str]) -> Vec<i32> {
     let workflow = yaml_to_json(&init_dir().join(".github/workflows/kprov.yml"));
     let steps = workflow["jobs"]["pull-request"]["steps"]
         .as_array()
@@ -354,6 +381,12 @@ fn run_steps(dir: &Path, temp: &Path, ids: &[&str]) -> Vec<i32> {
                 .env("PATH", &path)
                 .env("RUNNER_TEMP", temp)
                 .env("GITHUB_STEP_SUMMARY", temp.join("summary.md"))
+                .env("GITHUB_OUTPUT", temp.join("output"))
+                .env("SAME_REPO", pr.same_repo.to_string())
+                .env("HEAD_REF", pr.head)
+                .env("BASE_REF", pr.base)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
                 .status()
                 .unwrap()
                 .code()
@@ -362,21 +395,240 @@ fn run_steps(dir: &Path, temp: &Path, ids: &[&str]) -> Vec<i32> {
         .collect()
 }
 
+/// The steps of the pull-request job that run scripts before the gate, in order.
+const PR_STEPS: [&str; 8] = [
+    "validate", "diff", "render", "report", "delta", "tree", "comment", "gate",
+];
+
+/// Run git in `dir` with no configuration of the machine's and a fixed
+/// identity (the requester's); its trimmed stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Requester",
+            "-c",
+            "user.email=requester@example.invalid",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git must be installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `estate` as a repository on GitHub: a bare `origin` whose `main` holds
+/// it, and the requester's clone, on a new branch `request` that tracks
+/// `origin/request`. (clone, origin)
+fn repository(estate: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let root = scratch(name);
+    let origin = root.join("origin.git");
+    let clone = root.join("clone");
+    std::fs::create_dir_all(&origin).unwrap();
+    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    copy_dir(estate, &clone);
+    git(&clone, &["init", "-q", "-b", "main"]);
+    git(&clone, &["add", "-A"]);
+    git(&clone, &["commit", "-q", "-m", "The estate"]);
+    git(
+        &clone,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    git(&clone, &["push", "-q", "origin", "main"]);
+    git(&clone, &["checkout", "-q", "-b", "request"]);
+    (clone, origin)
+}
+
+/// Commit everything in `clone` and push it to the pull request's branch,
+/// as the portal's `publish:github:pull-request` does; the commit.
+fn push_request(clone: &Path, message: &str) -> String {
+    git(clone, &["add", "-A"]);
+    git(clone, &["commit", "-q", "-m", message]);
+    git(clone, &["push", "-q", "-u", "origin", "request"]);
+    git(clone, &["rev-parse", "HEAD"])
+}
+
+/// What `actions/checkout` gives the job: the pull request's branch, fresh
+/// from `origin`, with its history.
+fn ci_checkout(origin: &Path, name: &str) -> PathBuf {
+    let dir = scratch(name).join("checkout");
+    git(
+        dir.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "request",
+            origin.to_str().unwrap(),
+            "checkout",
+        ],
+    );
+    dir
+}
+
+fn read_comment(temp: &Path) -> String {
+    std::fs::read_to_string(temp.join("kprov/comment.md")).unwrap()
+}
+
 #[test]
-fn the_ci_workflow_comments_and_fails_on_drift() {
-    let steps = ["validate", "diff", "report", "tree", "comment"];
-    // A new project request: valid, but clusters/ is not rendered yet.
-    let dir = scratch("ci-drift");
-    copy_dir(&repo().join("fixtures/acme"), &dir);
-    std::fs::create_dir_all(dir.join("projects")).unwrap();
+fn the_ci_workflow_renders_a_portal_request_and_pushes_it_to_its_branch() {
+    let estate = scratch("ci-portal-estate").join("estate");
+    assert_eq!(kprov(&["init", estate.to_str().unwrap()], &repo()).0, 0);
+    let (clone, origin) = repository(&estate, "ci-portal");
+    assert_eq!(
+        request_from_the_form(&clone, "form-init.json"),
+        "projects/billing-vm.yaml"
+    );
+    let requested = push_request(&clone, "Request billing-vm");
+
+    let checkout = ci_checkout(&origin, "ci-portal-run");
+    let temp = scratch("ci-portal-temp");
+    assert_eq!(run_steps(&checkout, &temp, SAME_REPO, &PR_STEPS), [0; 8]);
+
+    // The rendered tree is one commit on the request, in origin's branch.
+    let pushed = git(&origin, &["rev-parse", "request"]);
+    assert_ne!(pushed, requested);
+    assert_eq!(git(&origin, &["rev-parse", "request^"]), requested);
+    assert_eq!(
+        git(&origin, &["log", "-1", "--format=%an: %s", "request"]),
+        "github-actions[bot]: kprov render"
+    );
+    let changed = git(&origin, &["diff", "--name-only", &requested, "request"]);
+    let changed: Vec<&str> = changed.lines().collect();
+    assert!(
+        changed.contains(&"clusters/dev-1/config/billing-vm-dev.yaml"),
+        "{changed:?}"
+    );
+    assert!(changed.contains(&".github/CODEOWNERS"), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .all(|f| f.starts_with("clusters/") || *f == ".github/CODEOWNERS"),
+        "{changed:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(temp.join("output")).unwrap(),
+        format!("pushed={pushed}\n")
+    );
+
+    let comment = read_comment(&temp);
+    assert!(
+        comment.starts_with("<!-- kprov -->\n## kprov: ready for review\n"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(&format!(
+            "| `kprov render` | ✅ rendered by CI and pushed to this branch as {} |",
+            &pushed[..7]
+        )),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("| `kprov diff` | ✅ `clusters/` is what the specs render |"),
+        "{comment}"
+    );
+    assert!(!comment.contains("git push"), "{comment}");
+    // The request's cost. Its one namespace, billing-vm-dev on dev-1, has a
+    // quota of 2 cores and 4 GiB; its VM's 30 GiB disk is on dev-1's
+    // default tier, standard (the 40 GiB storage quota is a cap, not a
+    // volume, so it costs nothing). kprov.yaml's rates are 20 a core, 3 a
+    // GiB of memory and 0.10 a GiB of standard storage a month:
+    // 2 × 20 + 4 × 3 + 30 × 0.10 = 40 + 12 + 3 = 55.00.
+    // The base is hello alone: on dev-1, 2 × 20 + 4 × 3 + its 10 GiB volume
+    // × 0.10 = 53.00; on prod-1, 4 × 20 + 8 × 3 + 10 × 0.10 = 105.00;
+    // 158.00 in all.
+    assert!(
+        comment.contains("### What this request changes\n\n#### kprov report: monthly cost against the base\n\n**Monthly cost: 158.00 → 213.00 (+55.00).**\n"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("| billing-vm | - | 55.00 | +55.00 |"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("| dev-1 | 53.00 | 108.00 | +55.00 |"),
+        "{comment}"
+    );
+    let delta = &comment[comment.find("### What this request changes").unwrap()
+        ..comment.find("#### kprov diff").unwrap()];
+    assert!(
+        !delta.contains("prod-1") && !delta.contains("hello"),
+        "{delta}"
+    );
+    // Its objects, per cluster, as the branch had them before CI rendered.
+    assert!(
+        comment.contains("<summary><code>dev-1</code>: 10 added, 1 changed, 0 removed</summary>"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("- added `VirtualMachine/billing-vm-dev/billing`"),
+        "{comment}"
+    );
+
+    // The gate runs on the rendered tree, in the same job.
+    assert_eq!(run_steps(&checkout, &temp, SAME_REPO, &["gate"]), [0]);
+
+    // A run on the rendered branch has nothing to render or push.
+    let checkout = ci_checkout(&origin, "ci-portal-rerun");
+    let temp = scratch("ci-portal-rerun-temp");
+    assert_eq!(run_steps(&checkout, &temp, SAME_REPO, &PR_STEPS), [0; 8]);
+    assert_eq!(git(&origin, &["rev-parse", "request"]), pushed);
+    let comment = read_comment(&temp);
+    assert!(comment.contains("## kprov: ready for review"), "{comment}");
+    assert!(!comment.contains("`kprov render`"), "{comment}");
+    assert!(
+        comment.contains("The branch already held what its specs render"),
+        "{comment}"
+    );
+    assert!(comment.contains("(+55.00)"), "{comment}");
+
+    // An invalid request is not rendered or pushed; the gate fails with its errors.
+    git(&clone, &["pull", "-q", "--ff-only"]);
     std::fs::write(
-        dir.join("projects/loyalty.yaml"),
+        clone.join("projects/broken.yaml"),
+        "apiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {name: broken}\nspec:\n  tenant: no-such-tenant\n  environments: [{name: dev, clusters: [dev-1]}]\n",
+    )
+    .unwrap();
+    let broken = push_request(&clone, "Request broken");
+    let checkout = ci_checkout(&origin, "ci-portal-broken");
+    let temp = scratch("ci-portal-broken-temp");
+    assert_eq!(
+        run_steps(&checkout, &temp, SAME_REPO, &PR_STEPS[..7]),
+        [0; 7]
+    );
+    assert_eq!(git(&origin, &["rev-parse", "request"]), broken);
+    let comment = read_comment(&temp);
+    assert!(comment.contains("## kprov: changes needed"), "{comment}");
+    assert!(comment.contains("no-such-tenant"), "{comment}");
+    assert!(!comment.contains("What this request changes"), "{comment}");
+    assert_eq!(run_steps(&checkout, &temp, SAME_REPO, &["gate"]), [1]);
+}
+
+#[test]
+fn the_ci_workflow_gives_a_fork_the_commands_and_fails_on_drift() {
+    let steps = &PR_STEPS[..7];
+    // A new project request from a fork: valid, but clusters/ is not
+    // rendered, and CI cannot push to the fork's branch.
+    let (clone, origin) = repository(&repo().join("fixtures/acme"), "ci-fork");
+    std::fs::write(
+        clone.join("projects/loyalty.yaml"),
         "apiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {name: loyalty}\nspec:\n  tenant: web\n  owners: [group:web-leads]\n  environments:\n    - {name: dev, clusters: [cluster-us-east-1-dev], quota: {cpu: \"2\", memory: 4Gi, storage: 20Gi, pods: \"20\"}}\n",
     )
     .unwrap();
-    let temp = scratch("ci-drift-temp");
-    assert_eq!(run_steps(&dir, &temp, &steps), [0; 5]);
-    let comment = std::fs::read_to_string(temp.join("kprov/comment.md")).unwrap();
+    let requested = push_request(&clone, "Request loyalty");
+    let checkout = ci_checkout(&origin, "ci-fork-run");
+    let temp = scratch("ci-fork-temp");
+    assert_eq!(run_steps(&checkout, &temp, FORK, steps), [0; 7]);
+    assert_eq!(git(&origin, &["rev-parse", "request"]), requested);
+    assert!(!temp.join("output").exists());
+    let comment = read_comment(&temp);
     assert!(
         comment.starts_with("<!-- kprov -->\n## kprov: changes needed\n"),
         "{comment}"
@@ -386,15 +638,29 @@ fn the_ci_workflow_comments_and_fails_on_drift() {
         "{comment}"
     );
     assert!(
-        comment.contains("❌ drift: run `kprov render`"),
+        comment.contains("| `kprov render` | ❌ not pushed: CI cannot push to a fork's branch; run the commands below |"),
         "{comment}"
     );
     assert!(
-        comment.contains("### kprov diff: 1 cluster drifted: 12 added, 1 changed, 0 removed; .github/CODEOWNERS changed"),
+        comment.contains("❌ drift: run `kprov render`"),
+        "{comment}"
+    );
+    let commands = "kprov render .\ngit add -A -- .github/CODEOWNERS clusters\ngit commit -m \"kprov render\"\ngit push\n";
+    assert!(
+        comment.contains(&format!("```sh\n{commands}```\n")),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("#### kprov diff: 1 cluster drifted: 12 added, 1 changed, 0 removed; .github/CODEOWNERS changed"),
         "{comment}"
     );
     assert!(
         comment.contains("- added `Namespace/loyalty-dev`"),
+        "{comment}"
+    );
+    // 2 cores × 20 + 4 GiB × 3 under acme's rates; loyalty has no volumes.
+    assert!(
+        comment.contains("| loyalty | - | 52.00 | +52.00 |"),
         "{comment}"
     );
     assert!(comment.contains("```mermaid\nflowchart TD\n"), "{comment}");
@@ -406,43 +672,60 @@ fn the_ci_workflow_comments_and_fails_on_drift() {
         comment.contains("<summary>Capacity, budgets and cost</summary>"),
         "{comment}"
     );
-    assert!(
-        std::fs::read_to_string(temp.join("summary.md"))
-            .unwrap()
-            .contains("## kprov: changes needed")
-    );
-    assert_eq!(run_steps(&dir, &temp, &["gate"]), [1]);
+    let summary = std::fs::read_to_string(temp.join("summary.md")).unwrap();
+    assert!(summary.contains("## kprov: changes needed"), "{summary}");
+    assert!(summary.contains(commands), "{summary}");
+    assert_eq!(run_steps(&checkout, &temp, FORK, &["gate"]), [1]);
 
-    // Rendered and committed: the same request passes.
-    assert_eq!(kprov(&["render"], &dir).0, 0);
-    let temp = scratch("ci-clean-temp");
-    assert_eq!(run_steps(&dir, &temp, &steps), [0; 5]);
-    let comment = std::fs::read_to_string(temp.join("kprov/comment.md")).unwrap();
+    // The requester runs exactly those commands: the same request passes.
+    let bin = Path::new(env!("CARGO_BIN_EXE_kprov")).parent().unwrap();
+    let status = Command::new("bash")
+        .args(["-e", "-c", commands])
+        .current_dir(&clone)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Requester")
+        .env("GIT_AUTHOR_EMAIL", "requester@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Requester")
+        .env("GIT_COMMITTER_EMAIL", "requester@example.invalid")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+    let checkout = ci_checkout(&origin, "ci-fork-rendered");
+    let temp = scratch("ci-fork-rendered-temp");
+    assert_eq!(run_steps(&checkout, &temp, FORK, steps), [0; 7]);
+    let comment = read_comment(&temp);
     assert!(
         comment.starts_with("<!-- kprov -->\n## kprov: ready for review\n"),
         "{comment}"
     );
-    assert!(
-        comment.contains("### kprov diff: clusters: no drift"),
-        "{comment}"
-    );
-    assert_eq!(run_steps(&dir, &temp, &["gate"]), [0]);
+    assert!(!comment.contains("git push"), "{comment}");
+    assert!(comment.contains("(+52.00)"), "{comment}");
+    assert_eq!(run_steps(&checkout, &temp, FORK, &["gate"]), [0]);
 
-    // A policy denial fails validation, and with it the check.
+    // A policy denial fails validation, and with it the check; nothing is
+    // rendered, and a directory that is no repository has no base to compare.
     let dir = scratch("ci-deny");
     copy_dir(
         &repo().join("fixtures/invalid/policy-no-loadbalancer-outside-prod"),
         &dir,
     );
+    let before = tree(&dir);
     let temp = scratch("ci-deny-temp");
-    assert_eq!(run_steps(&dir, &temp, &steps), [0; 5]);
-    let comment = std::fs::read_to_string(temp.join("kprov/comment.md")).unwrap();
+    assert_eq!(run_steps(&dir, &temp, SAME_REPO, steps), [0; 7]);
+    assert_eq!(tree(&dir), before);
+    let comment = read_comment(&temp);
     assert!(comment.contains("❌ errors or policy denials"), "{comment}");
     assert!(
         comment.contains("[policy-deny]") || comment.contains("LoadBalancer"),
         "{comment}"
     );
-    assert_eq!(run_steps(&dir, &temp, &["gate"]), [1]);
+    assert_eq!(run_steps(&dir, &temp, SAME_REPO, &["gate"]), [1]);
 }
 
 #[test]

@@ -73,6 +73,11 @@ enum Command {
     },
     /// Quota allocated per cluster, tenant and cost center against capacity
     /// and budget, with the monthly cost from the Estate's `rates`.
+    ///
+    /// With `--base`, the monthly cost against another checkout of the
+    /// estate instead: each project and cluster whose cost changed, before
+    /// and after, and the total. A base that does not compile is said so in
+    /// the output, not an error. Exit status: 0, 2 errors.
     Report {
         /// Estate root.
         #[arg(default_value = ".")]
@@ -80,6 +85,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
+        /// Compare the monthly cost with the estate in this directory (e.g.
+        /// a checkout of the pull request's base branch).
+        #[arg(long, value_name = "DIR")]
+        base: Option<PathBuf>,
     },
     /// List the built-in lints with their ids and what they check.
     Lints,
@@ -343,7 +352,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
             clusters,
         } => diff(&dir, &options.config()?, format, &clusters),
-        Command::Report { dir, format } => report_command(&dir, format),
+        Command::Report { dir, format, base } => match base {
+            Some(base) => report_delta(&dir, &base, format),
+            None => report_command(&dir, format),
+        },
         Command::Lints => {
             let mut out = stdout();
             for lint in kprov::lint::LINTS {
@@ -613,6 +625,58 @@ fn report_command(dir: &std::path::Path, format: ReportFormat) -> anyhow::Result
         ReportFormat::Markdown => kprov::report::render_markdown(&report),
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => kprov::report::render_csv(&report),
+    };
+    stdout().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+fn report_delta(
+    dir: &std::path::Path,
+    base: &std::path::Path,
+    format: ReportFormat,
+) -> anyhow::Result<u8> {
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+        return Ok(exit::ERRORS);
+    };
+    let Some(hierarchy) = &compiled.hierarchy else {
+        return Ok(exit::ERRORS);
+    };
+    let head = kprov::report::costs(&compiled.model, hierarchy);
+    // Only the base's model and hierarchy carry its cost: its rendered
+    // objects need not pass the upstream schemas, and its diagnostics are
+    // the base branch's business, not this change's.
+    let mut config = kprov::Config::default();
+    config.conformance.skip = true;
+    let sources = kprov::read_estate(base).with_context(|| format!("--base {}", base.display()))?;
+    let base_compiled = kprov::compile(&sources, &config);
+    std::mem::forget(sources);
+    let errors = base_compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == diagnostic::Severity::Error)
+        .count();
+    let base_costs = match &base_compiled.hierarchy {
+        Some(h) if errors == 0 => {
+            kprov::report::Base::Compiled(kprov::report::costs(&base_compiled.model, h))
+        }
+        _ => {
+            // Errors stop the hierarchy, so there is at least one.
+            let errors = errors.max(1);
+            eprintln!(
+                "warning: {}: the base does not compile ({errors} error{}); there is no cost delta",
+                base.display(),
+                if errors == 1 { "" } else { "s" }
+            );
+            kprov::report::Base::DoesNotCompile { errors }
+        }
+    };
+    std::mem::forget(base_compiled);
+    let delta = kprov::report::delta(&base_costs, &head);
+    let text = match format {
+        ReportFormat::Text => kprov::report::render_delta_text(&delta),
+        ReportFormat::Markdown => kprov::report::render_delta_markdown(&delta),
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&delta)?),
+        ReportFormat::Csv => kprov::report::render_delta_csv(&delta),
     };
     stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)

@@ -2,6 +2,10 @@
 //! cluster, tenant and cost center against capacity and budget, with the
 //! monthly cost from the Estate's `rates`. Exact arithmetic throughout; money
 //! is carried in nano-units and rounded to cents only when printed.
+//!
+//! `kprov report --base DIR` compares the monthly cost with another checkout
+//! of the estate (a pull request's base branch): per project and per
+//! cluster, only what changed, and the total ([`delta`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -295,14 +299,151 @@ pub fn build(model: &Model, hierarchy: &Hierarchy) -> Report {
     }
 }
 
+/// Monthly cost per project and per cluster, in nano-units: what a cost
+/// delta compares.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Costs {
+    /// Whether the estate sets `spec.rates`; without them nothing has a cost.
+    pub priced: bool,
+    /// Per project, summed over its namespaces.
+    pub projects: BTreeMap<String, i128>,
+    /// Per cluster, summed over its namespaces; every cluster, even an empty one.
+    pub clusters: BTreeMap<String, i128>,
+}
+
+/// The monthly cost of every project and cluster of a compiled estate.
+pub fn costs(model: &Model, hierarchy: &Hierarchy) -> Costs {
+    let mut costs = Costs {
+        priced: model
+            .estate
+            .as_ref()
+            .is_some_and(|e| e.spec.rates.is_some()),
+        ..Costs::default()
+    };
+    if !costs.priced {
+        return costs;
+    }
+    for name in model.clusters.keys() {
+        costs.clusters.insert(name.to_string(), 0);
+    }
+    for ns in hierarchy.namespaces.values() {
+        let cost = namespace_usage(model, ns)
+            .monthly_cost_nanos
+            .unwrap_or_default();
+        *costs.projects.entry(ns.project.to_string()).or_default() += cost;
+        *costs.clusters.entry(ns.cluster.to_string()).or_default() += cost;
+    }
+    costs
+}
+
+/// The estate a delta is taken against.
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// It compiled: its costs.
+    Compiled(Costs),
+    /// It has this many errors, so it has no costs to compare with.
+    DoesNotCompile {
+        /// Errors its compile reported.
+        errors: usize,
+    },
+}
+
+/// One project, cluster or total whose monthly cost changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CostChange {
+    /// Project or cluster (`total` for the whole estate).
+    pub name: String,
+    /// In the base; `None` when it is not there.
+    pub before_nanos: Option<i128>,
+    /// Now; `None` when it is gone.
+    pub after_nanos: Option<i128>,
+    /// After minus before, a missing side counting as zero.
+    pub delta_nanos: i128,
+}
+
+impl CostChange {
+    fn new(name: &str, before: Option<i128>, after: Option<i128>) -> CostChange {
+        CostChange {
+            name: name.to_owned(),
+            before_nanos: before,
+            after_nanos: after,
+            delta_nanos: after.unwrap_or_default() - before.unwrap_or_default(),
+        }
+    }
+}
+
+/// What a change to the estate does to its monthly cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct CostDelta {
+    /// Errors in the base (0: it compiled). When it did not compile, only
+    /// `total.after_nanos` is known.
+    pub base_errors: usize,
+    /// Whether either side sets `spec.rates`.
+    pub priced: bool,
+    /// Projects whose cost changed, by name.
+    pub projects: Vec<CostChange>,
+    /// Clusters whose cost changed, by name.
+    pub clusters: Vec<CostChange>,
+    /// The whole estate.
+    pub total: CostChange,
+}
+
+fn changes(before: &BTreeMap<String, i128>, after: &BTreeMap<String, i128>) -> Vec<CostChange> {
+    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    names
+        .into_iter()
+        .map(|n| CostChange::new(n, before.get(n).copied(), after.get(n).copied()))
+        .filter(|c| c.before_nanos != c.after_nanos)
+        .collect()
+}
+
+/// The monthly cost of `head` against `base`: the projects and clusters
+/// whose cost changed (one that appears or disappears counts, even at zero
+/// cost, because it is new spending or freed capacity to review) and the total.
+pub fn delta(base: &Base, head: &Costs) -> CostDelta {
+    let total = |c: &Costs| c.priced.then(|| c.projects.values().sum::<i128>());
+    match base {
+        Base::Compiled(base) => CostDelta {
+            base_errors: 0,
+            priced: base.priced || head.priced,
+            projects: changes(&base.projects, &head.projects),
+            clusters: changes(&base.clusters, &head.clusters),
+            total: CostChange::new("total", total(base), total(head)),
+        },
+        Base::DoesNotCompile { errors } => CostDelta {
+            base_errors: *errors,
+            priced: head.priced,
+            projects: Vec::new(),
+            clusters: Vec::new(),
+            total: CostChange {
+                name: "total".into(),
+                before_nanos: None,
+                after_nanos: total(head),
+                delta_nanos: 0,
+            },
+        },
+    }
+}
+
 /// Money with two decimals, rounded half up.
 fn money(nanos: Option<i128>) -> String {
     match nanos {
         None => "-".into(),
         Some(n) => {
-            let cents = (n + 5_000_000) / 10_000_000;
-            format!("{}.{:02}", cents / 100, cents % 100)
+            let cents = (n.abs() + 5_000_000) / 10_000_000;
+            let sign = if n < 0 && cents > 0 { "-" } else { "" };
+            format!("{sign}{}.{:02}", cents / 100, cents % 100)
         }
+    }
+}
+
+/// A change of money, always signed so that a reader sees its direction.
+fn signed(nanos: i128) -> String {
+    let text = money(Some(nanos));
+    if text.starts_with('-') {
+        text
+    } else {
+        format!("+{text}")
     }
 }
 
@@ -440,8 +581,12 @@ fn tables(report: &Report) -> Vec<Table> {
 
 /// Aligned plain-text tables.
 pub fn render_text(report: &Report) -> String {
+    text_tables(&tables(report))
+}
+
+fn text_tables(tables: &[Table]) -> String {
     let mut out = String::new();
-    for t in tables(report) {
+    for t in tables {
         let widths: Vec<usize> = (0..t.headers.len())
             .map(|i| {
                 t.rows
@@ -475,7 +620,12 @@ pub fn render_text(report: &Report) -> String {
 /// Markdown tables, for a pull-request comment.
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::from("### kprov report\n\n");
-    for t in tables(report) {
+    markdown_tables(&mut out, &tables(report));
+    out
+}
+
+fn markdown_tables(out: &mut String, tables: &[Table]) {
+    for t in tables {
         let _ = writeln!(out, "#### {}\n", t.title);
         let _ = writeln!(out, "| {} |", t.headers.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(t.headers.len()));
@@ -488,11 +638,14 @@ pub fn render_markdown(report: &Report) -> String {
         }
         out.push('\n');
     }
-    out
 }
 
 /// One CSV with a `table` column naming the section.
 pub fn render_csv(report: &Report) -> String {
+    csv_tables(&tables(report))
+}
+
+fn csv_tables(tables: &[Table]) -> String {
     let field = |s: &str| {
         let s = s.trim_start();
         if s.contains([',', '"', '\n']) {
@@ -502,7 +655,7 @@ pub fn render_csv(report: &Report) -> String {
         }
     };
     let mut out = String::new();
-    for t in tables(report) {
+    for t in tables {
         let _ = writeln!(
             out,
             "table,{}",
@@ -522,4 +675,260 @@ pub fn render_csv(report: &Report) -> String {
         }
     }
     out
+}
+
+fn delta_tables(delta: &CostDelta) -> Vec<Table> {
+    let rows = |changes: &[CostChange]| {
+        changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    money(c.before_nanos),
+                    money(c.after_nanos),
+                    signed(c.delta_nanos),
+                ]
+            })
+            .collect()
+    };
+    let headers = |first| vec![first, "before", "after", "change"];
+    vec![
+        Table {
+            title: "Projects",
+            headers: headers("project"),
+            rows: rows(&delta.projects),
+        },
+        Table {
+            title: "Clusters",
+            headers: headers("cluster"),
+            rows: rows(&delta.clusters),
+        },
+    ]
+    .into_iter()
+    .filter(|t| !t.rows.is_empty())
+    .collect()
+}
+
+/// One sentence on the total, or on why there is no delta.
+fn delta_summary(delta: &CostDelta) -> String {
+    let t = &delta.total;
+    if !delta.priced {
+        "The estate sets no `spec.rates` in kprov.yaml, so nothing has a monthly cost.".into()
+    } else if delta.base_errors > 0 {
+        format!(
+            "The base does not compile ({} error{}), so there is nothing to compare with; the monthly cost is now {}.",
+            delta.base_errors,
+            if delta.base_errors == 1 { "" } else { "s" },
+            money(t.after_nanos)
+        )
+    } else if delta.projects.is_empty() && delta.clusters.is_empty() {
+        format!("No change to the monthly cost ({}).", money(t.after_nanos))
+    } else {
+        format!(
+            "Monthly cost: {} → {} ({}).",
+            money(t.before_nanos),
+            money(t.after_nanos),
+            signed(t.delta_nanos)
+        )
+    }
+}
+
+/// The cost delta as aligned text: a summary line, then the changed rows.
+pub fn render_delta_text(delta: &CostDelta) -> String {
+    format!(
+        "{}\n\n{}",
+        delta_summary(delta),
+        text_tables(&delta_tables(delta))
+    )
+    .trim_end()
+    .to_owned()
+        + "\n"
+}
+
+/// The cost delta for a pull-request comment.
+pub fn render_delta_markdown(delta: &CostDelta) -> String {
+    let mut out = format!(
+        "### kprov report: monthly cost against the base\n\n**{}**\n\n",
+        delta_summary(delta)
+    );
+    markdown_tables(&mut out, &delta_tables(delta));
+    out
+}
+
+/// The cost delta as one CSV; the total is a row of its own table.
+pub fn render_delta_csv(delta: &CostDelta) -> String {
+    let mut tables = delta_tables(delta);
+    let t = &delta.total;
+    tables.push(Table {
+        title: "Total",
+        headers: vec!["estate", "before", "after", "change"],
+        rows: vec![vec![
+            t.name.clone(),
+            money(t.before_nanos),
+            money(t.after_nanos),
+            signed(t.delta_nanos),
+        ]],
+    });
+    csv_tables(&tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Sources;
+
+    const ESTATE: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Estate\nmetadata: {name: e}\nspec:\n  rates: {cpu: \"20\", memory: \"3\", storage: {standard: \"0.10\"}}\n";
+    const PLATFORM: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Tenant\nmetadata: {name: team}\nspec: {owners: [group:team]}\n---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata: {name: dev-1}\nspec:\n  environment: dev\n  storage:\n    default: standard\n    tiers: {standard: {storageClass: standard, accessModes: [ReadWriteOnce], volumeMode: Filesystem}}\n---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata: {name: dev-2}\nspec: {environment: dev}\n";
+
+    fn project(name: &str, cluster: &str, quota: &str, volumes: &str) -> String {
+        format!(
+            "apiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata: {{name: {name}}}\nspec:\n  tenant: team\n  environments: [{{name: dev, clusters: [{cluster}], quota: {{{quota}}}}}]\n  volumes: [{volumes}]\n"
+        )
+    }
+
+    fn costs_of(estate: &str, projects: &[String]) -> Result<Costs, usize> {
+        let mut files = vec![
+            ("kprov.yaml".to_owned(), estate.to_owned()),
+            ("platform/platform.yaml".to_owned(), PLATFORM.to_owned()),
+        ];
+        for (i, p) in projects.iter().enumerate() {
+            files.push((format!("projects/p{i}.yaml"), p.clone()));
+        }
+        let mut config = crate::Config::default();
+        config.conformance.skip = true;
+        let compiled = crate::compile(&Sources::from_memory(files), &config);
+        let errors = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+            .count();
+        match &compiled.hierarchy {
+            Some(h) if errors == 0 => Ok(costs(&compiled.model, h)),
+            _ => Err(errors),
+        }
+    }
+
+    const EURO: i128 = NANO;
+
+    #[test]
+    fn a_new_project_shows_as_its_own_cost_on_its_cluster_and_in_the_total() {
+        let kept = project("kept", "dev-1", "cpu: \"1\", memory: 1Gi", "");
+        let base = costs_of(ESTATE, std::slice::from_ref(&kept)).unwrap();
+        // 2 cores × 20 + 4 GiB × 3 + a 30 GiB standard volume × 0.10 = 55.
+        let new = project(
+            "new",
+            "dev-1",
+            "cpu: \"2\", memory: 4Gi",
+            "{name: data, size: 30Gi}",
+        );
+        let head = costs_of(ESTATE, &[kept, new]).unwrap();
+        let delta = delta(&Base::Compiled(base), &head);
+        assert_eq!(delta.base_errors, 0);
+        assert_eq!(
+            delta.projects,
+            [CostChange::new("new", None, Some(55 * EURO))]
+        );
+        // `kept` (1 × 20 + 1 × 3 = 23) is unchanged, and so is dev-2.
+        assert_eq!(
+            delta.clusters,
+            [CostChange::new("dev-1", Some(23 * EURO), Some(78 * EURO))]
+        );
+        assert_eq!(
+            delta.total,
+            CostChange::new("total", Some(23 * EURO), Some(78 * EURO))
+        );
+        let md = render_delta_markdown(&delta);
+        assert!(
+            md.contains("**Monthly cost: 23.00 → 78.00 (+55.00).**"),
+            "{md}"
+        );
+        assert!(md.contains("| new | - | 55.00 | +55.00 |"), "{md}");
+        assert!(md.contains("| dev-1 | 23.00 | 78.00 | +55.00 |"), "{md}");
+        assert!(!md.contains("kept") && !md.contains("dev-2"), "{md}");
+        let csv = render_delta_csv(&delta);
+        assert!(csv.ends_with("Total,total,23.00,78.00,+55.00\n"), "{csv}");
+    }
+
+    #[test]
+    fn a_moved_or_removed_project_lowers_what_it_leaves() {
+        let small = project("a", "dev-1", "cpu: \"1\", memory: 1Gi", "");
+        let gone = project("b", "dev-1", "cpu: \"500m\"", "");
+        let base = costs_of(ESTATE, &[small, gone]).unwrap();
+        // `a` moves to dev-2, which has no storage tiers, and `b` is removed.
+        let moved = project("a", "dev-2", "cpu: \"1\", memory: 1Gi", "");
+        let head = costs_of(ESTATE, &[moved]).unwrap();
+        let delta = delta(&Base::Compiled(base), &head);
+        assert_eq!(
+            delta.projects,
+            [CostChange::new("b", Some(10 * EURO), None)]
+        );
+        assert_eq!(
+            delta.clusters,
+            [
+                CostChange::new("dev-1", Some(33 * EURO), Some(0)),
+                CostChange::new("dev-2", Some(0), Some(23 * EURO)),
+            ]
+        );
+        assert_eq!(delta.total.delta_nanos, -10 * EURO);
+        let text = render_delta_text(&delta);
+        assert!(
+            text.starts_with("Monthly cost: 33.00 → 23.00 (-10.00).\n"),
+            "{text}"
+        );
+        assert!(text.contains("dev-1    33.00   0.00   -33.00"), "{text}");
+    }
+
+    #[test]
+    fn no_change_says_so_and_lists_nothing() {
+        let p = project("a", "dev-1", "cpu: \"1\"", "");
+        let costs = costs_of(ESTATE, std::slice::from_ref(&p)).unwrap();
+        let delta = delta(&Base::Compiled(costs.clone()), &costs);
+        assert!(delta.projects.is_empty() && delta.clusters.is_empty());
+        assert_eq!(
+            render_delta_text(&delta),
+            "No change to the monthly cost (20.00).\n"
+        );
+    }
+
+    #[test]
+    fn a_base_that_does_not_compile_leaves_only_the_new_total() {
+        let p = project("a", "dev-1", "cpu: \"1\"", "");
+        let errors =
+            costs_of(ESTATE, &[project("a", "no-such-cluster", "cpu: \"1\"", "")]).unwrap_err();
+        assert!(errors > 0);
+        let head = costs_of(ESTATE, &[p]).unwrap();
+        let delta = delta(&Base::DoesNotCompile { errors }, &head);
+        assert!(delta.projects.is_empty() && delta.clusters.is_empty());
+        assert_eq!(delta.total.after_nanos, Some(20 * EURO));
+        assert!(
+            render_delta_markdown(&delta).contains(&format!(
+                "The base does not compile ({errors} error{}), so there is nothing to compare with; the monthly cost is now 20.00.",
+                if errors == 1 { "" } else { "s" }
+            )),
+            "{}",
+            render_delta_markdown(&delta)
+        );
+    }
+
+    #[test]
+    fn without_rates_nothing_has_a_cost() {
+        let estate =
+            "apiVersion: kprov.dev/v1alpha1\nkind: Estate\nmetadata: {name: e}\nspec: {}\n";
+        let p = project("a", "dev-1", "cpu: \"1\"", "");
+        let base = costs_of(estate, &[]).unwrap();
+        let head = costs_of(estate, &[p]).unwrap();
+        let delta = delta(&Base::Compiled(base), &head);
+        assert!(!delta.priced && delta.projects.is_empty());
+        assert!(render_delta_text(&delta).contains("no `spec.rates`"));
+    }
+
+    #[test]
+    fn money_rounds_half_away_from_zero_and_signs_changes() {
+        assert_eq!(money(Some(-10 * EURO)), "-10.00");
+        assert_eq!(money(Some(-4_000_000)), "0.00");
+        assert_eq!(money(Some(-5_000_000)), "-0.01");
+        assert_eq!(signed(0), "+0.00");
+        assert_eq!(signed(1_234_999_999), "+1.23");
+        assert_eq!(signed(-1_235_000_000), "-1.24");
+    }
 }
