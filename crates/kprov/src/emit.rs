@@ -346,6 +346,7 @@ mod tests {
             object,
             composition: name("namespace"),
             claim: "Project shop".into(),
+            pointer: "/spec/environments/0".into(),
             sources: vec![format!("projects/{cluster}.yaml")].into(),
         }
     }
