@@ -2,7 +2,7 @@
 //! run: how many (`pods-fit-quota`), what KubeVirt's virt-launcher pods
 //! request (`vm-fits-quota`) and whether the namespace's LimitRange lets
 //! them in at all (`vm-fits-limitrange`). Read from the composed objects, so
-//! an estate composition's workloads count too; docs/design.md §3 lists what
+//! an estate composition's workloads count too; docs/design.md §5 lists what
 //! is and is not counted.
 
 use std::collections::BTreeMap;
