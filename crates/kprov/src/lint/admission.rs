@@ -730,4 +730,76 @@ mod tests {
         let namespaced = json!({"spec": {"instancetype": {"kind": "VirtualMachineInstancetype", "name": "u1.large"}}});
         assert!(guest_of(&namespaced).is_none());
     }
+
+    fn composed(object: Value) -> Composed {
+        let name = |s: &str| s.parse::<crate::model::Name>().unwrap();
+        Composed {
+            cluster: name("c1"),
+            namespace: Some(name("shop-dev")),
+            project: name("shop"),
+            layer: crate::compose::Layer::Apps,
+            file_stem: "shop-dev".into(),
+            object,
+            composition: name("vm"),
+            claim: "claim".into(),
+            pointer: "/spec".into(),
+            sources: vec!["projects/shop.yaml".to_owned()].into(),
+        }
+    }
+
+    fn vm(name: &str, instancetype: &str, strategy: &str) -> Composed {
+        composed(
+            json!({"kind": "VirtualMachine", "metadata": {"name": name}, "spec": {
+                "runStrategy": strategy,
+                "instancetype": {"kind": "VirtualMachineClusterInstancetype", "name": instancetype}
+            }}),
+        )
+    }
+
+    #[test]
+    fn a_namespace_is_checked_key_by_key_as_admission_would() {
+        let objects = [
+            composed(
+                json!({"kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {
+                    "pods": "1", "requests.cpu": "500m", "limits.memory": "16Gi",
+                    "requests.hugepages-2Mi": "2Gi"
+                }}}),
+            ),
+            composed(
+                json!({"kind": "LimitRange", "metadata": {"name": "lr"}, "spec": {"limits": [
+                    {"type": "Pod", "max": {"cpu": "2"}}
+                ]}}),
+            ),
+            vm("a", "u1.large", "Always"),
+            vm("b", "cx1.large", "Always"),
+            vm("c", "u1.xlarge", "Halted"),
+            composed(json!({"kind": "ConfigMap", "metadata": {"name": "d"}})),
+        ];
+        let mut out = Vec::new();
+        check(&Model::default(), &Hierarchy::default(), &objects, &mut out);
+        let found: Vec<(&str, &str)> = out
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.as_str()))
+            .collect();
+        let has = |code: &str, text: &str| {
+            assert!(
+                found.iter().any(|(c, m)| *c == code && m.contains(text)),
+                "{code}: {text} not in {found:#?}"
+            );
+        };
+        has(
+            "pods-fit-quota",
+            "runs 2 pods but its quota allows 1 of `pods` (1 over): VM a 1, VM b 1",
+        );
+        has("vm-fits-quota", "need 3200m of `requests.cpu`");
+        // u1.large: 2 × (8Gi + 276Mi); cx1.large: its request, 376Mi.
+        has("vm-fits-quota", "need 17312Mi of `limits.memory`");
+        has("vm-fits-quota", "need 4Gi of `requests.hugepages-2Mi`");
+        has("vm-fits-limitrange", "VM `b` (cx1.large)");
+        has(
+            "vm-fits-limitrange",
+            "cpu request of 3, above the cpu max 2 per Pod",
+        );
+        assert_eq!(found.len(), 5, "{found:#?}");
+    }
 }
