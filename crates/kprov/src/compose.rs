@@ -84,6 +84,10 @@ pub struct Composed {
     /// The claim it was produced for, e.g. `Volume data (project checkout)`.
     /// Shared by every object of the claim.
     pub claim: Arc<str>,
+    /// JSON pointer of the claim in its project's file (`/spec/volumes/0`,
+    /// `/spec/resources/2`), so a check on the object can point at what the
+    /// team wrote. Shared by every object of the claim.
+    pub pointer: Arc<str>,
     /// Input files it derives from, relative to the estate root, sorted.
     /// Shared by every object of the claim.
     pub sources: Arc<[String]>,
@@ -194,6 +198,7 @@ fn compose_namespace(
                     unit: unit.clone(),
                     sources,
                     claim: claim.what.as_str().into(),
+                    pointer: claim.pointer.as_str().into(),
                 };
                 for object in objects {
                     if let Some(c) = place(object, &claim, ns, &shared, &mut out) {
@@ -216,6 +221,7 @@ struct Shared {
     unit: Option<Name>,
     sources: Arc<[String]>,
     claim: Arc<str>,
+    pointer: Arc<str>,
 }
 
 #[cfg(test)]

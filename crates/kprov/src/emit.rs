@@ -434,6 +434,7 @@ mod tests {
             object,
             composition: name("namespace"),
             claim: "Project shop".into(),
+            pointer: "/spec/environments/0".into(),
             sources: vec![format!("projects/{cluster}.yaml")].into(),
         }
     }

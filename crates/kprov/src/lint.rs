@@ -10,7 +10,9 @@ use crate::compose::Composed;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::hierarchy::Hierarchy;
 use crate::model::kinds::AccessMode;
-use crate::model::{Date, Model, Quantity, catalog};
+use crate::model::{Date, Model, Quantity};
+
+mod admission;
 
 /// A lint: id, severity, and what it checks, in one line.
 pub struct Lint {
@@ -45,7 +47,17 @@ pub const LINTS: &[Lint] = &[
     Lint {
         code: Code::VmFitsQuota,
         severity: Severity::Error,
-        explanation: "the instancetype CPU and memory of a namespace's VMs must fit its ResourceQuota, or the VMs can never all start",
+        explanation: "the virt-launcher pods of a namespace's running VMs must fit its ResourceQuota as admission counts them: guest memory plus KubeVirt's memory overhead, 1/10 CPU per shared vCPU (whole CPUs when dedicated), the limits KubeVirt sets when the quota has `limits.*`, hugepages",
+    },
+    Lint {
+        code: Code::VmFitsLimitrange,
+        severity: Severity::Error,
+        explanation: "a VM's virt-launcher compute container, guest plus overhead, must not exceed the `max` of its namespace's LimitRange, or admission refuses the pod and the VM never starts",
+    },
+    Lint {
+        code: Code::PodsFitQuota,
+        severity: Severity::Error,
+        explanation: "the pods a namespace's objects run (a running VM's virt-launcher, workload replicas, Pods, a Job's parallel pods) must fit the quota's `pods` or `count/pods`",
     },
     Lint {
         code: Code::StorageFitsQuota,
@@ -93,6 +105,7 @@ pub fn check(
     vm_lints(model, hierarchy, &mut out);
     live_migration(composed, &mut out);
     storage_fits_quota(model, hierarchy, composed, &mut out);
+    admission::check(model, hierarchy, composed, &mut out);
     cluster_overcommit(model, hierarchy, &mut out);
     if let Some(today) = &config.today {
         for (name, project) in &model.projects {
@@ -174,43 +187,6 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                         "the cluster is defined here (`kubevirt: false` or unset)",
                     ),
                 );
-            }
-        }
-        // Sum instancetype sizes; compare with the namespace quota.
-        let types: Vec<&catalog::Instancetype> = vms
-            .iter()
-            .filter_map(|(_, vm)| catalog::instancetype(&vm.instancetype))
-            .collect();
-        let cpus: i128 = types.iter().map(|t| i128::from(t.cpus)).sum();
-        let memories: Vec<Quantity> = types.iter().map(|t| t.memory()).collect();
-        let memory = Quantity::sum(memories.iter()).unwrap_or_else(Quantity::zero);
-        let cpus = Quantity::from_nanos(
-            cpus * 1_000_000_000,
-            crate::model::quantity::Format::DecimalSI,
-        );
-        let Some(quota) = &ns.quota else { continue };
-        let checks = [
-            ("cpu", quota.value.cpu.as_ref(), cpus),
-            ("memory", quota.value.memory.as_ref(), memory),
-        ];
-        for (resource, limit, need) in checks {
-            if let Some(limit) = limit
-                && need > *limit
-            {
-                let names: Vec<String> = vms
-                    .iter()
-                    .map(|(_, vm)| format!("{} ({})", vm.name, vm.instancetype))
-                    .collect();
-                out.push(Diagnostic::error(
-                    Code::VmFitsQuota,
-                    Some(quota.from.location.as_deref().cloned().unwrap_or_else(|| project.origin.at("/spec"))),
-                    format!(
-                        "the VMs of namespace `{}` on `{}` need {need} {resource} but its quota allows {limit}: {}",
-                        ns.name,
-                        ns.cluster,
-                        names.join(", ")
-                    ),
-                ));
             }
         }
         // Prod VMs that cannot live-migrate stop when their node drains.
@@ -551,6 +527,7 @@ mod tests {
             object,
             composition: name("vm"),
             claim: "VirtualMachine billing (project shop)".into(),
+            pointer: "/spec/virtualMachines/0".into(),
             sources: vec!["projects/shop.yaml".to_owned()].into(),
         }
     }

@@ -97,6 +97,7 @@ pub(super) fn place(
         object,
         composition: claim.composition.name.clone(),
         claim: shared.claim.clone(),
+        pointer: shared.pointer.clone(),
         sources: shared.sources.clone(),
     })
 }

@@ -254,8 +254,14 @@ codes! {
         "A VM's disk is not on a ReadWriteMany tier, so the VM cannot live-migrate: an error when its evictionStrategy is LiveMigrate, a warning for a prod VM, which stops when its node drains.",
         fix: "Put the VM's disks on a ReadWriteMany storage tier, or accept that it stops on drain and drop LiveMigrate.";
     VmFitsQuota = "vm-fits-quota", Error,
-        "The instancetype CPU or memory of a namespace's VMs adds up to more than its quota, so they can never all run.",
-        fix: "Raise the namespace's quota, use smaller instancetypes, or run fewer VMs there.";
+        "The virt-launcher pods of a namespace's running VMs request more CPU, memory, limits or hugepages than its ResourceQuota allows, so admission refuses the last of them. A launcher pod requests the guest's memory plus KubeVirt's overhead (about 260Mi plus 8Mi per vCPU), and 1/10 CPU per shared vCPU: 16Gi of VMs do not fit a 16Gi quota.",
+        fix: "Raise the namespace's quota (leave room for the overhead the message names), use smaller instancetypes, or run fewer VMs there.";
+    VmFitsLimitrange = "vm-fits-limitrange", Error,
+        "A VM's virt-launcher compute container requests (or is limited to) more CPU or memory than the `max` of its namespace's LimitRange, so admission refuses its pod and the VM never starts; the memory includes KubeVirt's overhead.",
+        fix: "Raise the LimitRange `max` in `limits` (tenant or project) above the guest plus overhead the message names, or use a smaller instancetype.";
+    PodsFitQuota = "pods-fit-quota", Error,
+        "A namespace's objects run more pods than its quota's `pods` (or `count/pods`) allows: each running VM is one virt-launcher pod, a Deployment, StatefulSet or ReplicaSet its replicas, a Job its parallel pods. Admission refuses the pods beyond the quota.",
+        fix: "Raise the namespace's `pods` quota, or run fewer replicas or VMs there.";
     StorageFitsQuota = "storage-fits-quota", Error,
         "The claims of a namespace's volumes and VM disks ask for more storage, or more claims, than its ResourceQuota allows, so the cluster refuses the last of them when they are applied.",
         fix: "Raise the namespace's `storage` quota (or the `extra` key per storage class or claim count), make the volumes or disks smaller, or place them in fewer environments.";

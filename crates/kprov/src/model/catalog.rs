@@ -22,6 +22,33 @@ impl Instancetype {
         // The table below is made of literals that are valid quantities (tested).
         Quantity::parse(self.memory).unwrap_or_else(|_| Quantity::zero())
     }
+
+    /// The series, `u1` of `u1.large`.
+    pub fn series(&self) -> &'static str {
+        self.name.split('.').next().unwrap_or(self.name)
+    }
+
+    /// `memory.overcommitPercent` of the series: the launcher pod of an
+    /// `o1` VM requests half its guest memory.
+    pub fn overcommit_percent(&self) -> u32 {
+        if self.series() == "o1" { 50 } else { 0 }
+    }
+
+    /// `cpu.dedicatedCPUPlacement` and `isolateEmulatorThread`, both set by
+    /// the `cx1` and `n1` series.
+    pub fn dedicated_cpus(&self) -> bool {
+        matches!(self.series(), "cx1" | "n1")
+    }
+
+    /// `memory.hugepages.pageSize` of the series, if it backs the guest
+    /// with hugepages.
+    pub fn hugepages(&self) -> Option<&'static str> {
+        match self.series() {
+            "cx1" => Some("2Mi"),
+            "n1" => Some("1Gi"),
+            _ => None,
+        }
+    }
 }
 
 macro_rules! table {
