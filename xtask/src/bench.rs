@@ -130,7 +130,7 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
 /// and checks every candidate while it allocates, so a render right after
 /// deleting its own output measured that search, not kprov. A CI checkout
 /// has no recently deleted tree either.
-fn set_aside(path: &Path, dir: &Path, aside: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+pub(crate) fn set_aside(path: &Path, dir: &Path, aside: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     if path.exists() {
         let to = dir.join(format!("aside-{}", aside.len()));
         fs::rename(path, &to).with_context(|| format!("moving {} aside", path.display()))?;

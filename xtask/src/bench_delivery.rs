@@ -77,6 +77,7 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
     let kprov_yaml = estate.join("kprov.yaml");
     let base = fs::read_to_string(&kprov_yaml)?;
     let log = work.join("stderr.txt");
+    let mut aside = Vec::new();
 
     println!(
         "| units | render (median of {runs}) | Flux Kustomizations | on the largest cluster | largest unit: objects | largest unit: build | root: objects | root: build | sum of builds, largest cluster |"
@@ -93,7 +94,8 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
         let mut renders = Vec::new();
         for round in 0..runs {
             eprintln!("{mode}: render {}/{runs}", round + 1);
-            bench::remove(&output)?;
+            // Set aside, not deleted: see `bench::set_aside`.
+            bench::set_aside(&output, &work, &mut aside)?;
             let outcome = bench::run(Command::new(&kprov).arg("render").arg(&estate), &log)?;
             if outcome.code != 0 {
                 bail!(
@@ -142,6 +144,9 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
         );
     }
     fs::write(&kprov_yaml, base)?;
+    for path in &aside {
+        bench::remove(path)?;
+    }
     Ok(())
 }
 

@@ -737,6 +737,7 @@ mod tests {
             cluster: name("c1"),
             namespace: Some(name("shop-dev")),
             project: name("shop"),
+            unit: None,
             layer: crate::compose::Layer::Apps,
             file_stem: "shop-dev".into(),
             object,
