@@ -1,7 +1,8 @@
-//! Admission-true checks on the pods a namespace's objects make the cluster
-//! run: how many (`pods-fit-quota`), what KubeVirt's virt-launcher pods
-//! request (`vm-fits-quota`) and whether the namespace's LimitRange lets
-//! them in at all (`vm-fits-limitrange`). Read from the composed objects, so
+//! Admission-true checks on what a namespace's objects make the cluster
+//! create: the claims' storage and count (`storage-fits-quota`), how many
+//! pods (`pods-fit-quota`), what KubeVirt's virt-launcher pods request
+//! (`vm-fits-quota`) and whether the namespace's LimitRange lets them in at
+//! all (`vm-fits-limitrange`). Read from the composed objects, so
 //! an estate composition's workloads count too; docs/design.md §5 lists what
 //! is and is not counted.
 
@@ -270,10 +271,12 @@ fn pods_of(object: &Value, kind: &str) -> Option<i128> {
 
 /// The kinds this module looks at; everything else is skipped by its kind
 /// before any per-namespace lookup.
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 11] = [
     "ResourceQuota",
     "LimitRange",
     "VirtualMachine",
+    "PersistentVolumeClaim",
+    "DataVolume",
     "Deployment",
     "StatefulSet",
     "ReplicaSet",
@@ -281,6 +284,61 @@ const KINDS: [&str; 9] = [
     "Pod",
     "Job",
 ];
+
+/// One PersistentVolumeClaim a composed object makes the cluster create:
+/// the object's own description, its storage class and its size.
+struct ClaimedStorage {
+    what: String,
+    class: String,
+    size: Quantity,
+}
+
+/// The kinds [`claimed_storage`] finds claims in.
+const CLAIMING_KINDS: [&str; 3] = ["PersistentVolumeClaim", "DataVolume", "VirtualMachine"];
+
+/// The claims an object creates, as admission sees them: a
+/// PersistentVolumeClaim itself, every `dataVolumeTemplates` entry of a
+/// VirtualMachine, and a DataVolume (`spec.storage` or `spec.pvc`).
+fn claimed_storage(object: &Value) -> Vec<ClaimedStorage> {
+    let text = |v: &Value, keys: &[&str]| crate::yaml::str_at(v, keys).to_owned();
+    let name = text(object, &["metadata", "name"]);
+    let claim = |what: String, spec: &Value| {
+        let size = crate::yaml::str_at(spec, &["resources", "requests", "storage"]);
+        Quantity::parse(size).ok().map(|size| ClaimedStorage {
+            what,
+            class: text(spec, &["storageClassName"]),
+            size,
+        })
+    };
+    let data_volume = |what: String, spec: &Value| {
+        ["storage", "pvc"]
+            .iter()
+            .find_map(|key| crate::yaml::field(spec, key))
+            .and_then(|storage| claim(what, storage))
+    };
+    match crate::yaml::str_at(object, &["kind"]) {
+        "PersistentVolumeClaim" => crate::yaml::field(object, "spec")
+            .and_then(|spec| claim(format!("volume {name}"), spec))
+            .into_iter()
+            .collect(),
+        "DataVolume" => crate::yaml::field(object, "spec")
+            .and_then(|spec| data_volume(format!("DataVolume {name}"), spec))
+            .into_iter()
+            .collect(),
+        "VirtualMachine" => crate::yaml::field(object, "spec")
+            .and_then(|spec| crate::yaml::field(spec, "dataVolumeTemplates"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|template| {
+                let disk = text(template, &["metadata", "name"]);
+                crate::yaml::field(template, "spec")
+                    .and_then(|spec| data_volume(format!("VM {name} disk {disk}"), spec))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// One running VM of a namespace.
 struct Vm<'c> {
@@ -295,6 +353,8 @@ struct Index<'c> {
     quota: Option<&'c Composed>,
     hard: Option<&'c Value>,
     limit_ranges: Vec<&'c Composed>,
+    /// Claims the objects make: volumes, DataVolumes, VM disks.
+    claims: Vec<ClaimedStorage>,
     /// Objects that run pods: description and count.
     pods: Vec<(String, i128)>,
     vms: Vec<Vm<'c>>,
@@ -353,6 +413,9 @@ pub(super) fn check(
             "LimitRange" => entry.limit_ranges.push(c),
             _ => {}
         }
+        if CLAIMING_KINDS.contains(&kind) {
+            entry.claims.extend(claimed_storage(&c.object));
+        }
         let name = crate::yaml::str_at(&c.object, &["metadata", "name"]);
         if let Some(n) = pods_of(&c.object, kind) {
             let what = match kind {
@@ -385,6 +448,9 @@ pub(super) fn check(
                 .quota
                 .and_then(|c| quota_location(model, hierarchy, c))
         };
+        if hard.is_some() {
+            storage_fits_quota(index, &limit, (cluster, namespace), location, out);
+        }
         pods_fit_quota(index, &limit, (cluster, namespace), location, out);
         if index.vms.is_empty() {
             continue;
@@ -414,6 +480,59 @@ pub(super) fn check(
             (cluster, namespace),
             out,
         );
+    }
+}
+
+/// The namespace's claimed storage against its quota, key by key as the
+/// quota admission plugin counts: the total `requests.storage` and
+/// `persistentvolumeclaims`, and the same per storage class
+/// (`<class>.storageclass.storage.k8s.io/…`).
+fn storage_fits_quota(
+    index: &Index<'_>,
+    limit: &dyn Fn(&str) -> Option<Quantity>,
+    (cluster, namespace): (&str, &str),
+    location: impl Fn() -> Option<Location>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let claims = &index.claims;
+    if claims.is_empty() {
+        return;
+    }
+    let mut checks: Vec<(String, Vec<&ClaimedStorage>)> =
+        vec![(String::new(), claims.iter().collect())];
+    let classes: std::collections::BTreeSet<&str> =
+        claims.iter().map(|c| c.class.as_str()).collect();
+    for class in classes.into_iter().filter(|c| !c.is_empty()) {
+        checks.push((
+            format!("{class}.storageclass.storage.k8s.io/"),
+            claims.iter().filter(|c| c.class == class).collect(),
+        ));
+    }
+    for (prefix, claims) in checks {
+        let size = Quantity::sum(claims.iter().map(|c| &c.size)).unwrap_or_else(Quantity::zero);
+        let number = count(i128::try_from(claims.len()).unwrap_or(i128::MAX));
+        for (key, need) in [
+            (format!("{prefix}requests.storage"), size),
+            (format!("{prefix}persistentvolumeclaims"), number),
+        ] {
+            let Some(allowed) = limit(&key) else { continue };
+            if need <= allowed {
+                continue;
+            }
+            let over = need.checked_sub(&allowed).unwrap_or_else(Quantity::zero);
+            let list: Vec<String> = claims
+                .iter()
+                .map(|c| format!("{} {}", c.what, c.size))
+                .collect();
+            out.push(Diagnostic::error(
+                Code::StorageFitsQuota,
+                location(),
+                format!(
+                    "namespace `{namespace}` on `{cluster}` claims {need} of `{key}` but its quota allows {allowed} ({over} over): {}",
+                    list.join(", ")
+                ),
+            ));
+        }
     }
 }
 
@@ -802,5 +921,41 @@ mod tests {
             "cpu request of 3, above the cpu max 2 per Pod",
         );
         assert_eq!(found.len(), 5, "{found:#?}");
+    }
+
+    #[test]
+    fn every_object_that_makes_a_claim_is_counted_as_admission_counts_it() {
+        let claims = |object: Value| -> Vec<(String, String, String)> {
+            super::claimed_storage(&object)
+                .into_iter()
+                .map(|c| (c.what, c.class, c.size.to_string()))
+                .collect()
+        };
+        let pvc = serde_json::json!({"kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+            "spec": {"storageClassName": "fast", "resources": {"requests": {"storage": "50Gi"}}}});
+        assert_eq!(
+            claims(pvc),
+            [("volume data".into(), "fast".into(), "50Gi".into())]
+        );
+        let dv = serde_json::json!({"kind": "DataVolume", "metadata": {"name": "img"},
+            "spec": {"pvc": {"resources": {"requests": {"storage": "1024Mi"}}}}});
+        assert_eq!(
+            claims(dv),
+            [("DataVolume img".into(), String::new(), "1Gi".into())]
+        );
+        let vm = serde_json::json!({"kind": "VirtualMachine", "metadata": {"name": "vm"},
+        "spec": {"dataVolumeTemplates": [
+            {"metadata": {"name": "root"}, "spec": {"storage": {"storageClassName": "block", "resources": {"requests": {"storage": "60Gi"}}}}},
+            {"metadata": {"name": "data"}, "spec": {"pvc": {"storageClassName": "block", "resources": {"requests": {"storage": "1Ti"}}}}}
+        ]}});
+        assert_eq!(
+            claims(vm),
+            [
+                ("VM vm disk root".into(), "block".into(), "60Gi".into()),
+                ("VM vm disk data".into(), "block".into(), "1Ti".into())
+            ]
+        );
+        let pod = serde_json::json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {}});
+        assert!(claims(pod).is_empty());
     }
 }
