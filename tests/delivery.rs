@@ -131,6 +131,21 @@ fn check_mode(mode: &str) {
     assert_eq!(kinds.get("Alert"), kinds.get("Provider"));
     assert!(kinds.get("Alert").is_some_and(|n| *n >= 2), "{kinds:?}");
 
+    // Switching a rendered estate is a move of every object, which `diff`
+    // says: nothing removed, no object of a namespace changed.
+    let switched = scratch(&format!("delivery-{mode}-switch"));
+    copy_dir(&repo().join("fixtures/acme"), &switched);
+    std::fs::copy(dir.join("kprov.yaml"), switched.join("kprov.yaml")).unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &switched);
+    assert_eq!(code, 1);
+    let summary = stdout.lines().last().unwrap();
+    assert!(
+        summary.starts_with("6 clusters drifted: ")
+            && summary.contains(", 6 changed, 0 removed, ")
+            && summary.ends_with(" moved"),
+        "{summary}"
+    );
+
     let prod = clusters.join("cluster-us-east-1-prod");
     let mut listing: Vec<String> = tree(&prod)
         .into_iter()

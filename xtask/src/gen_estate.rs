@@ -1058,15 +1058,18 @@ fn project_yaml(e: &Estate, p: &Project) -> String {
             "      quota: {{cpu: \"{}\", memory: {}Gi, storage: {}Gi, pods: \"{}\"",
             q[0], q[1], q[2], q[3]
         );
+        let vms = p.vms.iter().filter(|v| in_env(&v.envs, env.env)).count();
         if env.limits {
+            // KubeVirt limits a launcher pod to twice its request (guest
+            // memory plus under 1Gi of overhead) when the quota has
+            // limits.memory: the limit must hold that for every VM.
             let _ = write!(
                 s,
                 ", limitsCpu: \"{}\", limitsMemory: {}Gi",
                 q[0] * 2,
-                q[1] * 3 / 2
+                q[1] * 2 + 2 * vms as u64
             );
         }
-        let vms = p.vms.iter().filter(|v| in_env(&v.envs, env.env)).count();
         if vms > 0 {
             let _ = write!(
                 s,
@@ -1343,4 +1346,29 @@ pub fn generate(out: &Path, scale: f64) -> io::Result<Summary> {
         files: w.files,
         bytes: w.bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The generated estate is what the benchmarks measure, so it must stay
+    /// valid as kprov's checks grow: an estate with errors stops before
+    /// emission and would time a different, shorter job.
+    #[test]
+    fn a_generated_estate_compiles_without_errors() {
+        let dir =
+            std::env::temp_dir().join(format!("kprov-gen-estate-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        super::generate(&dir, 0.25).unwrap();
+        let sources = kprov::read_estate(&dir).unwrap();
+        let compiled = kprov::compile(&sources, &kprov::Config::default());
+        let _ = std::fs::remove_dir_all(&dir);
+        let errors: Vec<String> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == kprov::diagnostic::Severity::Error)
+            .map(|d| d.message.clone())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(compiled.files.is_some());
+    }
 }

@@ -63,6 +63,10 @@ pub struct ClusterDrift {
     pub changed: Vec<ObjectId>,
     /// Objects on disk that are no longer produced.
     pub removed: Vec<ObjectId>,
+    /// Objects that moved to another file unchanged (a change of delivery
+    /// units, say): the files differ, the objects do not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<ObjectId>,
     /// Files that differ, with their unified diff (disk → rendered).
     pub files: Vec<FileDrift>,
 }
@@ -160,6 +164,10 @@ impl Drift {
         let mut summary = format!(
             "{clusters} {noun} drifted: {added} added, {changed} changed, {removed} removed"
         );
+        let moved: usize = self.clusters.iter().map(|c| c.moved.len()).sum();
+        if moved > 0 {
+            let _ = write!(summary, ", {moved} moved");
+        }
         for file in files {
             summary.push_str("; ");
             summary.push_str(&file);
@@ -215,6 +223,10 @@ pub fn diff(
     let mut per_cluster: BTreeMap<String, ClusterDrift> = BTreeMap::new();
     let mut foreign = Vec::new();
     let rendered_paths: BTreeSet<&str> = rendered.iter().map(|f| f.path.as_str()).collect();
+    // What appeared in one file and disappeared from another, with its
+    // content: a move, unless the content changed on the way.
+    let mut appeared: BTreeMap<(String, ObjectId), Value> = BTreeMap::new();
+    let mut disappeared: BTreeMap<(String, ObjectId), Value> = BTreeMap::new();
     let mut record = |path: &str, change: FileChange, old: &str, new: &str| {
         let cluster = path.split('/').next().unwrap_or_default().to_owned();
         let entry = per_cluster
@@ -223,17 +235,19 @@ pub fn diff(
                 cluster,
                 ..Default::default()
             });
-        let (before, after) = (objects(old), objects(new));
-        for (id, value) in &after {
-            match before.get(id) {
-                None => entry.added.push(id.clone()),
-                Some(v) if v != value => entry.changed.push(id.clone()),
+        let (mut before, after) = (objects(old), objects(new));
+        for (id, value) in after {
+            match before.remove(&id) {
+                None => {
+                    appeared.insert((entry.cluster.clone(), id), value);
+                }
+                Some(v) if v != value => entry.changed.push(id),
                 Some(_) => {}
             }
         }
-        entry
-            .removed
-            .extend(before.keys().filter(|id| !after.contains_key(*id)).cloned());
+        for (id, value) in before {
+            disappeared.insert((entry.cluster.clone(), id), value);
+        }
         let diff = similar::TextDiff::from_lines(old, new)
             .unified_diff()
             .context_radius(3)
@@ -268,22 +282,31 @@ pub fn diff(
             });
         }
     }
+    for ((cluster, id), value) in appeared {
+        let Some(drift) = per_cluster.get_mut(&cluster) else {
+            continue;
+        };
+        match disappeared.remove(&(cluster, id.clone())) {
+            None => drift.added.push(id),
+            Some(old) if old == value => drift.moved.push(id),
+            Some(_) => drift.changed.push(id),
+        }
+    }
+    for ((cluster, id), _) in disappeared {
+        if let Some(drift) = per_cluster.get_mut(&cluster) {
+            drift.removed.push(id);
+        }
+    }
     for drift in per_cluster.values_mut() {
-        drift.added.sort();
-        drift.changed.sort();
-        drift.removed.sort();
-        // An object that moved between files is changed, not removed and added.
-        let moved: Vec<ObjectId> = drift
-            .added
-            .iter()
-            .filter(|id| drift.removed.contains(id))
-            .cloned()
-            .collect();
-        drift.added.retain(|id| !moved.contains(id));
-        drift.removed.retain(|id| !moved.contains(id));
-        drift.changed.extend(moved);
-        drift.changed.sort();
-        drift.changed.dedup();
+        for list in [
+            &mut drift.added,
+            &mut drift.changed,
+            &mut drift.removed,
+            &mut drift.moved,
+        ] {
+            list.sort();
+            list.dedup();
+        }
     }
     Drift {
         output: output.to_owned(),
@@ -325,6 +348,14 @@ pub fn root_file(path: &str, rendered: Option<&str>, on_disk: Option<&[u8]>) -> 
     })
 }
 
+/// `, 57 moved` when objects moved between files, else nothing.
+fn moved_count(c: &ClusterDrift) -> String {
+    match c.moved.len() {
+        0 => String::new(),
+        n => format!(", {n} moved"),
+    }
+}
+
 fn ids(out: &mut String, sign: &str, ids: &[ObjectId]) {
     for id in ids {
         let _ = writeln!(out, "  {sign} {id}");
@@ -337,15 +368,17 @@ pub fn render_text(drift: &Drift) -> String {
     for c in &drift.clusters {
         let _ = writeln!(
             out,
-            "cluster {}: {} added, {} changed, {} removed",
+            "cluster {}: {} added, {} changed, {} removed{}",
             c.cluster,
             c.added.len(),
             c.changed.len(),
-            c.removed.len()
+            c.removed.len(),
+            moved_count(c)
         );
         ids(&mut out, "+", &c.added);
         ids(&mut out, "~", &c.changed);
         ids(&mut out, "-", &c.removed);
+        ids(&mut out, ">", &c.moved);
         for f in &c.files {
             let change = crate::model::serde_name(&f.change);
             let _ = writeln!(out, "  {change} file {}/{}", drift.output, f.path);
@@ -380,16 +413,18 @@ pub fn render_markdown(drift: &Drift) -> String {
     for c in &drift.clusters {
         let _ = writeln!(
             out,
-            "<details><summary><code>{}</code>: {} added, {} changed, {} removed</summary>\n",
+            "<details><summary><code>{}</code>: {} added, {} changed, {} removed{}</summary>\n",
             c.cluster,
             c.added.len(),
             c.changed.len(),
-            c.removed.len()
+            c.removed.len(),
+            moved_count(c)
         );
         for (sign, list) in [
             ("added", &c.added),
             ("changed", &c.changed),
             ("removed", &c.removed),
+            ("moved", &c.moved),
         ] {
             for id in list {
                 let _ = writeln!(out, "- {sign} `{id}`");
@@ -482,5 +517,42 @@ mod tests {
             json["foreign"][1],
             serde_json::json!({"path": "c/link", "kind": "symlink"})
         );
+    }
+
+    /// An object that moves to another file unchanged is a move; one that
+    /// changes on the way is a change; the rest are added or removed.
+    #[test]
+    fn objects_that_move_between_files_are_moves_unless_they_change() {
+        let file = |objects: &[(&str, &str)]| -> String {
+            let docs: Vec<String> = objects
+                .iter()
+                .map(|(name, data)| {
+                    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: ns\ndata:\n  k: {data}\n")
+                })
+                .collect();
+            format!("{}\n{}", crate::emit::HEADER, docs.join("---\n"))
+        };
+        let mut on_disk = BTreeMap::new();
+        on_disk.insert(
+            "c/config/ns.yaml".to_owned(),
+            file(&[("same", "a"), ("edited", "a"), ("gone", "a")]).into_bytes(),
+        );
+        let rendered = [OutputFile {
+            path: "c/units/u/config/ns.yaml".into(),
+            contents: file(&[("same", "a"), ("edited", "b"), ("new", "a")]),
+        }];
+        let drift = diff("clusters", &rendered, &on_disk, None);
+        let names =
+            |ids: &[ObjectId]| -> Vec<String> { ids.iter().map(|i| i.to_string()).collect() };
+        let c = &drift.clusters[0];
+        assert_eq!(names(&c.moved), ["ConfigMap/ns/same"]);
+        assert_eq!(names(&c.changed), ["ConfigMap/ns/edited"]);
+        assert_eq!(names(&c.added), ["ConfigMap/ns/new"]);
+        assert_eq!(names(&c.removed), ["ConfigMap/ns/gone"]);
+        assert_eq!(
+            drift.summary(),
+            "1 cluster drifted: 1 added, 1 changed, 1 removed, 1 moved"
+        );
+        assert!(render_text(&drift).contains("  > ConfigMap/ns/same\n"));
     }
 }
