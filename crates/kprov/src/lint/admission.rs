@@ -194,7 +194,25 @@ fn guest_of(vm: &Value) -> Option<(String, Guest)> {
                 return None;
             }
             let name = matcher.get("name").and_then(Value::as_str)?;
-            (name.to_owned(), Guest::of(catalog::instancetype(name)?))
+            let mut guest = Guest::of(catalog::instancetype(name)?);
+            // KubeVirt applies what the instancetype leaves open from the
+            // template: a shared-CPU instancetype with the VM's own
+            // dedicated CPUs or hugepages runs as those.
+            let flag = |key: &str| {
+                domain
+                    .pointer(&format!("/cpu/{key}"))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            };
+            guest.dedicated |= flag("dedicatedCpuPlacement");
+            guest.isolate_emulator_thread |= flag("isolateEmulatorThread");
+            if guest.hugepages.is_none() {
+                guest.hugepages = domain
+                    .pointer("/memory/hugepages/pageSize")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+            }
+            (name.to_owned(), guest)
         }
         None => ("custom".to_owned(), template_guest(domain)?),
     };
