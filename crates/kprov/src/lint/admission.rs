@@ -646,6 +646,26 @@ mod tests {
         n * MI
     }
 
+    #[test]
+    fn a_shared_instancetype_runs_with_the_templates_dedicated_cpus_and_hugepages() {
+        let vm = json!({"spec": {
+            "instancetype": {"kind": "VirtualMachineClusterInstancetype", "name": "u1.large"},
+            "template": {"spec": {"domain": {
+                "cpu": {"dedicatedCpuPlacement": true, "isolateEmulatorThread": true},
+                "memory": {"hugepages": {"pageSize": "2Mi"}},
+            }}},
+        }});
+        let (_, guest) = guest_of(&vm).unwrap();
+        let shared = Guest::of(catalog::instancetype("u1.large").unwrap());
+        assert!(guest.dedicated && guest.isolate_emulator_thread && !shared.dedicated);
+        assert_eq!(guest.hugepages.as_deref(), Some("2Mi"));
+        let launcher = guest.launcher(false, false);
+        assert_eq!(
+            launcher.hugepages.map(|(k, _)| k).as_deref(),
+            Some("hugepages-2Mi")
+        );
+    }
+
     /// KubeVirt v1.9.0 GetMemoryOverhead for a VMI with no devices but the
     /// defaults: 220Mi of processes + 8Mi IOThread + 8Mi per vCPU + 32Mi
     /// video, and guest/512 of page tables only when the VMI requests memory.
