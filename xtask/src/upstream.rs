@@ -81,11 +81,12 @@ serde_json = "1"
 "#;
 
 /// Core kinds, as (apiVersion, kind).
-const CORE_KINDS: [(&str, &str); 13] = [
+const CORE_KINDS: [(&str, &str); 14] = [
     ("v1", "Namespace"),
     ("v1", "ResourceQuota"),
     ("v1", "LimitRange"),
     ("v1", "ServiceAccount"),
+    ("v1", "PersistentVolume"),
     ("v1", "PersistentVolumeClaim"),
     ("v1", "Service"),
     ("v1", "Secret"),

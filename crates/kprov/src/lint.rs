@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::compose::Composed;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::hierarchy::Hierarchy;
-use crate::model::kinds::AccessMode;
+use crate::model::kinds::{AccessMode, DiskSourceRef};
 use crate::model::{Date, Model, Quantity};
 
 mod admission;
@@ -196,20 +196,51 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                 .as_ref()
                 .and_then(|s| s.default.as_ref());
             for (i, vm) in &vms {
-                let tier = vm.disk.tier.as_ref().or(default);
-                let rwx = tier
-                    .and_then(|t| cluster.spec.storage.as_ref().and_then(|s| s.tiers.get(t)))
-                    .is_some_and(|t| t.access_modes.contains(&AccessMode::ReadWriteMany));
-                if !rwx {
+                let legacy = vm.disks.is_none();
+                for disk in vm.all_disks() {
+                    let (rwx, on) = match disk.source {
+                        DiskSourceRef::San(san) => (
+                            san.access_mode() == AccessMode::ReadWriteMany,
+                            "an iSCSI LUN, which attaches to one node".to_owned(),
+                        ),
+                        _ => {
+                            let tier = disk.tier.or(default);
+                            let rwx = tier
+                                .and_then(|t| {
+                                    cluster.spec.storage.as_ref().and_then(|s| s.tiers.get(t))
+                                })
+                                .is_some_and(|t| {
+                                    t.access_modes.contains(&AccessMode::ReadWriteMany)
+                                });
+                            let on = format!(
+                                "tier `{}`, which is not ReadWriteMany",
+                                tier.map_or("?", |t| t.as_str())
+                            );
+                            (rwx, on)
+                        }
+                    };
+                    if rwx {
+                        continue;
+                    }
+                    let which = if legacy {
+                        "its disk".to_owned()
+                    } else {
+                        format!("disk `{}`", disk.name)
+                    };
                     out.push(Diagnostic::warning(
                         Code::VmLiveMigration,
-                        Some(project.origin.at(&format!("/spec/virtualMachines/{i}/disk"))),
+                        Some(
+                            project
+                                .origin
+                                .at(&format!("/spec/virtualMachines/{i}{}", disk.at())),
+                        ),
                         format!(
-                            "prod VM `{}` has its disk on tier `{}`, which is not ReadWriteMany: it cannot live-migrate and stops when its node is drained",
+                            "prod VM `{}` has {which} on {on}: it cannot live-migrate and stops when its node is drained",
                             vm.name,
-                            tier.map_or("?", |t| t.as_str())
                         ),
                     ));
+                    // One disk is enough to pin the VM; the others add nothing.
+                    break;
                 }
             }
         }

@@ -29,7 +29,8 @@ use kinds::{
     Object, ProjectSpec, TenantSpec,
 };
 pub use names::{
-    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, RoleName, SlackChannel, Subject,
+    Date, GitHubHandle, Glob, InterfaceName, LabelKey, LabelValue, MacAddress, Name, PortName,
+    RoleName, SlackChannel, Subject,
 };
 pub use quantity::Quantity;
 use schema::Kind;

@@ -199,7 +199,10 @@ fn namespace_usage(model: &Model, ns: &Namespace) -> Usage {
         .iter()
         .filter(|v| here(&v.environments))
     {
-        add_tier(vm.disk.tier.as_ref(), &vm.disk.size);
+        // A SAN volume kept in place has no tier, so no rate prices it.
+        for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {
+            add_tier(disk.tier, disk.size);
+        }
         if catalog::instancetype(&vm.instancetype).is_some() {
             usage.vms += 1;
         }

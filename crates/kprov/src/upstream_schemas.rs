@@ -109,6 +109,11 @@ pub const SCHEMAS: &[(&str, &str, &str)] = &[
     ),
     (
         "v1",
+        "PersistentVolume",
+        include_str!("../../../schemas/upstream/core/v1/persistentvolume.json"),
+    ),
+    (
+        "v1",
         "PersistentVolumeClaim",
         include_str!("../../../schemas/upstream/core/v1/persistentvolumeclaim.json"),
     ),

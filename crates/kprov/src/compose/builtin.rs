@@ -8,6 +8,8 @@ pub const VOLUME: &str = "volume";
 /// See [`NAMESPACE`].
 pub const VIRTUAL_MACHINE: &str = "virtual-machine";
 /// See [`NAMESPACE`].
+pub const NETWORK_ATTACHMENT: &str = "network-attachment";
+/// See [`NAMESPACE`].
 pub const FLUX_SYNC: &str = "flux-sync";
 
 macro_rules! embed {
@@ -25,7 +27,10 @@ pub const FILES: &[(&str, &str)] = embed![
     "compositions/namespace/network.yaml.j2",
     "compositions/namespace/quota.yaml.j2",
     "compositions/namespace/rbac.yaml.j2",
+    "compositions/network-attachment/composition.yaml",
+    "compositions/network-attachment/nad.yaml.j2",
     "compositions/virtual-machine/composition.yaml",
+    "compositions/virtual-machine/san.yaml.j2",
     "compositions/virtual-machine/service.yaml.j2",
     "compositions/virtual-machine/vm.yaml.j2",
     "compositions/volume/composition.yaml",

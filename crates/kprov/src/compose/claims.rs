@@ -11,7 +11,8 @@ use super::{Layer, builtin};
 use crate::hierarchy::Source;
 use crate::model::Subject;
 use crate::model::kinds::{
-    AccessMode, ClusterSpec, Notify, Protocol, Quota, StorageTier, Sync, VirtualMachine, Volume,
+    AccessMode, ClusterNetwork, ClusterSpec, DiskBus, DiskSourceRef, FirmwareKind, Image, NicModel,
+    Notify, PageSize, Protocol, Quota, SanVolume, StorageTier, Sync, VirtualMachine, Volume,
 };
 use serde_json::{Map, json};
 use std::collections::BTreeMap;
@@ -100,7 +101,7 @@ pub(super) fn claims<'c>(
             .enumerate()
             .filter(|(_, v)| in_env(&v.environments))
         {
-            let Some(spec) = vm_claim(vm, cluster) else {
+            let Some(spec) = vm_claim(vm, cluster, ns.name.as_str()) else {
                 continue;
             };
             claims.push(Claim {
@@ -109,10 +110,47 @@ pub(super) fn claims<'c>(
                 spec,
                 composition: c,
                 layer: Layer::Apps,
-                cluster_scoped_allowed: false,
+                // The PersistentVolumes of SAN disks; place() keeps each
+                // bound to a claim of this namespace.
+                cluster_scoped_allowed: true,
                 origin,
                 pointer: format!("/spec/virtualMachines/{i}"),
                 what: format!("virtual machine {} (project {})", vm.name, ns.project),
+            });
+        }
+    }
+    if let Some(c) = builtin(builtin::NETWORK_ATTACHMENT) {
+        // One attachment per network and namespace, however many VMs use
+        // it: Multus resolves `networkName` in the VM's own namespace.
+        let mut used: BTreeMap<&Name, String> = BTreeMap::new();
+        for (i, vm) in spec
+            .virtual_machines
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| in_env(&v.environments))
+        {
+            for (j, network) in vm.networks.iter().flatten().enumerate() {
+                if let Some(name) = &network.multus {
+                    used.entry(name).or_insert_with(|| {
+                        format!("/spec/virtualMachines/{i}/networks/{j}/multus")
+                    });
+                }
+            }
+        }
+        for (name, pointer) in used {
+            let Some(network) = cluster.spec.networks.get(name) else {
+                continue;
+            };
+            claims.push(Claim {
+                kind: "NetworkAttachment",
+                name: name.to_string(),
+                spec: network_claim(name, network),
+                composition: c,
+                layer: Layer::Config,
+                cluster_scoped_allowed: false,
+                origin,
+                pointer,
+                what: format!("network {name} (project {})", ns.project),
             });
         }
     }
@@ -390,17 +428,95 @@ pub(super) fn volume_claim(volume: &Volume, cluster: &Item<ClusterSpec>) -> Opti
     Some(spec)
 }
 
-/// The claim of the built-in `virtual-machine` composition.
-pub(super) fn vm_claim(vm: &VirtualMachine, cluster: &Item<ClusterSpec>) -> Option<Value> {
-    let (name, t) = tier(cluster, vm.disk.tier.as_ref())?;
-    let mut disk = tier_json(name, t);
-    disk["size"] = json!(vm.disk.size.to_string());
-    let source = match (&vm.image.registry, &vm.image.http, &vm.image.pvc) {
-        (Some(url), _, _) => json!({"registry": {"url": url}}),
-        (_, Some(url), _) => json!({"http": {"url": url}}),
-        (_, _, Some(pvc)) => json!({"pvc": {"namespace": pvc.namespace, "name": pvc.name}}),
-        _ => return None,
-    };
+/// The claim of the built-in `virtual-machine` composition: every disk
+/// with its volume resolved (a DataVolume template on a tier, or a claim
+/// bound to a static PersistentVolume on the SAN), the NICs, firmware and
+/// node features. The `image` + `disk` form also keeps the `source` and
+/// `disk` keys it always had, for estate compositions that read them.
+pub(super) fn vm_claim(
+    vm: &VirtualMachine,
+    cluster: &Item<ClusterSpec>,
+    namespace: &str,
+) -> Option<Value> {
+    let mut disks = Vec::new();
+    let mut data_volumes = Vec::new();
+    let mut san = Vec::new();
+    let mut live_migrate = true;
+    let mut legacy = Map::new();
+    for disk in vm.all_disks() {
+        let volume = format!("{}-{}", vm.name, disk.name);
+        let mut device = json!({
+            "name": disk.name,
+            "volume": volume,
+            "dataVolume": !matches!(disk.source, DiskSourceRef::San(_)),
+            "cdrom": false,
+            "bus": null,
+            "bootOrder": null,
+        });
+        if let Some(d) = disk.index.and_then(|i| vm.disks.as_ref()?.get(i)) {
+            let bus = d.bus.unwrap_or(if d.cdrom {
+                DiskBus::Sata
+            } else {
+                DiskBus::Virtio
+            });
+            device["cdrom"] = json!(d.cdrom);
+            // virtio is KubeVirt's default for disks: the `image` + `disk`
+            // form never wrote it, and writing it only for `disks` would
+            // make the two forms differ for the same machine.
+            if d.cdrom || bus != DiskBus::Virtio {
+                device["bus"] = json!(bus);
+            }
+            device["bootOrder"] = json!(d.boot_order);
+        }
+        disks.push(device);
+        let size = disk.size.to_string();
+        let source = match disk.source {
+            DiskSourceRef::Image(image) => image_source(image)?,
+            DiskSourceRef::Blank => json!({"blank": {}}),
+            DiskSourceRef::San(lun) => {
+                live_migrate &= lun.access_mode() == AccessMode::ReadWriteMany;
+                let mut pv = json!({
+                    // Namespace names are unique on a cluster, and every
+                    // part is a DNS label (at most 63 characters): the
+                    // name fits the 253 of a PersistentVolume's.
+                    "volumeName": format!("{namespace}-{volume}"),
+                    "claimName": volume,
+                    "size": size,
+                    "accessModes": [lun.access_mode()],
+                    "volumeMode": lun.volume_mode(),
+                    "iscsi": null,
+                    "nfs": null,
+                });
+                match lun {
+                    SanVolume::Iscsi(i) => {
+                        pv["iscsi"] =
+                            json!({"targetPortal": i.target_portal, "iqn": i.iqn, "lun": i.lun});
+                    }
+                    SanVolume::Nfs(n) => {
+                        pv["nfs"] = json!({"server": n.server, "path": n.path});
+                    }
+                }
+                san.push(pv);
+                continue;
+            }
+        };
+        let (name, t) = tier(cluster, disk.tier)?;
+        live_migrate &= t.access_modes.contains(&AccessMode::ReadWriteMany);
+        let mut storage = tier_json(name, t);
+        storage["size"] = json!(size);
+        if disk.index.is_none() {
+            legacy.insert("source".into(), source.clone());
+            legacy.insert("disk".into(), storage.clone());
+        }
+        let mut template = json!({"name": volume, "source": source});
+        if let (Value::Object(t), Value::Object(s)) = (&mut template, storage) {
+            t.extend(s);
+        }
+        data_volumes.push(template);
+    }
+    if disks.is_empty() {
+        return None;
+    }
     let ports: Vec<Value> = vm
         .ports
         .iter()
@@ -413,17 +529,79 @@ pub(super) fn vm_claim(vm: &VirtualMachine, cluster: &Item<ClusterSpec>) -> Opti
             json!({"name": p.name, "port": p.port, "protocol": protocol})
         })
         .collect();
-    Some(json!({
+    let networks: Vec<Value> = match &vm.networks {
+        None => vec![
+            json!({"name": "default", "pod": true, "multus": null, "model": null, "macAddress": null}),
+        ],
+        Some(networks) => networks
+            .iter()
+            .map(|n| {
+                json!({
+                    "name": n.name,
+                    "pod": n.pod.is_some(),
+                    "multus": n.multus,
+                    "model": n.model.filter(|m| *m != NicModel::Virtio),
+                    "macAddress": n.mac_address,
+                })
+            })
+            .collect(),
+    };
+    let firmware = vm
+        .firmware
+        .as_ref()
+        .map(|f| json!({"efi": f.kind == FirmwareKind::Uefi, "secureBoot": f.secure_boot}));
+    let mut claim = json!({
         "instancetype": vm.instancetype,
         "preference": vm.preference,
         "runStrategy": if vm.running.unwrap_or(true) { "Always" } else { "Halted" },
-        "source": source,
-        "disk": disk,
-        // Live migration moves the disk's attachment to another node: only a
-        // ReadWriteMany volume allows that.
-        "liveMigrate": t.access_modes.contains(&AccessMode::ReadWriteMany),
+        // Live migration moves every disk's attachment to another node:
+        // only ReadWriteMany volumes allow that.
+        "liveMigrate": live_migrate,
         "ports": ports,
-    }))
+        "disks": disks,
+        "dataVolumes": data_volumes,
+        "san": san,
+        "networks": networks,
+        "firmware": firmware,
+        "tpm": vm.tpm,
+        "dedicatedCpus": vm.dedicated_cpus,
+        "hugepages": vm.hugepages.map(PageSize::as_str),
+    });
+    if let Value::Object(c) = &mut claim {
+        c.extend(legacy);
+    }
+    Some(claim)
+}
+
+fn image_source(image: &Image) -> Option<Value> {
+    Some(match (&image.registry, &image.http, &image.pvc) {
+        (Some(url), _, _) => json!({"registry": {"url": url}}),
+        (_, Some(url), _) => json!({"http": {"url": url}}),
+        (_, _, Some(pvc)) => json!({"pvc": {"namespace": pvc.namespace, "name": pvc.name}}),
+        _ => return None,
+    })
+}
+
+/// The claim of the built-in `network-attachment` composition: the
+/// cluster's network and the CNI bridge configuration Multus reads.
+pub(super) fn network_claim(name: &Name, network: &ClusterNetwork) -> Value {
+    // KubeVirt's bridge binding gives the guest the layer-2 segment as it
+    // is: no IPAM, the guest keeps the addresses it had.
+    let mut config = json!({
+        "cniVersion": "0.3.1",
+        "name": name,
+        "type": "bridge",
+        "bridge": network.bridge,
+    });
+    if let Some(vlan) = network.vlan {
+        config["vlan"] = json!(vlan);
+    }
+    config["ipam"] = json!({});
+    json!({
+        "bridge": network.bridge,
+        "vlan": network.vlan,
+        "config": config.to_string(),
+    })
 }
 
 /// The claim of the built-in `flux-sync` composition; `notify` becomes one

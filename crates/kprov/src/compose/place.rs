@@ -150,6 +150,10 @@ pub(super) const NAMESPACE_FIELDS: &[(&str, &str, &str)] = &[
     (FLUX_HELM, "HelmRelease", "spec.chartRef.namespace"),
     (FLUX_HELM, "HelmRelease", "spec.dependsOn[].namespace"),
     (FLUX_NOTIFICATION, "Alert", "spec.eventSources[].namespace"),
+    // A PersistentVolume is cluster-scoped, but the claim it is reserved
+    // for is not: bound to another namespace's, it would hand that
+    // namespace the volume.
+    ("", "PersistentVolume", "spec.claimRef.namespace"),
 ];
 
 /// Fields that send an object's writes to another cluster altogether.

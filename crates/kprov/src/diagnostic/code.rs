@@ -159,6 +159,12 @@ codes! {
     UnknownStorageTier = "unknown-storage-tier", Error,
         "A disk or volume asks for a storage tier its cluster does not have, or names none where the cluster has no default tier.",
         fix: "Use one of the cluster's tiers (the message lists them), or ask the platform to add the tier or `storage.default` to the Cluster.";
+    UnknownNetwork = "unknown-network", Error,
+        "A VM attaches a NIC to a Multus network that a cluster it is placed on does not declare in `spec.networks`.",
+        fix: "Use one of the cluster's networks (the message suggests the closest), or ask the platform to declare the bridge in the Cluster's `spec.networks`.";
+    VmFeatureUnavailable = "vm-feature-unavailable", Error,
+        "A VM asks for dedicated CPUs or a hugepage size that a cluster it is placed on does not offer (`spec.vm` of the Cluster): its pod would never be scheduled.",
+        fix: "Remove `dedicatedCpus` or `hugepages` from the VM, place it on a cluster that offers them, or ask the platform to set `spec.vm` on the Cluster once its nodes are prepared.";
     NotifyWithoutSync = "notify-without-sync", Error,
         "A project sets `spec.notify` but no `spec.sync`; notifications report the project's Flux sync, so there would be nothing to report.",
         fix: "Add `spec.sync`, or remove `spec.notify`.";

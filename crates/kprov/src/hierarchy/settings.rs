@@ -287,19 +287,18 @@ pub(super) fn allow_lists(
                 }
             }
             for (i, vm) in spec.virtual_machines.iter().enumerate() {
-                if let Some(tier) = vm
-                    .disk
-                    .tier
-                    .as_ref()
-                    .or(default)
-                    .filter(|_| in_env(&vm.environments, &env.name))
-                {
-                    let pointer = if vm.disk.tier.is_some() {
-                        format!("/spec/virtualMachines/{i}/disk/tier")
-                    } else {
-                        format!("/spec/virtualMachines/{i}/disk")
-                    };
-                    tiers.insert((pointer, tier.to_string()));
+                if !in_env(&vm.environments, &env.name) {
+                    continue;
+                }
+                for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {
+                    if let Some(tier) = disk.tier.or(default) {
+                        let pointer = if disk.tier.is_some() {
+                            format!("/spec/virtualMachines/{i}{}/tier", disk.at())
+                        } else {
+                            format!("/spec/virtualMachines/{i}{}", disk.at())
+                        };
+                        tiers.insert((pointer, tier.to_string()));
+                    }
                 }
             }
         }

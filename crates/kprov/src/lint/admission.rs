@@ -195,7 +195,25 @@ fn guest_of(vm: &Value) -> Option<(String, Guest)> {
                 return None;
             }
             let name = matcher.get("name").and_then(Value::as_str)?;
-            (name.to_owned(), Guest::of(catalog::instancetype(name)?))
+            let mut guest = Guest::of(catalog::instancetype(name)?);
+            // KubeVirt applies what the instancetype leaves open from the
+            // template: a shared-CPU instancetype with the VM's own
+            // dedicated CPUs or hugepages runs as those.
+            let flag = |key: &str| {
+                domain
+                    .pointer(&format!("/cpu/{key}"))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            };
+            guest.dedicated |= flag("dedicatedCpuPlacement");
+            guest.isolate_emulator_thread |= flag("isolateEmulatorThread");
+            if guest.hugepages.is_none() {
+                guest.hugepages = domain
+                    .pointer("/memory/hugepages/pageSize")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+            }
+            (name.to_owned(), guest)
         }
         None => ("custom".to_owned(), template_guest(domain)?),
     };
@@ -745,6 +763,26 @@ mod tests {
 
     fn mi(n: i128) -> i128 {
         n * MI
+    }
+
+    #[test]
+    fn a_shared_instancetype_runs_with_the_templates_dedicated_cpus_and_hugepages() {
+        let vm = json!({"spec": {
+            "instancetype": {"kind": "VirtualMachineClusterInstancetype", "name": "u1.large"},
+            "template": {"spec": {"domain": {
+                "cpu": {"dedicatedCpuPlacement": true, "isolateEmulatorThread": true},
+                "memory": {"hugepages": {"pageSize": "2Mi"}},
+            }}},
+        }});
+        let (_, guest) = guest_of(&vm).unwrap();
+        let shared = Guest::of(catalog::instancetype("u1.large").unwrap());
+        assert!(guest.dedicated && guest.isolate_emulator_thread && !shared.dedicated);
+        assert_eq!(guest.hugepages.as_deref(), Some("2Mi"));
+        let launcher = guest.launcher(false, false);
+        assert_eq!(
+            launcher.hugepages.map(|(k, _)| k).as_deref(),
+            Some("hugepages-2Mi")
+        );
     }
 
     /// KubeVirt v1.9.0 GetMemoryOverhead for a VMI with no devices but the

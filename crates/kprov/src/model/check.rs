@@ -492,13 +492,17 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
             ));
         }
         let clusters = placements(model, spec, vm.environments.as_deref());
-        tier_available(
-            vm.disk.tier.as_ref(),
-            &clusters,
-            || origin.at(&format!("{base}/disk/tier")),
-            || origin.at(&format!("{base}/disk")),
-            out,
-        );
+        for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {
+            tier_available(
+                disk.tier,
+                &clusters,
+                || origin.at(&format!("{base}{}/tier", disk.at())),
+                || origin.at(&format!("{base}{}", disk.at())),
+                out,
+            );
+        }
+        vm_shape(vm, &base, origin, out);
+        vm_on_clusters(vm, &base, origin, &clusters, out);
     }
     for (i, claim) in spec.resources.iter().enumerate() {
         let base = format!("/spec/resources/{i}");
@@ -518,6 +522,234 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
                     model.definitions.values().map(|d| d.spec.kind.as_str()),
                 ),
             ));
+        }
+    }
+}
+
+/// What the schema cannot say about one VM: one disk form, unique names
+/// and boot orders, buses a CD-ROM can use, firmware that can secure-boot,
+/// at most one pod NIC, and features its instancetype does not already fix
+/// (KubeVirt refuses a VM that sets what its instancetype sets).
+fn vm_shape(
+    vm: &super::kinds::VirtualMachine,
+    base: &str,
+    origin: &super::Origin,
+    out: &mut Vec<Diagnostic>,
+) {
+    use super::kinds::{DiskBus, DiskSource, FirmwareKind};
+    let at = |pointer: &str| Some(origin.at(&format!("{base}{pointer}")));
+    match (&vm.disks, &vm.image, &vm.disk) {
+        (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+        (Some(_), _, _) => {
+            let field = if vm.image.is_some() { "image" } else { "disk" };
+            out.push(Diagnostic::error(
+                Code::InvalidValue,
+                at(&format!("/{field}")),
+                format!(
+                    "VM `{}` sets both `disks` and `{field}`; use `disks` alone (an image disk is `source: {{image: …}}`), or `image` and `disk`",
+                    vm.name
+                ),
+            ));
+        }
+        (None, image, _) => {
+            let missing = if image.is_some() { "disk" } else { "image" };
+            out.push(Diagnostic::error(
+                Code::MissingField,
+                at(""),
+                format!(
+                    "VM `{}` has no `{missing}`: give `image` and `disk`, or a list of `disks`",
+                    vm.name
+                ),
+            ));
+        }
+    }
+    let mut names = BTreeMap::new();
+    let mut boots = BTreeMap::new();
+    for (i, disk) in vm.disks.iter().flatten().enumerate() {
+        let disk_at = |pointer: &str| at(&format!("/disks/{i}{pointer}"));
+        if let Some(first) = names.insert(disk.name.as_str(), i) {
+            out.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    disk_at("/name"),
+                    format!("VM `{}` has two disks named `{}`", vm.name, disk.name),
+                )
+                .with_note(at(&format!("/disks/{first}/name")), "first named here"),
+            );
+        }
+        if let Some(order) = disk.boot_order
+            && let Some(first) = boots.insert(order, i)
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    disk_at("/bootOrder"),
+                    format!("VM `{}` boots two disks at order {order}", vm.name),
+                )
+                .with_note(at(&format!("/disks/{first}/bootOrder")), "the other one"),
+            );
+        }
+        if disk.cdrom && disk.bus == Some(DiskBus::Virtio) {
+            out.push(Diagnostic::error(
+                Code::InvalidValue,
+                disk_at("/bus"),
+                "a CD-ROM cannot be on the `virtio` bus; use `sata` (the default) or `scsi`"
+                    .to_owned(),
+            ));
+        }
+        if disk.tier.is_some() && matches!(disk.source, DiskSource::San(_)) {
+            out.push(Diagnostic::error(
+                Code::InvalidValue,
+                disk_at("/tier"),
+                "a SAN volume has no storage tier: it is bound as it is, not provisioned from a StorageClass".to_owned(),
+            ));
+        }
+    }
+    if let Some(firmware) = &vm.firmware
+        && firmware.secure_boot
+        && firmware.kind != FirmwareKind::Uefi
+    {
+        out.push(Diagnostic::error(
+            Code::InvalidValue,
+            at("/firmware/secureBoot"),
+            format!(
+                "VM `{}` asks for Secure Boot with BIOS firmware; Secure Boot needs `type: uefi`",
+                vm.name
+            ),
+        ));
+    }
+    let mut names = BTreeMap::new();
+    let mut pod = None;
+    for (i, network) in vm.networks.iter().flatten().enumerate() {
+        if let Some(first) = names.insert(network.name.as_str(), i) {
+            out.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    at(&format!("/networks/{i}/name")),
+                    format!("VM `{}` has two networks named `{}`", vm.name, network.name),
+                )
+                .with_note(at(&format!("/networks/{first}/name")), "first named here"),
+            );
+        }
+        if network.pod.is_some() {
+            match pod {
+                None => pod = Some(i),
+                Some(first) => out.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        at(&format!("/networks/{i}/pod")),
+                        format!(
+                            "VM `{}` has a second NIC on the pod network; a VM has at most one",
+                            vm.name
+                        ),
+                    )
+                    .with_note(at(&format!("/networks/{first}/pod")), "the first one"),
+                ),
+            }
+        }
+    }
+    if vm.networks.is_some() && pod.is_none() && !vm.ports.is_empty() {
+        out.push(Diagnostic::error(
+            Code::InvalidValue,
+            at("/ports"),
+            format!(
+                "VM `{}` exposes ports but has no NIC on the pod network, which its Service reaches it through",
+                vm.name
+            ),
+        ));
+    }
+    if let Some(t) = catalog::instancetype(&vm.instancetype) {
+        if vm.dedicated_cpus && t.dedicated_cpus() {
+            out.push(Diagnostic::error(
+                Code::InvalidValue,
+                at("/dedicatedCpus"),
+                format!(
+                    "instancetype `{}` already dedicates CPUs, and KubeVirt refuses a VM that sets it again; remove `dedicatedCpus`",
+                    t.name
+                ),
+            ));
+        }
+        if let (Some(size), Some(own)) = (vm.hugepages, t.hugepages()) {
+            out.push(Diagnostic::error(
+                Code::InvalidValue,
+                at("/hugepages"),
+                format!(
+                    "instancetype `{}` already backs the guest with {own} hugepages, and KubeVirt refuses a VM that sets them again; remove `hugepages: {}`",
+                    t.name,
+                    size.as_str()
+                ),
+            ));
+        }
+    }
+}
+
+/// Networks and node features a VM asks of every cluster it lands on.
+fn vm_on_clusters(
+    vm: &super::kinds::VirtualMachine,
+    base: &str,
+    origin: &super::Origin,
+    clusters: &[(&Name, &Item<ClusterSpec>)],
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut reported = BTreeSet::new();
+    for (_, cluster) in clusters {
+        if !reported.insert(cluster.name()) {
+            continue;
+        }
+        for (i, network) in vm.networks.iter().flatten().enumerate() {
+            let Some(name) = &network.multus else {
+                continue;
+            };
+            if !cluster.spec.networks.contains_key(name) {
+                let known = cluster.spec.networks.keys().map(Name::as_str);
+                out.push(
+                    Diagnostic::error(
+                        Code::UnknownNetwork,
+                        Some(origin.at(&format!("{base}/networks/{i}/multus"))),
+                        format!(
+                            "cluster `{}` has no {}",
+                            cluster.name(),
+                            unknown("network", name.as_str(), known).trim_start_matches("unknown ")
+                        ),
+                    )
+                    .with_note(
+                        Some(cluster.origin.at(if cluster.spec.networks.is_empty() {
+                            "/spec"
+                        } else {
+                            "/spec/networks"
+                        })),
+                        "the cluster's `networks` are declared here",
+                    ),
+                );
+            }
+        }
+        let offered = cluster.spec.vm.clone().unwrap_or_default();
+        let refuse = |field: &str, what: String| {
+            Diagnostic::error(
+                Code::VmFeatureUnavailable,
+                Some(origin.at(&format!("{base}/{field}"))),
+                format!(
+                    "VM `{}` asks for {what}, which cluster `{}` does not offer",
+                    vm.name,
+                    cluster.name()
+                ),
+            )
+            .with_note(
+                Some(cluster.origin.at(if cluster.spec.vm.is_some() {
+                    "/spec/vm"
+                } else {
+                    "/spec"
+                })),
+                "the cluster's `vm` settings say what it offers",
+            )
+        };
+        if vm.dedicated_cpus && !offered.dedicated_cpus {
+            out.push(refuse("dedicatedCpus", "dedicated CPUs".into()));
+        }
+        if let Some(size) = vm.hugepages
+            && !offered.hugepages.contains(&size)
+        {
+            out.push(refuse("hugepages", format!("{} hugepages", size.as_str())));
         }
     }
 }

@@ -11,7 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::names::{
-    Date, GitHubHandle, Glob, LabelKey, LabelValue, Name, PortName, RoleName, SlackChannel, Subject,
+    Date, GitHubHandle, Glob, InterfaceName, LabelKey, LabelValue, MacAddress, Name, PortName,
+    RoleName, SlackChannel, Subject,
 };
 use super::quantity::Quantity;
 
@@ -21,7 +22,13 @@ pub const API_VERSION: &str = "kprov.dev/v1alpha1";
 /// Claim kinds kprov makes itself, served by its built-in compositions; an
 /// estate's Composition of one of these kinds overrides the built-in and
 /// needs no Definition.
-pub const BUILTIN_CLAIM_KINDS: &[&str] = &["Namespace", "Volume", "VirtualMachine", "FluxSync"];
+pub const BUILTIN_CLAIM_KINDS: &[&str] = &[
+    "Namespace",
+    "Volume",
+    "VirtualMachine",
+    "NetworkAttachment",
+    "FluxSync",
+];
 
 /// Labels of an object or of the namespaces below it.
 pub type Labels = BTreeMap<LabelKey, LabelValue>;
@@ -281,6 +288,58 @@ pub struct ClusterSpec {
     /// and leaves its files to Flux. Set it once the bootstrap has run.
     #[serde(default)]
     pub flux_bootstrap: bool,
+    /// Layer-2 networks of the nodes that VMs may attach to through Multus,
+    /// by the name VMs use (`multus: <name>`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"format": "dns1123-label"}))]
+    pub networks: BTreeMap<Name, ClusterNetwork>,
+    /// What VMs may ask of this cluster's nodes beyond their instancetype.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm: Option<ClusterVm>,
+}
+
+/// A Linux bridge on every node, optionally one VLAN of it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterNetwork {
+    /// The node's Linux bridge, e.g. `br-vlan100`.
+    pub bridge: InterfaceName,
+    /// VLAN ID the CNI bridge plugin tags the VM's port with (untagged when absent).
+    #[schemars(range(min = 1, max = 4094))]
+    pub vlan: Option<u16>,
+}
+
+/// Node features a cluster offers VMs; what is not listed is refused.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterVm {
+    /// Nodes run the CPU manager's static policy, so VMs may pin dedicated CPUs.
+    #[serde(default)]
+    pub dedicated_cpus: bool,
+    /// Hugepage sizes the nodes reserve for VM memory.
+    #[serde(default)]
+    pub hugepages: Vec<PageSize>,
+}
+
+/// A hugepage size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PageSize {
+    /// 2 MiB pages.
+    #[serde(rename = "2Mi")]
+    Mi2,
+    /// 1 GiB pages.
+    #[serde(rename = "1Gi")]
+    Gi1,
+}
+
+impl PageSize {
+    /// As KubeVirt's `memory.hugepages.pageSize` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageSize::Mi2 => "2Mi",
+            PageSize::Gi1 => "1Gi",
+        }
+    }
 }
 
 /// Control plane shape of a cluster.
@@ -608,9 +667,32 @@ pub struct VirtualMachine {
     /// Cluster preference, e.g. `rhel.9`, `ubuntu`, `windows.2k22`.
     pub preference: Option<String>,
     /// Where the root disk image comes from.
-    pub image: Image,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
     /// Root disk.
-    pub disk: Disk,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<Disk>,
+    /// Every disk of the VM, instead of `image` and `disk`: images, blank
+    /// disks and volumes kept in place on the SAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub disks: Option<Vec<VmDisk>>,
+    /// NICs, in the order the guest sees them (default: one on the pod network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub networks: Option<Vec<VmNetwork>>,
+    /// Firmware (default: the preference's, else BIOS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<Firmware>,
+    /// A persistent TPM 2.0 device (BitLocker, measured boot); its state survives restarts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tpm: bool,
+    /// Pin each vCPU to a dedicated host CPU (and the emulator thread to one more); the cluster must allow it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dedicated_cpus: bool,
+    /// Back guest memory with hugepages of this size; the cluster must offer it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hugepages: Option<PageSize>,
     /// Whether the VM runs (default true).
     pub running: Option<bool>,
     /// Ports exposed through a Service.
@@ -618,6 +700,86 @@ pub struct VirtualMachine {
     pub ports: Vec<Port>,
     /// Only in these environments (default: all).
     pub environments: Option<Vec<Name>>,
+}
+
+/// One disk of a VM as the later stages see it, whichever form the input
+/// used; `pointer` is where it is, relative to the VM.
+#[derive(Debug, Clone, Copy)]
+pub struct VmDiskRef<'a> {
+    /// Disk name (`root` for the `image` + `disk` form).
+    pub name: &'a str,
+    /// Requested size.
+    pub size: &'a Quantity,
+    /// Storage tier, when named.
+    pub tier: Option<&'a Name>,
+    /// Where the data comes from.
+    pub source: DiskSourceRef<'a>,
+    /// JSON pointer of the disk, relative to the VM.
+    pub pointer: &'static str,
+    /// Index in `disks`, for the `disks` form.
+    pub index: Option<usize>,
+}
+
+impl VmDiskRef<'_> {
+    /// JSON pointer of the disk relative to the VM.
+    pub fn at(&self) -> String {
+        match self.index {
+            Some(i) => format!("/disks/{i}"),
+            None => self.pointer.to_owned(),
+        }
+    }
+
+    /// Whether the disk is provisioned from a storage tier (not a SAN volume).
+    pub fn uses_tier(&self) -> bool {
+        !matches!(self.source, DiskSourceRef::San(_))
+    }
+}
+
+/// Where a disk's data comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum DiskSourceRef<'a> {
+    /// An image imported or cloned into a new volume.
+    Image(&'a Image),
+    /// An empty new volume.
+    Blank,
+    /// A volume kept in place on the SAN.
+    San(&'a SanVolume),
+}
+
+impl VirtualMachine {
+    /// Every disk, in order; empty when the VM has neither form (an error
+    /// the model check reports).
+    pub fn all_disks(&self) -> Vec<VmDiskRef<'_>> {
+        if let Some(disks) = &self.disks {
+            return disks
+                .iter()
+                .enumerate()
+                .map(|(i, d)| VmDiskRef {
+                    name: d.name.as_str(),
+                    size: &d.size,
+                    tier: d.tier.as_ref(),
+                    source: match &d.source {
+                        DiskSource::Image(image) => DiskSourceRef::Image(image),
+                        DiskSource::Blank => DiskSourceRef::Blank,
+                        DiskSource::San(san) => DiskSourceRef::San(san),
+                    },
+                    pointer: "",
+                    index: Some(i),
+                })
+                .collect();
+        }
+        match (&self.image, &self.disk) {
+            (Some(image), Some(disk)) => vec![VmDiskRef {
+                name: "root",
+                size: &disk.size,
+                tier: disk.tier.as_ref(),
+                source: DiskSourceRef::Image(image),
+                pointer: "/disk",
+                index: None,
+            }],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Source of a VM's root disk: exactly one of `registry`, `http`, `pvc`.
@@ -651,6 +813,261 @@ pub struct Disk {
     pub size: Quantity,
     /// Storage tier (default: the cluster's default tier).
     pub tier: Option<Name>,
+}
+
+/// One disk of a VM.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VmDisk {
+    /// Disk name, unique in the VM, e.g. `root` or `data`.
+    pub name: Name,
+    /// Size, e.g. `60Gi`; for a SAN volume, the volume's size.
+    pub size: Quantity,
+    /// Storage tier of an image or blank disk (default: the cluster's default tier); a SAN volume has none.
+    pub tier: Option<Name>,
+    /// Bus the guest sees: `virtio` (default for disks), `sata` (default for CD-ROMs) or `scsi`.
+    pub bus: Option<DiskBus>,
+    /// Boot order, 1 first; disks without one are not booted from.
+    #[schemars(range(min = 1))]
+    pub boot_order: Option<u32>,
+    /// A read-only CD-ROM drive (bus `sata` or `scsi`), e.g. an installer ISO.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cdrom: bool,
+    /// Where the data comes from: exactly one of `image`, `blank`, `san`.
+    #[schemars(with = "DiskSourceFields")]
+    pub source: DiskSource,
+}
+
+/// Where a disk's data comes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "DiskSourceFields", into = "DiskSourceFields")]
+pub enum DiskSource {
+    /// A registry or HTTP image imported, or a PersistentVolumeClaim cloned, into a new volume.
+    Image(Image),
+    /// An empty new volume.
+    Blank,
+    /// A volume kept in place on the SAN.
+    San(SanVolume),
+}
+
+/// The input shape of [`DiskSource`]; the schema makes it exactly one.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub struct DiskSourceFields {
+    /// Import a registry or HTTP image, or clone a PersistentVolumeClaim, into a new volume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// An empty new volume: `blank: {}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blank: Option<Blank>,
+    /// A volume kept in place on the SAN; its data is not copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<SanFields>")]
+    pub san: Option<SanVolume>,
+}
+
+impl TryFrom<DiskSourceFields> for DiskSource {
+    type Error = &'static str;
+    fn try_from(f: DiskSourceFields) -> Result<Self, Self::Error> {
+        match (f.image, f.blank, f.san) {
+            (Some(image), None, None) => Ok(DiskSource::Image(image)),
+            (None, Some(_), None) => Ok(DiskSource::Blank),
+            (None, None, Some(san)) => Ok(DiskSource::San(san)),
+            _ => Err("set exactly one of `image`, `blank`, `san`"),
+        }
+    }
+}
+
+impl From<DiskSource> for DiskSourceFields {
+    fn from(s: DiskSource) -> Self {
+        let mut f = DiskSourceFields {
+            image: None,
+            blank: None,
+            san: None,
+        };
+        match s {
+            DiskSource::Image(image) => f.image = Some(image),
+            DiskSource::Blank => f.blank = Some(Blank {}),
+            DiskSource::San(san) => f.san = Some(san),
+        }
+        f
+    }
+}
+
+/// An empty disk.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Blank {}
+
+/// A volume on the shared SAN, attached where it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "SanFields", into = "SanFields")]
+pub enum SanVolume {
+    /// An iSCSI LUN, attached as a raw block device.
+    Iscsi(Iscsi),
+    /// An NFS export holding the disk as `disk.img`.
+    Nfs(Nfs),
+}
+
+impl SanVolume {
+    /// The one access mode of the volume's PersistentVolume. The in-tree
+    /// iSCSI plugin attaches a LUN to one node only; an NFS export mounts
+    /// on every node.
+    pub fn access_mode(&self) -> AccessMode {
+        match self {
+            SanVolume::Iscsi(_) => AccessMode::ReadWriteOnce,
+            SanVolume::Nfs(_) => AccessMode::ReadWriteMany,
+        }
+    }
+
+    /// A LUN is the guest's raw disk, so it is a block device: as a
+    /// filesystem volume kubelet would format an unrecognised one. An NFS
+    /// export is a directory, where KubeVirt looks for `disk.img`.
+    pub fn volume_mode(&self) -> VolumeMode {
+        match self {
+            SanVolume::Iscsi(_) => VolumeMode::Block,
+            SanVolume::Nfs(_) => VolumeMode::Filesystem,
+        }
+    }
+}
+
+/// The input shape of [`SanVolume`]; the schema makes it exactly one.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub struct SanFields {
+    /// An iSCSI LUN, attached as a raw block device (ReadWriteOnce).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iscsi: Option<Iscsi>,
+    /// An NFS export whose directory holds the disk as a raw `disk.img` (ReadWriteMany).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nfs: Option<Nfs>,
+}
+
+impl TryFrom<SanFields> for SanVolume {
+    type Error = &'static str;
+    fn try_from(f: SanFields) -> Result<Self, Self::Error> {
+        match (f.iscsi, f.nfs) {
+            (Some(iscsi), None) => Ok(SanVolume::Iscsi(iscsi)),
+            (None, Some(nfs)) => Ok(SanVolume::Nfs(nfs)),
+            _ => Err("set exactly one of `iscsi`, `nfs`"),
+        }
+    }
+}
+
+impl From<SanVolume> for SanFields {
+    fn from(s: SanVolume) -> Self {
+        match s {
+            SanVolume::Iscsi(iscsi) => SanFields {
+                iscsi: Some(iscsi),
+                nfs: None,
+            },
+            SanVolume::Nfs(nfs) => SanFields {
+                iscsi: None,
+                nfs: Some(nfs),
+            },
+        }
+    }
+}
+
+/// An iSCSI LUN.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Iscsi {
+    /// Target portal, `host` or `host:port`, e.g. `10.0.40.10:3260`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9.:\[\]-]+$"))]
+    pub target_portal: String,
+    /// Target IQN, e.g. `iqn.2001-05.com.example:storage.vm`.
+    #[schemars(regex(pattern = r"^(iqn|eui|naa)\.[^\s]+$"))]
+    pub iqn: String,
+    /// LUN number.
+    #[schemars(range(max = 16383))]
+    pub lun: u32,
+}
+
+/// An NFS export.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Nfs {
+    /// NFS server, host name or address.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9.:\[\]-]+$"))]
+    pub server: String,
+    /// Exported path, absolute.
+    #[schemars(regex(pattern = r"^/[^\s]*$"))]
+    pub path: String,
+}
+
+/// Disk bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskBus {
+    /// Paravirtualized (needs guest drivers; Windows needs virtio-win).
+    Virtio,
+    /// SATA: what a guest without virtio drivers boots from.
+    Sata,
+    /// SCSI (virtio-scsi).
+    Scsi,
+}
+
+/// One NIC of a VM: exactly one of `pod` and `multus`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("oneOf" = [{"required": ["pod"]}, {"required": ["multus"]}]))]
+pub struct VmNetwork {
+    /// NIC name, unique in the VM, e.g. `default` or `backend`.
+    pub name: Name,
+    /// The pod network, through masquerade (NAT): `pod: {}`. At most one NIC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<PodNetwork>,
+    /// A layer-2 network the cluster declares in `spec.networks`, bridged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multus: Option<Name>,
+    /// NIC model: `virtio` (default), `e1000`, `e1000e` or `rtl8139`.
+    pub model: Option<NicModel>,
+    /// MAC address (default: one KubeVirt picks); keep the old one so guest licences and DHCP leases survive the move.
+    pub mac_address: Option<MacAddress>,
+}
+
+/// The pod network.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodNetwork {}
+
+/// NIC model the guest sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NicModel {
+    /// Paravirtualized.
+    Virtio,
+    /// Intel 82540EM.
+    E1000,
+    /// Intel 82574.
+    E1000e,
+    /// Realtek 8139.
+    Rtl8139,
+}
+
+/// Firmware of a VM.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Firmware {
+    /// `bios` or `uefi`.
+    #[serde(rename = "type")]
+    pub kind: FirmwareKind,
+    /// UEFI Secure Boot (needs `type: uefi`).
+    #[serde(default)]
+    pub secure_boot: bool,
+}
+
+/// Firmware type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FirmwareKind {
+    /// SeaBIOS.
+    Bios,
+    /// OVMF.
+    Uefi,
 }
 
 /// A port of a VM's Service.

@@ -114,6 +114,26 @@ checked_string!(
 );
 
 checked_string!(
+    /// A unicast Ethernet address, six hex pairs separated by `:`, as
+    /// libvirt's `<mac address=…>` writes it. Multicast addresses (the low
+    /// bit of the first octet set) are refused: a NIC with one never
+    /// receives its own traffic.
+    MacAddress,
+    format = "mac-address",
+    description = "Unicast MAC address: six hex pairs separated by ':', e.g. `52:54:00:12:34:56`.",
+    check = check_mac_address
+);
+
+checked_string!(
+    /// A Linux network interface name, as a node's bridge is called: the
+    /// kernel's limit is 15 bytes, and `/` or white space cannot occur.
+    InterfaceName,
+    format = "interface-name",
+    description = "Linux interface name: 1 to 15 letters, digits, '.', '_' and '-', e.g. `br-vlan100`.",
+    check = check_interface_name
+);
+
+checked_string!(
     /// A calendar date `YYYY-MM-DD`.
     Date,
     format = "date",
@@ -267,6 +287,38 @@ fn check_port_name(s: &str) -> Result<(), String> {
             "`{s}` is not a port name: at most 15 lower-case letters, digits and '-', with at least one letter (e.g. `http`, `ssh`)"
         ))
     }
+}
+
+fn check_interface_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && s != "."
+        && s != "..";
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a Linux interface name: 1 to 15 letters, digits, '.', '_' and '-' (e.g. `br-vlan100`)"
+        ))
+    }
+}
+
+fn check_mac_address(s: &str) -> Result<(), String> {
+    let octets: Vec<&str> = s.split(':').collect();
+    let hex = |o: &&str| o.len() == 2 && o.bytes().all(|b| b.is_ascii_hexdigit());
+    if octets.len() != 6 || !octets.iter().all(hex) {
+        return Err(format!(
+            "`{s}` is not a MAC address: write six hex pairs separated by ':', e.g. `52:54:00:12:34:56`"
+        ));
+    }
+    if u8::from_str_radix(octets[0], 16).is_ok_and(|first| first & 1 == 1) {
+        return Err(format!(
+            "`{s}` is a multicast MAC address; a NIC needs a unicast one (the first octet even)"
+        ));
+    }
+    Ok(())
 }
 
 fn check_date(s: &str) -> Result<(), String> {
@@ -607,6 +659,8 @@ pub fn formats() -> Vec<(&'static str, FormatCheck)> {
         (LabelKey::FORMAT, check_label_key),
         (LabelValue::FORMAT, check_label_value),
         (PortName::FORMAT, check_port_name),
+        (MacAddress::FORMAT, check_mac_address),
+        (InterfaceName::FORMAT, check_interface_name),
         (Date::FORMAT, check_date),
         (Subject::FORMAT, check_subject),
         (SlackChannel::FORMAT, check_slack_channel),
@@ -633,6 +687,29 @@ pub fn check_input_quantity(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mac_addresses_are_six_unicast_hex_pairs() {
+        for ok in [
+            "52:54:00:12:34:56",
+            "52:54:00:AB:cd:EF",
+            "00:00:00:00:00:00",
+        ] {
+            assert!(check_mac_address(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "52:54:00:12:34",
+            "52-54-00-12-34-56",
+            "52:54:00:12:34:5g",
+            "525:4:00:12:34:56",
+            "52:54:00:12:34:56:78",
+            "01:00:5e:00:00:01",
+            "ff:ff:ff:ff:ff:ff",
+        ] {
+            assert!(check_mac_address(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn dns1123_labels() {

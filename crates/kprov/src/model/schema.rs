@@ -320,14 +320,50 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
                 not_one_of(error.instance(), &options),
             );
         }
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. }
+        | ValidationErrorKind::AnyOf { .. } => {
             // schemars writes documented enums as `oneOf` of `const`s.
             let consts: Option<Vec<&Value>> = subschema(root, error.schema_path().as_str())
                 .and_then(Value::as_array)
                 .and_then(|alternatives| alternatives.iter().map(|a| a.get("const")).collect());
-            let message = match consts {
-                Some(consts) => not_one_of(error.instance(), &consts),
-                None => error.to_string(),
+            // kprov writes "exactly one of these fields" as a `oneOf` of
+            // `required`s.
+            let alternatives =
+                subschema(root, error.schema_path().as_str()).and_then(Value::as_array);
+            let fields: Option<Vec<&str>> = alternatives.and_then(|alternatives| {
+                alternatives
+                    .iter()
+                    .map(|a| match a.get("required")?.as_array()?.as_slice() {
+                        [field] => field.as_str(),
+                        _ => None,
+                    })
+                    .collect()
+            });
+            let message = match (consts, fields) {
+                (Some(consts), _) => not_one_of(error.instance(), &consts),
+                (None, Some(fields)) => exactly_one(&fields),
+                (None, None) => error.to_string(),
+            };
+            push(pointer, false, Code::InvalidValue, message);
+        }
+        ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } => {
+            // Only the "exactly one of" mappings (`image`, a disk's
+            // `source`) bound their number of properties.
+            let parent = error
+                .schema_path()
+                .as_str()
+                .rsplit_once('/')
+                .map_or("", |(parent, _)| parent)
+                .to_owned();
+            let fields: Vec<String> = subschema(root, &format!("{parent}/properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            let message = if fields.is_empty() {
+                error.to_string()
+            } else {
+                exactly_one(&fields.iter().map(String::as_str).collect::<Vec<_>>())
             };
             push(pointer, false, Code::InvalidValue, message);
         }
@@ -340,6 +376,11 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
         }
         _ => push(pointer, false, Code::InvalidValue, error.to_string()),
     }
+}
+
+fn exactly_one(fields: &[&str]) -> String {
+    let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+    format!("set exactly one of {}", fields.join(", "))
 }
 
 fn format_message(format: &str, text: &str) -> String {
