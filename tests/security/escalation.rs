@@ -156,3 +156,49 @@ fn output_may_not_overlap_input() {
         "",
     ));
 }
+
+/// A SAN volume already holds some team's data: a project attaches only the
+/// volumes its tenants list, by a path that means what the list says.
+#[test]
+fn a_project_attaches_only_the_san_volumes_its_tenants_list() {
+    let vm = |path: &str| {
+        format!(
+            "  virtualMachines:\n    - name: db\n      instancetype: u1.small\n      disks:\n        - {{name: data, size: 10Gi, source: {{san: {{nfs: {{server: nas-1, path: \"{path}\"}}}}}}}}\n"
+        )
+    };
+    let validate = |name: &str, tenant: &str, path: &str| {
+        let dir = base(name);
+        for (file, text) in [
+            ("platform/tenants/team.yaml", tenant.to_owned()),
+            ("projects/shop.yaml", vm(path)),
+        ] {
+            let file = dir.join(file);
+            let before = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, format!("{before}{text}")).unwrap();
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
+            .arg("validate")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let listed = "  allowedSanVolumes: [\"nfs://nas-1/exports/team/*\"]\n";
+    assert_refused_with(
+        validate("san-unlisted", "", "/exports/team/db"),
+        "no tenant above project `shop` lists SAN volumes",
+    );
+    assert_ok(validate("san-listed", listed, "/exports/team/db"));
+    assert_refused_with(
+        validate("san-other", listed, "/exports/hr/payroll"),
+        "is not allowed by tenant `team`",
+    );
+    // `..` would walk out of the listed directory while the glob matched.
+    assert_refused_with(
+        validate("san-dotdot", listed, "/exports/team/../hr/payroll"),
+        "spec.virtualMachines[0].disks[0].source.san.nfs.path",
+    );
+}

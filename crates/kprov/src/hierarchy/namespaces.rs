@@ -260,7 +260,7 @@ fn project_namespaces<'m>(
         inherited,
         spec.pod_security,
         spec.network.as_ref().and_then(|n| n.isolation),
-        [None, None, None],
+        [None, None, None, None],
         project_source,
         out,
     );

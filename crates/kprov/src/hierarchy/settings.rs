@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Hierarchy, Provenance, Source, Sourced, TenantNode};
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::model::kinds::{Isolation, PodSecurity, ProjectSpec, TenantSpec};
+use crate::model::kinds::{DiskSourceRef, Isolation, PodSecurity, ProjectSpec, TenantSpec};
 use crate::model::{Glob, Item, Model, Name};
 
 /// What a tenant passes down besides additive lists.
@@ -17,7 +17,7 @@ pub(super) struct Effective {
     pub isolation: Sourced<Isolation>,
     /// Allow-lists on the chain, root first: every one must admit a name.
     /// Shared: every project below a tenant starts from its lists.
-    pub allowed: [Vec<Arc<AllowList>>; 3],
+    pub allowed: [Vec<Arc<AllowList>>; 4],
 }
 
 /// One `allowed…` list of one tenant.
@@ -28,11 +28,12 @@ pub(super) struct AllowList {
     pub location: Location,
 }
 
-/// The three allow-lists: field name, what it constrains.
-const ALLOW_LISTS: [(&str, &str); 3] = [
+/// The allow-lists: field name, what it constrains.
+const ALLOW_LISTS: [(&str, &str); 4] = [
     ("allowedClusters", "cluster"),
     ("allowedStorageTiers", "storage tier"),
     ("allowedInstancetypes", "instancetype"),
+    ("allowedSanVolumes", "SAN volume"),
 ];
 
 const CLUSTERS: usize = 0;
@@ -40,6 +41,11 @@ const CLUSTERS: usize = 0;
 const TIERS: usize = 1;
 
 const INSTANCETYPES: usize = 2;
+
+/// Unlike the others, refusing by default: a SAN volume holds some team's
+/// data already, so a project may attach one only when a tenant above it
+/// lists it.
+const SAN_VOLUMES: usize = 3;
 
 fn tenant_source(tenant: &Item<TenantSpec>, pointer: &str) -> Provenance {
     Provenance {
@@ -154,6 +160,7 @@ pub(super) fn of_tenants(
                 tenant.spec.allowed_clusters.as_ref(),
                 tenant.spec.allowed_storage_tiers.as_ref(),
                 tenant.spec.allowed_instancetypes.as_ref(),
+                tenant.spec.allowed_san_volumes.as_ref(),
             ],
             |p| tenant_source(tenant, p),
             out,
@@ -167,7 +174,7 @@ pub(super) fn settings(
     inherited: &Effective,
     pod_security: Option<PodSecurity>,
     isolation: Option<Isolation>,
-    lists: [Option<&Vec<Glob>>; 3],
+    lists: [Option<&Vec<Glob>>; 4],
     source: impl Fn(&str) -> Provenance,
     out: &mut Vec<Diagnostic>,
 ) -> Effective {
@@ -318,6 +325,31 @@ pub(super) fn allow_lists(
             || origin.at(&format!("/spec/virtualMachines/{i}/instancetype")),
         ) {
             out.push(d);
+        }
+        for disk in vm.all_disks() {
+            let DiskSourceRef::San(san) = disk.source else {
+                continue;
+            };
+            let address = san.address();
+            let at = || {
+                origin.at(&format!(
+                    "/spec/virtualMachines/{i}{}/source/san",
+                    disk.at()
+                ))
+            };
+            let lists = &effective.allowed[SAN_VOLUMES];
+            if lists.is_empty() {
+                out.push(Diagnostic::error(
+                    Code::NotAllowed,
+                    Some(at()),
+                    format!(
+                        "SAN volume `{address}` is not allowed: no tenant above project `{}` lists SAN volumes its projects may attach (`allowedSanVolumes`), and a volume already on the SAN may hold another team's data",
+                        project.name()
+                    ),
+                ));
+            } else if let Some(d) = refused(lists, SAN_VOLUMES, &address, at) {
+                out.push(d);
+            }
         }
     }
 }

@@ -475,6 +475,12 @@ pub struct TenantSpec {
     pub allowed_storage_tiers: Option<Vec<Glob>>,
     /// Globs of instancetypes VMs below may use, e.g. `u1.*`.
     pub allowed_instancetypes: Option<Vec<Glob>>,
+    /// Globs of the SAN volumes VMs below may attach in place, by address:
+    /// `iscsi://<portal>/<iqn>/<lun>` or `nfs://<server><path>`, e.g.
+    /// `nfs://nas-1.acme.example/exports/erp/*`. Refusing by default: a
+    /// SAN volume is allowed only when a tenant on the chain lists it, and
+    /// every list on the chain must match.
+    pub allowed_san_volumes: Option<Vec<Glob>>,
 }
 
 /// Network policy of a tenant or project.
@@ -911,6 +917,15 @@ pub enum SanVolume {
 }
 
 impl SanVolume {
+    /// The address tenants' `allowedSanVolumes` globs match:
+    /// `iscsi://<portal>/<iqn>/<lun>` or `nfs://<server><path>`.
+    pub fn address(&self) -> String {
+        match self {
+            SanVolume::Iscsi(i) => format!("iscsi://{}/{}/{}", i.target_portal, i.iqn, i.lun),
+            SanVolume::Nfs(n) => format!("nfs://{}{}", n.server, n.path),
+        }
+    }
+
     /// The one access mode of the volume's PersistentVolume. The in-tree
     /// iSCSI plugin attaches a LUN to one node only; an NFS export mounts
     /// on every node.
@@ -993,8 +1008,9 @@ pub struct Nfs {
     /// NFS server, host name or address.
     #[schemars(regex(pattern = r"^[A-Za-z0-9.:\[\]-]+$"))]
     pub server: String,
-    /// Exported path, absolute.
-    #[schemars(regex(pattern = r"^/[^\s]*$"))]
+    /// Exported path, absolute, without `.` or `..` segments (a tenant's
+    /// `allowedSanVolumes` glob must mean the directory it names).
+    #[schemars(regex(pattern = r"^/([A-Za-z0-9_~+@%,:=-][A-Za-z0-9._~+@%,:=-]*/?)*$"))]
     pub path: String,
 }
 
