@@ -328,6 +328,61 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
     }
 
     #[test]
+    fn the_estate_sets_defaults_not_floors() {
+        use crate::model::kinds::{Isolation, PodSecurity};
+        // A silent chain takes the estate's value, and explain says so.
+        let (h, d) = resolve_files(estate("", "", "", ""));
+        assert!(d.is_empty(), "{d:#?}");
+        let ns = h.namespace("dev-a", "app-dev").unwrap();
+        let text = render::explain_text(ns);
+        assert!(
+            text.contains("kprov.yaml:4:29  (estate default: no tenant sets it)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(kprov default: neither the estate nor a tenant sets it)"),
+            "{text}"
+        );
+
+        // A root tenant looser than the estate replaces its value.
+        let (h, d) = resolve_files(estate(
+            "  podSecurity: privileged\n  network: {isolation: none}\n",
+            "",
+            "",
+            "",
+        ));
+        assert!(d.is_empty(), "{d:#?}");
+        let ns = h.namespace("dev-a", "app-dev").unwrap();
+        assert_eq!(ns.pod_security.value, PodSecurity::Privileged);
+        assert_eq!(ns.isolation.value, Isolation::None);
+        assert_eq!(
+            ns.isolation.from.source,
+            Source::Tenant("org".parse().unwrap())
+        );
+
+        // So does the first tenant that sets one, below silent ancestors.
+        let (h, d) = resolve_files(estate("", "", "  network: {isolation: none}\n", ""));
+        assert!(d.is_empty(), "{d:#?}");
+        let ns = h.namespace("dev-a", "app-dev").unwrap();
+        assert_eq!(
+            ns.isolation.from.source,
+            Source::Tenant("team".parse().unwrap())
+        );
+
+        // Below it, values only tighten: a project looser than its tenant
+        // is refused even where the tenant itself loosened the estate's.
+        let (_, d) = resolve_files(estate(
+            "  podSecurity: privileged\n",
+            "  podSecurity: restricted\n",
+            "",
+            "  podSecurity: baseline\n",
+        ));
+        assert_eq!(codes(&d), ["loosened"]);
+        assert_eq!(d[0].location.as_ref().unwrap().file, "app.yaml");
+        assert_eq!(d[0].notes[0].location.as_ref().unwrap().file, "dept.yaml");
+    }
+
+    #[test]
     fn allow_lists_intersect_so_a_child_cannot_widen() {
         let (_, d) = resolve_files(estate(
             "  allowedClusters: [dev-a]\n",

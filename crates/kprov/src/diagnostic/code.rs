@@ -188,7 +188,7 @@ codes! {
         "A project has the name of a tenant, so its namespaces would carry the tree label that selects that tenant's subtree.",
         fix: "Rename the project (or the tenant).";
     Loosened = "loosened", Error,
-        "A tenant or project sets a security setting looser than the one it inherits (pod security, network isolation, or a network peer outside its subtree); a child may only keep or tighten it.",
+        "A tenant or project sets a security setting looser than one a tenant above it sets (pod security, network isolation, or a network peer outside its subtree); below that tenant, a child may only keep or tighten it. The estate's pod security and isolation are defaults, not floors: the first tenant on a chain to set one may set any level.",
         fix: "Remove the setting to inherit it or make it as strict as the inherited one, or ask the owners of the tenant that sets it to allow more.";
     NotAllowed = "not-allowed", Error,
         "A project uses a cluster, instancetype, storage tier or other value that an allow-list of a tenant above it (`allowedClusters`, `allowedInstancetypes`, …) does not match.",

@@ -182,6 +182,27 @@ fn row(out: &mut String, indent: &str, value: &str, from: &Provenance) {
     let _ = writeln!(out, "{indent}{value:<40}  {}", provenance(from));
 }
 
+/// A value the estate only defaults: saying so tells the reader that a
+/// tenant setting it would replace it, looser or tighter.
+fn default_row(out: &mut String, indent: &str, value: &str, from: &Provenance) {
+    match (&from.location, &from.source) {
+        (Some(l), Source::Estate) => {
+            let _ = writeln!(
+                out,
+                "{indent}{value:<40}  {}:{}:{}  (estate default: no tenant sets it)",
+                l.file, l.line, l.column
+            );
+        }
+        (_, Source::Default) => {
+            let _ = writeln!(
+                out,
+                "{indent}{value:<40}  (kprov default: neither the estate nor a tenant sets it)"
+            );
+        }
+        _ => row(out, indent, value, from),
+    }
+}
+
 fn quota_text(q: &crate::model::kinds::Quota) -> String {
     super::budget::entries(q)
         .iter()
@@ -212,13 +233,13 @@ pub fn explain_text(ns: &Namespace) -> String {
     let _ = writeln!(out, "  chain         {}", chain.join(" → "));
     let _ = writeln!(out, "  environment   {}", ns.environment);
     let _ = writeln!(out);
-    row(
+    default_row(
         &mut out,
         "pod security   ",
         &serde_name(&ns.pod_security.value),
         &ns.pod_security.from,
     );
-    row(
+    default_row(
         &mut out,
         "isolation      ",
         &serde_name(&ns.isolation.value),

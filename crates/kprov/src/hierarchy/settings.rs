@@ -1,6 +1,9 @@
 //! What a tenant passes down besides additive lists: pod security and
-//! isolation, which only tighten (a looser child is an error naming both
-//! places), and the allow-lists, which intersect down the chain.
+//! isolation, and the allow-lists, which intersect down the chain. The
+//! estate's pod security and isolation are defaults: the first tenant on a
+//! chain that sets one replaces it, looser or tighter, and below that
+//! tenant values only tighten (a looser child is an error naming both
+//! places). A floor over the whole estate is a policy's to enforce.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -89,7 +92,8 @@ fn estate_defaults(model: &Model) -> (Sourced<PodSecurity>, Sourced<Isolation>) 
 }
 
 /// A child's setting against what it inherits: equal or stricter wins,
-/// looser is an error naming both places.
+/// looser is an error naming both places, unless what it inherits is only
+/// the estate's (or kprov's) default, which any setting replaces.
 fn tighten<T: Ord + Copy + serde::Serialize>(
     inherited: &Sourced<T>,
     own: Option<T>,
@@ -101,17 +105,19 @@ fn tighten<T: Ord + Copy + serde::Serialize>(
         return inherited.clone();
     };
     let from = own_from();
-    if value < inherited.value {
+    let only_a_default = matches!(inherited.from.source, Source::Estate | Source::Default);
+    if value < inherited.value && !only_a_default {
         let name = crate::model::serde_name::<T>;
         out.push(
             Diagnostic::error(
                 Code::Loosened,
                 from.location.as_deref().cloned(),
                 format!(
-                    "{what} `{}` is looser than `{}` set by {}; a child may only keep or tighten it",
+                    "{what} `{}` is looser than `{}` set by {}; below it, keep `{}`, tighten it, or remove this setting",
                     name(&value),
                     name(&inherited.value),
-                    inherited.from.source
+                    inherited.from.source,
+                    name(&inherited.value),
                 ),
             )
             .with_note(inherited.from.location.as_deref().cloned(), format!("`{}` is set here", name(&inherited.value))),

@@ -397,9 +397,11 @@ pub struct TenantSpec {
     #[schemars(extend("propertyNames" = {"format": "label-key"}))]
     #[serde(default)]
     pub annotations: Annotations,
-    /// Pod Security level; may only tighten what ancestors set.
+    /// Pod Security level; replaces the estate's default, and may only
+    /// tighten what ancestor tenants set.
     pub pod_security: Option<PodSecurity>,
-    /// Network isolation; may only tighten what ancestors set.
+    /// Network isolation; replaces the estate's default, and may only
+    /// tighten what ancestor tenants set.
     pub network: Option<Network>,
     /// Role bindings put in every namespace below (additive).
     #[serde(default)]
