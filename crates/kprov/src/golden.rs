@@ -151,7 +151,9 @@ pub fn render_text(results: &[CaseResult], diff: impl Fn(&str, &str, &str) -> St
         .iter()
         .any(|r| matches!(r.verdict, Verdict::Differs { .. }))
     {
-        out.push_str("(run `kprov test --update` to accept the rendered output of the cases that differ)\n");
+        out.push_str(
+            "(run `kprov test --update` to accept the rendered output of the cases that differ)\n",
+        );
     }
     if results
         .iter()

@@ -422,8 +422,24 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
             "",
         ));
         assert_eq!(codes(&d), ["over-budget"]);
+        // At the project's quota, with what is left per cluster and who
+        // can raise the budget: nobody on this chain has owners.
+        assert_eq!(
+            d[0].message,
+            "cpu 2 × 2 clusters is over budget: 3 cpu left in team's dev budget (3): \
+             lower to ≤ 1500m per cluster, or ask the tenant's owners to raise it"
+        );
+        assert_eq!(d[0].location.as_ref().unwrap().file, "app.yaml");
+        assert_eq!(d[0].notes[0].location.as_ref().unwrap().file, "team.yaml");
+        // Owners as written when the estate maps none to GitHub.
+        let (_, d) = resolve_files(estate(
+            "  owners: [group:org-leads]\n",
+            "",
+            "  quota: {dev: {cpu: \"3\", memory: 8Gi}}\n",
+            "",
+        ));
         assert!(
-            d[0].message.contains("4 allocated, budget 3"),
+            d[0].message.ends_with("or ask group:org-leads to raise it"),
             "{}",
             d[0].message
         );

@@ -206,7 +206,7 @@ codes! {
         "A project has no costCenter, neither its own nor on its tenant chain, so its cost cannot be charged back.",
         fix: "Set `spec.costCenter` on the project or on one of its tenants.";
     OverBudget = "over-budget", Error,
-        "The quotas allocated below a tenant in one environment add up to more of a resource than the tenant's budget.",
+        "The quotas allocated below a tenant in one environment add up to more of a resource than the tenant's budget. Each project under the budget is told at its own quota how much is left for it and who can raise the budget; a budget used up by child tenants alone is reported at the budget.",
         fix: "Lower the quotas of the contributors the notes list, or raise the tenant's budget in `spec.quota` (within its parent's).";
     BudgetAboveParent = "budget-above-parent", Error,
         "A tenant budgets more of a resource in an environment than one of its ancestors does.",

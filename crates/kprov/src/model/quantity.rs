@@ -120,7 +120,10 @@ fn nearest_forms(input: &str) -> Vec<String> {
     let binary_named = unit.len() == 2 && unit.ends_with('i');
     let Some(letter) = unit.chars().next() else {
         // `16B`, `16 bytes`: a plain number of bytes.
-        return vec![number.to_owned()].into_iter().filter(|n| n != input).collect();
+        return vec![number.to_owned()]
+            .into_iter()
+            .filter(|n| n != input)
+            .collect();
     };
     if unit.len() > 1 && !binary_named {
         return Vec::new();
@@ -1069,18 +1072,22 @@ mod tests {
         assert!(msg("1K").contains("unknown suffix `K`"));
         assert!(msg("1K").contains("Ki"));
         assert!(
-            msg("16GB").ends_with(
-                "(did you mean `16G` (powers of 1000) or `16Gi` (powers of 1024)?)"
-            ),
+            msg("16GB")
+                .ends_with("(did you mean `16G` (powers of 1000) or `16Gi` (powers of 1024)?)"),
             "{}",
             msg("16GB")
         );
         assert!(
-            msg("2GiB").ends_with("(did you mean `2Gi` (powers of 1024) or `2G` (powers of 1000)?)"),
+            msg("2GiB")
+                .ends_with("(did you mean `2Gi` (powers of 1024) or `2G` (powers of 1000)?)"),
             "{}",
             msg("2GiB")
         );
-        assert!(msg("16B").ends_with("(did you mean `16`?)"), "{}", msg("16B"));
+        assert!(
+            msg("16B").ends_with("(did you mean `16`?)"),
+            "{}",
+            msg("16B")
+        );
         for (typo, first) in [
             ("2GiB", "2Gi"),
             ("512mb", "512M"),
@@ -1090,7 +1097,11 @@ mod tests {
             ("100B", "100"),
             ("4 bytes", "4"),
         ] {
-            assert_eq!(nearest_forms(typo).first().map(String::as_str), Some(first), "{typo}");
+            assert_eq!(
+                nearest_forms(typo).first().map(String::as_str),
+                Some(first),
+                "{typo}"
+            );
         }
         for hopeless in ["1.5.3", "abc", "16GX", "1Q"] {
             assert_eq!(nearest_forms(hopeless), Vec::<String>::new(), "{hopeless}");
