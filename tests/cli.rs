@@ -159,9 +159,31 @@ fn a_golden_test_that_drifts_fails_with_a_diff_and_update_fixes_it() {
         stdout.contains("-      storage: 5Gi") && stdout.contains("+      storage: 50Gi"),
         "{stdout}"
     );
+    assert!(stdout.contains("run `kprov test --update`"), "{stdout}");
     let (code, _, _) = kprov(&["test", ".", "--update"], &dir);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read_to_string(&expected).unwrap(), original);
+}
+
+#[test]
+fn a_golden_test_that_cannot_render_names_the_variable_and_does_not_suggest_update() {
+    let dir = scratch("golden-undefined");
+    copy_dir(&repo().join("compositions/volume"), &dir.join("volume"));
+    let template = dir.join("volume/pvc.yaml.j2");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace("claim.spec.size", "claim.spec.sise"),
+    )
+    .unwrap();
+    let (code, stdout, _) = kprov(&["test", "."], &dir);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("`claim.spec.sise` is undefined; did you mean `size`?"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("--update` to accept"), "{stdout}");
+    assert!(stdout.contains("`--update` cannot accept it"), "{stdout}");
 }
 
 #[test]
