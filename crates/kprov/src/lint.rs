@@ -343,9 +343,10 @@ fn storage_fits_quota(
                     continue;
                 }
                 let over = need.checked_sub(&allowed).unwrap_or_else(Quantity::zero);
+                let (need, allowed, over) = (need.readable(), allowed.readable(), over.readable());
                 let list: Vec<String> = claims
                     .iter()
-                    .map(|c| format!("{} {}", c.what, c.size))
+                    .map(|c| format!("{} {}", c.what, c.size.readable()))
                     .collect();
                 let ns_key = cluster
                     .parse::<crate::model::Name>()
@@ -493,11 +494,12 @@ fn cluster_overcommit(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagno
                 continue;
             };
             let message = format!(
-                "quotas on cluster `{name}` allocate {} {resource}, {}.{}% of its capacity {cap} × overcommit {} = {limit}",
-                sums[i],
+                "quotas on cluster `{name}` allocate {} {resource}, {}.{}% of its capacity {cap} × overcommit {} = {}",
+                sums[i].readable(),
                 permille / 10,
                 permille % 10,
-                decimal(&factor)
+                decimal(&factor),
+                limit.readable()
             );
             let at = Some(cluster.origin.at(&format!("/spec/capacity/{resource}")));
             if permille > 1000 {

@@ -317,7 +317,8 @@ fn over_budget(
         Some(owners) => format!("ask {owners} to raise it"),
         None => "ask the tenant's owners to raise it".to_owned(),
     };
-    let allocated = use_.allocated;
+    let allocated = use_.allocated.readable();
+    let limit = limit.readable();
     let budget_note =
         format!("tenant {tenant}'s {env} budget for {key}: {limit} ({allocated} allocated)");
     let projects: Vec<&Contributor> = use_
@@ -334,7 +335,10 @@ fn over_budget(
             ),
         );
         for c in &use_.contributors {
-            d = d.with_note(Some(c.location()), format!("{}: {}", c.what, c.amount));
+            d = d.with_note(
+                Some(c.location()),
+                format!("{}: {}", c.what, c.amount.readable()),
+            );
         }
         return vec![d];
     }
@@ -343,14 +347,14 @@ fn over_budget(
         .map(|project| {
             let clusters = project.clusters.unwrap_or(1).max(1);
             let others = allocated.checked_sub(&project.amount).unwrap_or(allocated);
-            let left = limit.checked_sub(&others).unwrap_or_else(Quantity::zero);
+            let left = limit.checked_sub(&others).unwrap_or_else(Quantity::zero).readable();
             let asked = match clusters {
                 1 => format!("{key} {}", project.amount),
                 n => format!("{key} {} × {n} clusters", Quantity::from_nanos(project.amount.nanos() / n as i128, project.amount.format())),
             };
             let message = if left > Quantity::zero() {
                 // Rounded down to a nano-unit: the largest quota that fits.
-                let most = Quantity::from_nanos(left.nanos() / clusters as i128, left.format());
+                let most = Quantity::from_nanos(left.nanos() / clusters as i128, left.format()).readable();
                 let per_cluster = if clusters > 1 { " per cluster" } else { "" };
                 format!(
                     "{asked} is over budget: {left} {key} left in {tenant}'s {env} budget ({limit}): lower to ≤ {most}{per_cluster}, or {ask}"
@@ -363,7 +367,10 @@ fn over_budget(
             let mut d = Diagnostic::error(Code::OverBudget, Some(project.location()), message)
                 .with_note(Some(budget_at.clone()), budget_note.clone());
             for other in use_.contributors.iter().filter(|c| !std::ptr::eq(*c, project)) {
-                d = d.with_note(Some(other.location()), format!("{}: {}", other.what, other.amount));
+                d = d.with_note(
+                    Some(other.location()),
+                    format!("{}: {}", other.what, other.amount.readable()),
+                );
             }
             d
         })

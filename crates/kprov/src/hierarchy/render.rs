@@ -11,10 +11,10 @@ use crate::model::serde_name;
 
 fn headroom(budget: &Quantity, allocated: &Quantity) -> String {
     match budget.checked_sub(allocated) {
-        Some(free) if free.nanos() >= 0 => format!("{free} free"),
+        Some(free) if free.nanos() >= 0 => format!("{} free", free.readable()),
         Some(over) => format!(
             "{} over",
-            Quantity::from_nanos(-over.nanos(), over.format())
+            Quantity::from_nanos(-over.nanos(), over.format()).readable()
         ),
         None => "overflow".into(),
     }
@@ -36,12 +36,13 @@ fn budget_lines(h: &Hierarchy, tenant: &crate::model::Name) -> Vec<String> {
                             .map(|p| format!(", {}%", p / 10))
                             .unwrap_or_default();
                         format!(
-                            "{key} {}/{limit} ({}{pct})",
-                            u.allocated,
+                            "{key} {}/{} ({}{pct})",
+                            u.allocated.readable(),
+                            limit.readable(),
                             headroom(limit, &u.allocated)
                         )
                     }
-                    None => format!("{key} {} (no budget)", u.allocated),
+                    None => format!("{key} {} (no budget)", u.allocated.readable()),
                 })
                 .collect();
             let parts = if parts.is_empty() {

@@ -388,6 +388,30 @@ impl Quantity {
         Ok(Quantity { nanos, format })
     }
 
+    /// The same amount as a message should show it. A sum of binary and
+    /// decimal sizes is decimal and, unless 1000 divides it, prints as a
+    /// bare count of bytes (`1803886264320`) that nobody reads as `1680Gi`;
+    /// such a count of at least 1Mi is shown in the largest binary unit that
+    /// divides it. Anything with a suffix, and small counts (cores, pods),
+    /// stay as written. Output keeps Kubernetes' form.
+    pub fn readable(&self) -> Quantity {
+        const MI: i128 = 1024 * 1024 * NANOS_PER_UNIT;
+        let bare = self.format != Format::BinarySI
+            && self.nanos % NANOS_PER_UNIT == 0
+            && self.nanos.abs() >= MI
+            && self
+                .canonical()
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-');
+        match bare && self.nanos % (1024 * NANOS_PER_UNIT) == 0 {
+            true => Quantity {
+                nanos: self.nanos,
+                format: Format::BinarySI,
+            },
+            false => *self,
+        }
+    }
+
     /// `self + other`, or `None` if it overflows.
     ///
     /// The result is [`Format::BinarySI`] if both operands are, otherwise
@@ -1199,6 +1223,18 @@ mod tests {
             Quantity::from_nanos(1_500, Format::DecimalSI).nanos(),
             1_500
         );
+    }
+
+    #[test]
+    fn messages_read_byte_counts_as_binary_sizes() {
+        let readable = |a: &str, b: &str| q(a).checked_add(&q(b)).unwrap().readable().to_string();
+        assert_eq!(readable("1676Gi", "4294967296"), "1680Gi");
+        assert_eq!(readable("16676Mi", "0"), "16676Mi");
+        assert_eq!(readable("16G", "0"), "16G");
+        assert_eq!(readable("2048", "0"), "2048");
+        assert_eq!(readable("1500m", "0"), "1500m");
+        // Not a whole number of KiB: there is no exact binary form.
+        assert_eq!(readable("16Gi", "500M"), "17679869184");
     }
 
     #[test]
