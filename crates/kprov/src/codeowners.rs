@@ -163,15 +163,12 @@ impl Mapper<'_, '_> {
     fn owners(&mut self, tenant: &Item<TenantSpec>) -> BTreeSet<String> {
         let mut handles = BTreeSet::new();
         for (i, subject) in tenant.spec.owners.iter().enumerate() {
-            if let Some(handle) = self.github.handles.get(subject) {
-                handles.insert(handle.to_string());
+            if let Some(handle) = self.github.handle(subject) {
+                handles.insert(handle);
                 continue;
             }
-            match (subject, &self.github.org) {
-                (Subject::Group(group), Some(org)) => {
-                    handles.insert(format!("@{org}/{group}"));
-                }
-                (Subject::ServiceAccount { .. }, _) => {}
+            match subject {
+                Subject::ServiceAccount { .. } => {}
                 _ => {
                     if self
                         .warned

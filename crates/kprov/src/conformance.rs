@@ -217,7 +217,8 @@ pub fn check(
             .rsplit_once('/')
             .unwrap_or(("core", &api_version));
         let message = format!(
-            "{count} {kind} object(s) ({api_version}) not checked: kprov ships no schema for this kind; add one as schemas/{group}/{version}/{}.json",
+            "{} ({api_version}) not checked: kprov ships no schema for this kind; add one as schemas/{group}/{version}/{}.json",
+            crate::diagnostic::count(count, &format!("{kind} object")),
             kind.to_ascii_lowercase()
         );
         out.push(if config.strict_kinds {

@@ -198,21 +198,23 @@ pub fn render_text(diagnostics: &[Diagnostic]) -> String {
         .count();
     let warnings = diagnostics.len() - errors;
     if errors + warnings > 0 {
-        let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
         let _ = writeln!(
             out,
             "{}, {}",
-            plural(errors, "error"),
-            plural(warnings, "warning")
+            count(errors, "error"),
+            count(warnings, "warning")
         );
     }
     out
+}
+
+/// `n` and a noun, plural unless `n` is one: `1 error`, `2 warnings`. Every
+/// count kprov prints goes through here, so none reads `1 projects`.
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }
 
 /// Machine-readable rendering: a JSON array of diagnostics.

@@ -145,8 +145,21 @@ pub fn render_text(results: &[CaseResult], diff: impl Fn(&str, &str, &str) -> St
     let passed = results.iter().filter(|r| r.passed()).count();
     let failed = results.len() - passed;
     out.push_str(&format!("{passed} passed, {failed} failed\n"));
-    if failed > 0 {
-        out.push_str("(run `kprov test --update` to accept the rendered output)\n");
+    // `--update` accepts what rendered; a case that failed to render has
+    // nothing to accept, and suggesting it there sends people in circles.
+    if results
+        .iter()
+        .any(|r| matches!(r.verdict, Verdict::Differs { .. }))
+    {
+        out.push_str(
+            "(run `kprov test --update` to accept the rendered output of the cases that differ)\n",
+        );
+    }
+    if results
+        .iter()
+        .any(|r| matches!(r.verdict, Verdict::Failed(_)))
+    {
+        out.push_str("(a case that failed to render needs its template or claim.yaml fixed; `--update` cannot accept it)\n");
     }
     out
 }

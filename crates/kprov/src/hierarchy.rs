@@ -328,6 +328,70 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
     }
 
     #[test]
+    fn the_estate_sets_defaults_not_floors() {
+        use crate::model::kinds::{Isolation, PodSecurity};
+        // A silent chain takes the estate's value, and explain says so.
+        let (h, d) = resolve_files(estate("", "", "", ""));
+        assert!(d.is_empty(), "{d:#?}");
+        let ns = h.namespace("dev-a", "app-dev").unwrap();
+        let text = render::explain_text(ns);
+        assert!(
+            text.contains("kprov.yaml:4:29  (estate default: no tenant sets it)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(kprov default: neither the estate nor a tenant sets it)"),
+            "{text}"
+        );
+
+        // A root tenant looser than the estate replaces its value.
+        let (h, d) = resolve_files(estate(
+            "  podSecurity: privileged\n  network: {isolation: none}\n",
+            "",
+            "",
+            "",
+        ));
+        assert!(d.is_empty(), "{d:#?}");
+        let ns = h.namespace("dev-a", "app-dev").unwrap();
+        assert_eq!(ns.pod_security.value, PodSecurity::Privileged);
+        assert_eq!(ns.isolation.value, Isolation::None);
+        assert_eq!(
+            ns.isolation.from.source,
+            Source::Tenant("org".parse().unwrap())
+        );
+
+        // Only a root tenant does: below it the estate's value is what a
+        // child keeps or tightens, whether or not a tenant repeats it.
+        let (_, d) = resolve_files(estate("", "", "  network: {isolation: none}\n", ""));
+        assert_eq!(codes(&d), ["loosened"]);
+        assert!(
+            d[0].message
+                .contains("the estate default, which only a root tenant may replace"),
+            "{}",
+            d[0].message
+        );
+        let (h, d) = resolve_files(estate("", "", "  network: {isolation: namespace}\n", ""));
+        assert!(d.is_empty(), "{d:#?}");
+        let ns = h.namespace("dev-a", "app-dev").unwrap();
+        assert_eq!(
+            ns.isolation.from.source,
+            Source::Tenant("team".parse().unwrap())
+        );
+
+        // Below it, values only tighten: a project looser than its tenant
+        // is refused even where the tenant itself loosened the estate's.
+        let (_, d) = resolve_files(estate(
+            "  podSecurity: privileged\n",
+            "  podSecurity: restricted\n",
+            "",
+            "  podSecurity: baseline\n",
+        ));
+        assert_eq!(codes(&d), ["loosened"]);
+        assert_eq!(d[0].location.as_ref().unwrap().file, "app.yaml");
+        assert_eq!(d[0].notes[0].location.as_ref().unwrap().file, "dept.yaml");
+    }
+
+    #[test]
     fn allow_lists_intersect_so_a_child_cannot_widen() {
         let (_, d) = resolve_files(estate(
             "  allowedClusters: [dev-a]\n",
@@ -367,8 +431,24 @@ spec: {environment: dev, storage: {default: fast, tiers: {fast: {storageClass: l
             "",
         ));
         assert_eq!(codes(&d), ["over-budget"]);
+        // At the project's quota, with what is left per cluster and who
+        // can raise the budget: nobody on this chain has owners.
+        assert_eq!(
+            d[0].message,
+            "cpu 2 × 2 clusters is over budget: 3 cpu left in team's dev budget (3): \
+             lower to ≤ 1500m per cluster, or ask the tenant's owners to raise it"
+        );
+        assert_eq!(d[0].location.as_ref().unwrap().file, "app.yaml");
+        assert_eq!(d[0].notes[0].location.as_ref().unwrap().file, "team.yaml");
+        // Owners as written when the estate maps none to GitHub.
+        let (_, d) = resolve_files(estate(
+            "  owners: [group:org-leads]\n",
+            "",
+            "  quota: {dev: {cpu: \"3\", memory: 8Gi}}\n",
+            "",
+        ));
         assert!(
-            d[0].message.contains("4 allocated, budget 3"),
+            d[0].message.ends_with("or ask group:org-leads to raise it"),
             "{}",
             d[0].message
         );

@@ -362,11 +362,12 @@ fn cluster_overcommit(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagno
                 continue;
             };
             let message = format!(
-                "quotas on cluster `{name}` allocate {} {resource}, {}.{}% of its capacity {cap} × overcommit {} = {limit}",
-                sums[i],
+                "quotas on cluster `{name}` allocate {} {resource}, {}.{}% of its capacity {cap} × overcommit {} = {}",
+                sums[i].readable(),
                 permille / 10,
                 permille % 10,
-                decimal(&factor)
+                decimal(&factor),
+                limit.readable()
             );
             let at = Some(cluster.origin.at(&format!("/spec/capacity/{resource}")));
             if permille > 1000 {

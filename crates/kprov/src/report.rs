@@ -451,7 +451,7 @@ fn signed(nanos: i128) -> String {
 }
 
 fn q(v: &Option<Quantity>) -> String {
-    v.map_or("-".into(), |q| q.to_string())
+    v.map_or("-".into(), |q| q.readable().to_string())
 }
 
 fn of(used: &Option<Quantity>, limit: Option<&Quantity>) -> String {
@@ -461,9 +461,9 @@ fn of(used: &Option<Quantity>, limit: Option<&Quantity>) -> String {
                 .ratio_permille(l)
                 .map(|p| format!(" ({}%)", p / 10))
                 .unwrap_or_default();
-            format!("{u}/{l}{pct}")
+            format!("{}/{}{pct}", u.readable(), l.readable())
         }
-        (u, Some(l)) => format!("{}/{l}", q(u)),
+        (u, Some(l)) => format!("{}/{}", q(u), l.readable()),
         (u, None) => q(u),
     }
 }
@@ -474,7 +474,7 @@ fn tiers(u: &Usage) -> String {
     }
     u.storage_by_tier
         .iter()
-        .map(|(t, v)| format!("{t} {v}"))
+        .map(|(t, v)| format!("{t} {}", v.readable()))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -158,6 +158,8 @@ impl Engine {
             })
         });
         let mut message = match e.detail() {
+            // minijinja's detail ("`a.b` is undefined") says it already.
+            Some(detail) if e.kind() == minijinja::ErrorKind::UndefinedError => detail.to_owned(),
             Some(detail) => format!("{}: {detail}", e.kind()),
             None => e.kind().to_string(),
         };
@@ -202,7 +204,15 @@ impl Engine {
         INTERPOLATED.with(|cell| *cell.borrow_mut() = (Vec::new(), 0));
         let template = self.env.get_template(name).map_err(|e| self.error(&e))?;
         let context = minijinja::Value::from_pairs(context.iter().map(|(k, v)| (*k, v.clone())));
-        let rendered = template.render(context).map_err(|e| self.error(&e))?;
+        let rendered = template.render(&context).map_err(|e| {
+            let mut error = self.error(&e);
+            if e.kind() == minijinja::ErrorKind::UndefinedError
+                && let Some(hint) = e.detail().and_then(|d| undefined_hint(d, &context))
+            {
+                error.message = format!("{}; {hint}", error.message);
+            }
+            error
+        })?;
         let values = INTERPOLATED.with(|cell| std::mem::take(&mut cell.borrow_mut().0));
         let (text, mut slots) = self.substitute(name, &rendered, values, inline)?;
         let parsed = match parse_output(text) {
@@ -363,6 +373,113 @@ impl Default for Engine {
     fn default() -> Self {
         Engine::new()
     }
+}
+
+/// What an undefined `a.b.c` (as minijinja names it: "`a.b.c` is undefined")
+/// could have meant, read from the context: the closest key of `a.b`, and
+/// the keys it has. `None` for anything the context cannot answer (a loop
+/// variable, an expression with calls or filters).
+fn undefined_hint(detail: &str, context: &minijinja::Value) -> Option<String> {
+    let expression = detail.strip_prefix('`')?.strip_suffix("` is undefined")?;
+    let path = parse_path(expression)?;
+    let (last, parents) = path.split_last()?;
+    let mut value = context.clone();
+    let mut written = String::new();
+    for segment in parents {
+        value = match segment {
+            Segment::Key(key) => value.get_attr(key).ok()?,
+            Segment::Index(i) => value.get_item(&minijinja::Value::from(*i)).ok()?,
+        };
+        if value.is_undefined() || value.is_none() {
+            return None;
+        }
+        match segment {
+            Segment::Key(key) if written.is_empty() => written.push_str(key),
+            Segment::Key(key) => {
+                written.push('.');
+                written.push_str(key);
+            }
+            Segment::Index(i) => written.push_str(&format!("[{i}]")),
+        }
+    }
+    let owner = match written.is_empty() {
+        true => "the template context".to_owned(),
+        false => format!("`{written}`"),
+    };
+    match last {
+        Segment::Key(missing) if value.kind() == minijinja::value::ValueKind::Map => {
+            let mut keys: Vec<String> = value
+                .try_iter()
+                .ok()?
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect();
+            keys.sort();
+            // `project`, `cluster` and the tenants are their spec plus
+            // `name`, which Kubernetes habits write as `.spec.…`.
+            let guess = match crate::diagnostic::closest(missing, &keys) {
+                Some(k) => format!("did you mean `{k}`? "),
+                None if missing == "spec" && keys.iter().any(|k| k == "name") => format!(
+                    "{owner} holds its spec's fields and `name` directly: write `{written}.<field>`; "
+                ),
+                None => String::new(),
+            };
+            let listed = match keys.len() {
+                0 => "nothing".to_owned(),
+                n if n <= 12 => format!("`{}`", keys.join("`, `")),
+                n => format!("`{}`, … ({n} keys)", keys[..12].join("`, `")),
+            };
+            Some(format!("{guess}{owner} has {listed}"))
+        }
+        Segment::Index(_) => Some(match value.len()? {
+            0 => format!("{owner} is empty"),
+            1 => format!("{owner} has 1 item"),
+            n => format!("{owner} has {n} items"),
+        }),
+        _ => None,
+    }
+}
+
+/// One step of a dotted path: `.key`, `['key']` or `[0]`.
+enum Segment {
+    Key(String),
+    Index(i64),
+}
+
+/// `a.b[0]['c']` as segments; `None` for anything else (calls, filters,
+/// arithmetic), whose parts the hint does not try to evaluate.
+fn parse_path(expression: &str) -> Option<Vec<Segment>> {
+    let ident = |s: &str| -> Option<usize> {
+        let end = s
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(s.len(), |(i, _)| i);
+        (end > 0 && !s.starts_with(|c: char| c.is_ascii_digit())).then_some(end)
+    };
+    let end = ident(expression)?;
+    let mut path = vec![Segment::Key(expression[..end].to_owned())];
+    let mut rest = &expression[end..];
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = ident(after)?;
+            path.push(Segment::Key(after[..end].to_owned()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let close = after.find(']')?;
+            let inner = &after[..close];
+            let quoted = inner
+                .strip_prefix('\'')
+                .and_then(|i| i.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|i| i.strip_suffix('"')));
+            path.push(match quoted {
+                Some(key) => Segment::Key(key.to_owned()),
+                None => Segment::Index(inner.parse().ok()?),
+            });
+            rest = &after[close + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(path)
 }
 
 #[cfg(test)]

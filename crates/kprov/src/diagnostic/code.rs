@@ -194,7 +194,7 @@ codes! {
         "A project has the name of a tenant, so its namespaces would carry the tree label that selects that tenant's subtree.",
         fix: "Rename the project (or the tenant).";
     Loosened = "loosened", Error,
-        "A tenant or project sets a security setting looser than the one it inherits (pod security, network isolation, or a network peer outside its subtree); a child may only keep or tighten it.",
+        "A tenant or project sets a security setting looser than one a tenant above it sets (pod security, network isolation, or a network peer outside its subtree); below that tenant, a child may only keep or tighten it. The estate's pod security and isolation are defaults, not floors: the first tenant on a chain to set one may set any level.",
         fix: "Remove the setting to inherit it or make it as strict as the inherited one, or ask the owners of the tenant that sets it to allow more.";
     NotAllowed = "not-allowed", Error,
         "A project uses a cluster, instancetype, storage tier or other value that an allow-list of a tenant above it (`allowedClusters`, `allowedInstancetypes`, …) does not match.",
@@ -212,7 +212,7 @@ codes! {
         "A project has no costCenter, neither its own nor on its tenant chain, so its cost cannot be charged back.",
         fix: "Set `spec.costCenter` on the project or on one of its tenants.";
     OverBudget = "over-budget", Error,
-        "The quotas allocated below a tenant in one environment add up to more of a resource than the tenant's budget.",
+        "The quotas allocated below a tenant in one environment add up to more of a resource than the tenant's budget. Each project under the budget is told at its own quota how much is left for it and who can raise the budget; a budget used up by child tenants alone is reported at the budget.",
         fix: "Lower the quotas of the contributors the notes list, or raise the tenant's budget in `spec.quota` (within its parent's).";
     BudgetAboveParent = "budget-above-parent", Error,
         "A tenant budgets more of a resource in an environment than one of its ancestors does.",

@@ -52,6 +52,9 @@ pub struct Contributor {
     /// budgets.
     origin: Origin,
     pointer: String,
+    /// For a project's quota: how many clusters multiply it, so an
+    /// over-budget error can say what to lower it to.
+    clusters: Option<usize>,
 }
 
 impl Contributor {
@@ -176,6 +179,7 @@ fn tenant_budgets(
                         amount: *amount,
                         origin: child.origin.clone(),
                         pointer,
+                        clusters: None,
                     },
                     &mut overflow,
                 );
@@ -199,6 +203,7 @@ fn tenant_budgets(
                         amount: child_use.allocated,
                         origin: child.origin.clone(),
                         pointer: "/metadata/name".to_owned(),
+                        clusters: None,
                     },
                     &mut overflow,
                 );
@@ -230,6 +235,7 @@ fn tenant_budgets(
                         amount: total,
                         origin: project.origin.clone(),
                         pointer: format!("/spec/environments/{e}/quota{suffix}"),
+                        clusters: Some(clusters),
                     },
                     &mut overflow,
                 );
@@ -269,23 +275,14 @@ fn tenant_budgets(
             if let Some(limit) = &use_.budget
                 && use_.allocated > *limit
             {
-                let location = tenant.origin.at(&format!(
+                let budget_at = tenant.origin.at(&format!(
                     "{}{}",
                     push_pointer("/spec/quota", env.as_str()),
                     resource_suffix(key)
                 ));
-                let mut d = Diagnostic::error(
-                    Code::OverBudget,
-                    Some(location),
-                    format!(
-                        "tenant `{name}` is over its {env} budget for {key}: {} allocated, budget {limit}",
-                        use_.allocated
-                    ),
-                );
-                for c in &use_.contributors {
-                    d = d.with_note(Some(c.location()), format!("{}: {}", c.what, c.amount));
-                }
-                out.push(d);
+                out.extend(over_budget(
+                    model, hierarchy, name, &env, key, use_, *limit, budget_at,
+                ));
             }
         }
         done.insert(
@@ -299,6 +296,108 @@ fn tenant_budgets(
         );
     }
     (done, out)
+}
+
+/// The errors of one exceeded budget. Each project under it is told at its
+/// own quota what is left for it and who can raise the budget: a request
+/// is reviewed in its project file, and that is where a team looks. A
+/// budget used up by child tenants alone is reported at the budget.
+#[allow(clippy::too_many_arguments)]
+fn over_budget(
+    model: &Model,
+    hierarchy: &Hierarchy,
+    tenant: &Name,
+    env: &Name,
+    key: &str,
+    use_: &ResourceUse,
+    limit: Quantity,
+    budget_at: Location,
+) -> Vec<Diagnostic> {
+    let ask = match ask(model, hierarchy, tenant) {
+        Some(owners) => format!("ask {owners} to raise it"),
+        None => "ask the tenant's owners to raise it".to_owned(),
+    };
+    let allocated = use_.allocated.readable();
+    let limit = limit.readable();
+    let budget_note =
+        format!("tenant {tenant}'s {env} budget for {key}: {limit} ({allocated} allocated)");
+    let projects: Vec<&Contributor> = use_
+        .contributors
+        .iter()
+        .filter(|c| c.clusters.is_some())
+        .collect();
+    if projects.is_empty() {
+        let mut d = Diagnostic::error(
+            Code::OverBudget,
+            Some(budget_at),
+            format!(
+                "tenant `{tenant}` is over its {env} budget for {key}: {allocated} allocated, budget {limit}; lower the child budgets, or {ask}"
+            ),
+        );
+        for c in &use_.contributors {
+            d = d.with_note(
+                Some(c.location()),
+                format!("{}: {}", c.what, c.amount.readable()),
+            );
+        }
+        return vec![d];
+    }
+    projects
+        .into_iter()
+        .map(|project| {
+            let clusters = project.clusters.unwrap_or(1).max(1);
+            let others = allocated.checked_sub(&project.amount).unwrap_or(allocated);
+            let left = limit.checked_sub(&others).unwrap_or_else(Quantity::zero).readable();
+            let asked = match clusters {
+                1 => format!("{key} {}", project.amount),
+                n => format!("{key} {} × {n} clusters", Quantity::from_nanos(project.amount.nanos() / n as i128, project.amount.format())),
+            };
+            let message = if left > Quantity::zero() {
+                // Rounded down to a nano-unit: the largest quota that fits.
+                let most = Quantity::from_nanos(left.nanos() / clusters as i128, left.format()).readable();
+                let per_cluster = if clusters > 1 { " per cluster" } else { "" };
+                format!(
+                    "{asked} is over budget: {left} {key} left in {tenant}'s {env} budget ({limit}): lower to ≤ {most}{per_cluster}, or {ask}"
+                )
+            } else {
+                format!(
+                    "{asked} is over budget: nothing left in {tenant}'s {env} budget ({limit}, all used by others): lower the others, or {ask}"
+                )
+            };
+            let mut d = Diagnostic::error(Code::OverBudget, Some(project.location()), message)
+                .with_note(Some(budget_at.clone()), budget_note.clone());
+            for other in use_.contributors.iter().filter(|c| !std::ptr::eq(*c, project)) {
+                d = d.with_note(
+                    Some(other.location()),
+                    format!("{}: {}", other.what, other.amount.readable()),
+                );
+            }
+            d
+        })
+        .collect()
+}
+
+/// Who can raise `tenant`'s budget: the owners of the nearest tenant, from
+/// it up, that has owners, as GitHub handles where the estate maps them
+/// (the same mapping CODEOWNERS uses), otherwise as written.
+fn ask(model: &Model, hierarchy: &Hierarchy, tenant: &Name) -> Option<String> {
+    let github = model.estate.as_ref().and_then(|e| e.spec.github.as_ref());
+    let chain = &hierarchy.tenants.get(tenant)?.chain;
+    let owners = chain
+        .iter()
+        .rev()
+        .filter_map(|t| model.tenants.get(t))
+        .map(|t| &t.spec.owners)
+        .find(|owners| !owners.is_empty())?;
+    let mut names: Vec<String> = owners
+        .iter()
+        .map(|o| match github.and_then(|g| g.handle(o)) {
+            Some(handle) => handle,
+            None => o.to_string(),
+        })
+        .collect();
+    names.dedup();
+    Some(names.join(" or "))
 }
 
 fn resource_suffix(key: &str) -> String {

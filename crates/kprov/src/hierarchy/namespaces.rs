@@ -262,6 +262,7 @@ fn project_namespaces<'m>(
         spec.network.as_ref().and_then(|n| n.isolation),
         [None, None, None, None],
         project_source,
+        super::settings::Place::Below,
         out,
     );
 

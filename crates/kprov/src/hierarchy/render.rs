@@ -11,10 +11,10 @@ use crate::model::serde_name;
 
 fn headroom(budget: &Quantity, allocated: &Quantity) -> String {
     match budget.checked_sub(allocated) {
-        Some(free) if free.nanos() >= 0 => format!("{free} free"),
+        Some(free) if free.nanos() >= 0 => format!("{} free", free.readable()),
         Some(over) => format!(
             "{} over",
-            Quantity::from_nanos(-over.nanos(), over.format())
+            Quantity::from_nanos(-over.nanos(), over.format()).readable()
         ),
         None => "overflow".into(),
     }
@@ -36,12 +36,13 @@ fn budget_lines(h: &Hierarchy, tenant: &crate::model::Name) -> Vec<String> {
                             .map(|p| format!(", {}%", p / 10))
                             .unwrap_or_default();
                         format!(
-                            "{key} {}/{limit} ({}{pct})",
-                            u.allocated,
+                            "{key} {}/{} ({}{pct})",
+                            u.allocated.readable(),
+                            limit.readable(),
                             headroom(limit, &u.allocated)
                         )
                     }
-                    None => format!("{key} {} (no budget)", u.allocated),
+                    None => format!("{key} {} (no budget)", u.allocated.readable()),
                 })
                 .collect();
             let parts = if parts.is_empty() {
@@ -182,6 +183,27 @@ fn row(out: &mut String, indent: &str, value: &str, from: &Provenance) {
     let _ = writeln!(out, "{indent}{value:<40}  {}", provenance(from));
 }
 
+/// A value the estate only defaults: saying so tells the reader that a
+/// tenant setting it would replace it, looser or tighter.
+fn default_row(out: &mut String, indent: &str, value: &str, from: &Provenance) {
+    match (&from.location, &from.source) {
+        (Some(l), Source::Estate) => {
+            let _ = writeln!(
+                out,
+                "{indent}{value:<40}  {}:{}:{}  (estate default: no tenant sets it)",
+                l.file, l.line, l.column
+            );
+        }
+        (_, Source::Default) => {
+            let _ = writeln!(
+                out,
+                "{indent}{value:<40}  (kprov default: neither the estate nor a tenant sets it)"
+            );
+        }
+        _ => row(out, indent, value, from),
+    }
+}
+
 fn quota_text(q: &crate::model::kinds::Quota) -> String {
     super::budget::entries(q)
         .iter()
@@ -212,13 +234,13 @@ pub fn explain_text(ns: &Namespace) -> String {
     let _ = writeln!(out, "  chain         {}", chain.join(" → "));
     let _ = writeln!(out, "  environment   {}", ns.environment);
     let _ = writeln!(out);
-    row(
+    default_row(
         &mut out,
         "pod security   ",
         &serde_name(&ns.pod_security.value),
         &ns.pod_security.from,
     );
-    row(
+    default_row(
         &mut out,
         "isolation      ",
         &serde_name(&ns.isolation.value),

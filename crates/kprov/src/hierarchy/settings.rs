@@ -1,6 +1,9 @@
 //! What a tenant passes down besides additive lists: pod security and
-//! isolation, which only tighten (a looser child is an error naming both
-//! places), and the allow-lists, which intersect down the chain.
+//! isolation, and the allow-lists, which intersect down the chain. The
+//! estate's pod security and isolation are defaults: the first tenant on a
+//! chain that sets one replaces it, looser or tighter, and below that
+//! tenant values only tighten (a looser child is an error naming both
+//! places). A floor over the whole estate is a policy's to enforce.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -94,12 +97,25 @@ fn estate_defaults(model: &Model) -> (Sourced<PodSecurity>, Sourced<Isolation>) 
     (pod_security, isolation)
 }
 
+/// Where a setting is written in the hierarchy: a root tenant replaces the
+/// estate's defaults; everything below a root only keeps or tightens what
+/// it inherits, defaults included, so a project file can never loosen the
+/// level the platform set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// A tenant without a parent.
+    Root,
+    /// A tenant with a parent, or a project.
+    Below,
+}
+
 /// A child's setting against what it inherits: equal or stricter wins,
-/// looser is an error naming both places.
+/// looser is an error naming both places, unless a root tenant replaces
+/// the estate's (or kprov's) default.
 fn tighten<T: Ord + Copy + serde::Serialize>(
     inherited: &Sourced<T>,
     own: Option<T>,
-    own_from: impl FnOnce() -> Provenance,
+    (own_from, place): (impl FnOnce() -> Provenance, Place),
     what: &str,
     out: &mut Vec<Diagnostic>,
 ) -> Sourced<T> {
@@ -107,18 +123,30 @@ fn tighten<T: Ord + Copy + serde::Serialize>(
         return inherited.clone();
     };
     let from = own_from();
-    if value < inherited.value {
+    let replaces_default =
+        place == Place::Root && matches!(inherited.from.source, Source::Estate | Source::Default);
+    if value < inherited.value && !replaces_default {
         let name = crate::model::serde_name::<T>;
         out.push(
             Diagnostic::error(
                 Code::Loosened,
                 from.location.as_deref().cloned(),
-                format!(
-                    "{what} `{}` is looser than `{}` set by {}; a child may only keep or tighten it",
-                    name(&value),
-                    name(&inherited.value),
-                    inherited.from.source
-                ),
+                match inherited.from.source {
+                    Source::Estate | Source::Default => format!(
+                        "{what} `{}` is looser than `{}`, the {} default, which only a root tenant may replace; keep `{}`, tighten it, or remove this setting",
+                        name(&value),
+                        name(&inherited.value),
+                        inherited.from.source,
+                        name(&inherited.value),
+                    ),
+                    _ => format!(
+                        "{what} `{}` is looser than `{}` set by {}; below it, keep `{}`, tighten it, or remove this setting",
+                        name(&value),
+                        name(&inherited.value),
+                        inherited.from.source,
+                        name(&inherited.value),
+                    ),
+                },
             )
             .with_note(inherited.from.location.as_deref().cloned(), format!("`{}` is set here", name(&inherited.value))),
         );
@@ -163,6 +191,11 @@ pub(super) fn of_tenants(
                 tenant.spec.allowed_san_volumes.as_ref(),
             ],
             |p| tenant_source(tenant, p),
+            if node.parent.is_none() {
+                Place::Root
+            } else {
+                Place::Below
+            },
             out,
         );
         effective.insert(node.name.clone(), own);
@@ -176,6 +209,7 @@ pub(super) fn settings(
     isolation: Option<Isolation>,
     lists: [Option<&Vec<Glob>>; 4],
     source: impl Fn(&str) -> Provenance,
+    place: Place,
     out: &mut Vec<Diagnostic>,
 ) -> Effective {
     let mut allowed = inherited.allowed.clone();
@@ -197,14 +231,14 @@ pub(super) fn settings(
         pod_security: tighten(
             &inherited.pod_security,
             pod_security,
-            || source("/spec/podSecurity"),
+            (|| source("/spec/podSecurity"), place),
             "pod security",
             out,
         ),
         isolation: tighten(
             &inherited.isolation,
             isolation,
-            || source("/spec/network/isolation"),
+            (|| source("/spec/network/isolation"), place),
             "network isolation",
             out,
         ),

@@ -538,9 +538,10 @@ fn storage_fits_quota(
                 continue;
             }
             let over = need.checked_sub(&allowed).unwrap_or_else(Quantity::zero);
+            let (need, allowed, over) = (need.readable(), allowed.readable(), over.readable());
             let list: Vec<String> = claims
                 .iter()
-                .map(|c| format!("{} {}", c.what, c.size))
+                .map(|c| format!("{} {}", c.what, c.size.readable()))
                 .collect();
             out.push(Diagnostic::error(
                 Code::StorageFitsQuota,
@@ -636,6 +637,7 @@ fn vm_fits_quota(
             continue;
         }
         let over = need.checked_sub(&allowed).unwrap_or_else(Quantity::zero);
+        let (need, allowed, over) = (need.readable(), allowed.readable(), over.readable());
         let per_vm = |l: &Launcher| match key.as_str() {
             "requests.cpu" | "cpu" => l.cpu.to_string(),
             "limits.cpu" => l.cpu_limit.unwrap_or_else(Quantity::zero).to_string(),
@@ -657,7 +659,10 @@ fn vm_fits_quota(
         let total = |f: fn(&Launcher) -> &Quantity| {
             Quantity::sum(launchers.iter().map(f)).unwrap_or_else(Quantity::zero)
         };
-        let (guests, overhead) = (total(|l| &l.guest_memory), total(|l| &l.overhead));
+        let (guests, overhead) = (
+            total(|l| &l.guest_memory).readable(),
+            total(|l| &l.overhead).readable(),
+        );
         let why = match key.as_str() {
             "limits.memory" => format!(
                 " (KubeVirt's automatic limit, {AUTO_MEMORY_LIMIT_RATIO} × the request of {guests} guest memory + {overhead} virt-launcher overhead)"
@@ -715,6 +720,7 @@ fn vm_fits_limitrange(
                         _ => continue,
                     };
                     let over = value.checked_sub(&max).unwrap_or_else(Quantity::zero);
+                    let (value, max, over) = (value.readable(), max.readable(), over.readable());
                     let detail = if resource == "memory" {
                         format!(
                             " ({} guest + {} virt-launcher overhead{})",

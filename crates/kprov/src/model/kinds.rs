@@ -237,6 +237,21 @@ pub struct GitHub {
     pub handles: BTreeMap<Subject, GitHubHandle>,
 }
 
+impl GitHub {
+    /// The GitHub handle of an owner: its entry in `handles`, or for a group
+    /// the team of `org`. Users need an entry (a cluster user name is not a
+    /// GitHub login) and service accounts cannot review.
+    pub fn handle(&self, subject: &Subject) -> Option<String> {
+        if let Some(handle) = self.handles.get(subject) {
+            return Some(handle.to_string());
+        }
+        match (subject, &self.org) {
+            (Subject::Group(group), Some(org)) => Some(format!("@{org}/{group}")),
+            _ => None,
+        }
+    }
+}
+
 /// Estate-wide network defaults.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -456,9 +471,11 @@ pub struct TenantSpec {
     #[schemars(extend("propertyNames" = {"format": "label-key"}))]
     #[serde(default)]
     pub annotations: Annotations,
-    /// Pod Security level; may only tighten what ancestors set.
+    /// Pod Security level; a root tenant replaces the estate's default,
+    /// any other may only tighten what it inherits.
     pub pod_security: Option<PodSecurity>,
-    /// Network isolation; may only tighten what ancestors set.
+    /// Network isolation; a root tenant replaces the estate's default,
+    /// any other may only tighten what it inherits.
     pub network: Option<Network>,
     /// Role bindings put in every namespace below (additive).
     #[serde(default)]

@@ -81,6 +81,71 @@ const NANOS_PER_UNIT: i128 = 1_000_000_000;
 /// like without looking anything up.
 const EXAMPLES: &str = "expected e.g. `500m`, `2`, `1Gi`, `10G`";
 
+/// What to write instead of `input`: the nearest valid forms when it reads
+/// like a size written the way other tools write them (`16GB`, `512mb`,
+/// `2 GiB`, `1K`), otherwise examples.
+fn hint(input: &str) -> String {
+    let base = |form: &str| match form.ends_with('i') {
+        true => "powers of 1024",
+        false => "powers of 1000",
+    };
+    match nearest_forms(input).as_slice() {
+        [] => EXAMPLES.to_owned(),
+        [one] => format!("did you mean `{one}`?"),
+        [first, second, ..] => format!(
+            "did you mean `{first}` ({}) or `{second}` ({})?",
+            base(first),
+            base(second)
+        ),
+    }
+}
+
+/// Quantities `input` may have meant: its number with the suffix read
+/// without case, a byte unit or blanks, decimal before binary unless it
+/// named the binary one (`GiB`). Only forms that parse are offered.
+fn nearest_forms(input: &str) -> Vec<String> {
+    let number_end = input
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && matches!(c, '+' | '-'))))
+        .map_or(input.len(), |(i, _)| i);
+    let (number, unit) = input.split_at(number_end);
+    if number.is_empty() || Quantity::parse(number).is_err() {
+        return Vec::new();
+    }
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = ["bytes", "byte", "b"]
+        .iter()
+        .find_map(|b| unit.strip_suffix(b))
+        .unwrap_or(&unit);
+    let binary_named = unit.len() == 2 && unit.ends_with('i');
+    let Some(letter) = unit.chars().next() else {
+        // `16B`, `16 bytes`: a plain number of bytes.
+        return vec![number.to_owned()]
+            .into_iter()
+            .filter(|n| n != input)
+            .collect();
+    };
+    if unit.len() > 1 && !binary_named {
+        return Vec::new();
+    }
+    let decimal = match letter {
+        'k' => "k",
+        'm' => "M",
+        'g' => "G",
+        't' => "T",
+        'p' => "P",
+        'e' => "E",
+        _ => return Vec::new(),
+    };
+    let binary = format!("{}i", decimal.to_ascii_uppercase());
+    let mut forms = vec![format!("{number}{decimal}"), format!("{number}{binary}")];
+    if binary_named {
+        forms.reverse();
+    }
+    forms.retain(|f| f != input && Quantity::parse(f).is_ok());
+    forms
+}
+
 /// Decimal SI suffixes from 10^-9 to 10^18, one per power of 1000; the index
 /// `i` stands for 10^(3i - 9).
 const DECIMAL_SUFFIXES: [&str; 10] = ["n", "u", "m", "", "k", "M", "G", "T", "P", "E"];
@@ -118,7 +183,8 @@ pub enum QuantityError {
     Empty,
     /// A character that cannot appear at that place in a quantity.
     #[error(
-        "`{input}` is not a Kubernetes quantity: unexpected `{found}` at position {position} ({EXAMPLES})"
+        "`{input}` is not a Kubernetes quantity: unexpected `{found}` at position {position} ({})",
+        hint(.input)
     )]
     UnexpectedChar {
         /// The whole input.
@@ -136,7 +202,8 @@ pub enum QuantityError {
     },
     /// The suffix is not one Kubernetes knows (`K`, `mi`, `e`).
     #[error(
-        "`{input}` is not a Kubernetes quantity: unknown suffix `{suffix}`; use one of n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3 or E-3 ({EXAMPLES})"
+        "`{input}` is not a Kubernetes quantity: unknown suffix `{suffix}`; use one of n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3 or E-3 ({})",
+        hint(.input)
     )]
     UnknownSuffix {
         /// The whole input.
@@ -319,6 +386,30 @@ impl Quantity {
             format = Format::DecimalSI;
         }
         Ok(Quantity { nanos, format })
+    }
+
+    /// The same amount as a message should show it. A sum of binary and
+    /// decimal sizes is decimal and, unless 1000 divides it, prints as a
+    /// bare count of bytes (`1803886264320`) that nobody reads as `1680Gi`;
+    /// such a count of at least 1Mi is shown in the largest binary unit that
+    /// divides it. Anything with a suffix, and small counts (cores, pods),
+    /// stay as written. Output keeps Kubernetes' form.
+    pub fn readable(&self) -> Quantity {
+        const MI: i128 = 1024 * 1024 * NANOS_PER_UNIT;
+        let bare = self.format != Format::BinarySI
+            && self.nanos % NANOS_PER_UNIT == 0
+            && self.nanos.abs() >= MI
+            && self
+                .canonical()
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-');
+        match bare && self.nanos % (1024 * NANOS_PER_UNIT) == 0 {
+            true => Quantity {
+                nanos: self.nanos,
+                format: Format::BinarySI,
+            },
+            false => *self,
+        }
     }
 
     /// `self + other`, or `None` if it overflows.
@@ -1004,6 +1095,41 @@ mod tests {
         );
         assert!(msg("1K").contains("unknown suffix `K`"));
         assert!(msg("1K").contains("Ki"));
+        assert!(
+            msg("16GB")
+                .ends_with("(did you mean `16G` (powers of 1000) or `16Gi` (powers of 1024)?)"),
+            "{}",
+            msg("16GB")
+        );
+        assert!(
+            msg("2GiB")
+                .ends_with("(did you mean `2Gi` (powers of 1024) or `2G` (powers of 1000)?)"),
+            "{}",
+            msg("2GiB")
+        );
+        assert!(
+            msg("16B").ends_with("(did you mean `16`?)"),
+            "{}",
+            msg("16B")
+        );
+        for (typo, first) in [
+            ("2GiB", "2Gi"),
+            ("512mb", "512M"),
+            ("1.5 Gi", "1.5Gi"),
+            ("10gi", "10Gi"),
+            ("1K", "1k"),
+            ("100B", "100"),
+            ("4 bytes", "4"),
+        ] {
+            assert_eq!(
+                nearest_forms(typo).first().map(String::as_str),
+                Some(first),
+                "{typo}"
+            );
+        }
+        for hopeless in ["1.5.3", "abc", "16GX", "1Q"] {
+            assert_eq!(nearest_forms(hopeless), Vec::<String>::new(), "{hopeless}");
+        }
         assert!(msg("Gi").contains("no number"));
         assert!(msg("1.0000000001").contains("finer than 1n"));
         assert!(msg("1e30").contains("too large"));
@@ -1097,6 +1223,18 @@ mod tests {
             Quantity::from_nanos(1_500, Format::DecimalSI).nanos(),
             1_500
         );
+    }
+
+    #[test]
+    fn messages_read_byte_counts_as_binary_sizes() {
+        let readable = |a: &str, b: &str| q(a).checked_add(&q(b)).unwrap().readable().to_string();
+        assert_eq!(readable("1676Gi", "4294967296"), "1680Gi");
+        assert_eq!(readable("16676Mi", "0"), "16676Mi");
+        assert_eq!(readable("16G", "0"), "16G");
+        assert_eq!(readable("2048", "0"), "2048");
+        assert_eq!(readable("1500m", "0"), "1500m");
+        // Not a whole number of KiB: there is no exact binary form.
+        assert_eq!(readable("16Gi", "500M"), "17679869184");
     }
 
     #[test]
