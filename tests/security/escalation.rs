@@ -202,3 +202,27 @@ fn a_project_attaches_only_the_san_volumes_its_tenants_list() {
         "spec.virtualMachines[0].disks[0].source.san.nfs.path",
     );
 }
+
+/// The estate's pod security and isolation are defaults a root tenant may
+/// replace; a project file under tenants that set nothing still cannot
+/// loosen them.
+#[test]
+fn a_project_never_loosens_the_estate_default() {
+    assert_refused_with(
+        validate_with("loosen-default", "", "  podSecurity: privileged\n"),
+        "the estate default, which only a root tenant may replace",
+    );
+    assert_refused_with(
+        validate_with(
+            "loosen-isolation",
+            "  network: {isolation: namespace}\n",
+            "  network: {isolation: none}\n",
+        ),
+        "[loosened]",
+    );
+    assert_ok(validate_with(
+        "tighten-default",
+        "",
+        "  podSecurity: restricted\n",
+    ));
+}
