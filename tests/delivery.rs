@@ -246,3 +246,58 @@ fn an_imported_kvm_estate_renders_valid_objects_that_build() {
     assert_eq!(built.matches("\nkind: PersistentVolume\n").count(), 3);
     assert!(built.contains("secureBoot: true"), "{built}");
 }
+
+/// East/West failover: the VM runs on its active cluster and waits halted
+/// on the standby, each attached to the same SAN volumes through its own
+/// PersistentVolume; failing over is one changed line.
+#[test]
+fn a_failover_vm_runs_on_one_cluster_and_waits_halted_on_the_other() {
+    let dir = scratch("san-failover");
+    copy_dir(&repo().join("tests/cases/san-failover"), &dir);
+    let strategies = |dir: &Path| -> Vec<(String, String)> {
+        let (code, _, stderr) = kprov(&["render"], dir);
+        assert_eq!(code, 0, "{stderr}");
+        let mut found = Vec::new();
+        for (rel, objects) in objects(&dir.join("clusters"), |rel| {
+            !rel.ends_with("kustomization.yaml")
+        }) {
+            for object in objects {
+                let errors = kprov::conformance::upstream_errors(&object).unwrap();
+                assert!(errors.is_empty(), "{rel}: {errors:#?}");
+                if object["kind"] == "VirtualMachine" {
+                    let cluster = rel.split('/').next().unwrap().to_owned();
+                    let strategy = object["spec"]["runStrategy"].as_str().unwrap().to_owned();
+                    found.push((cluster, strategy));
+                }
+            }
+        }
+        for cluster in ["east", "west"] {
+            let built = kustomize(&dir.join("clusters").join(cluster));
+            assert_eq!(built.matches("\nkind: PersistentVolume\n").count(), 2);
+            assert!(built.contains("iqn: iqn.2001-05.com.acme:storage.erp-db"));
+        }
+        found
+    };
+    assert_eq!(
+        strategies(&dir),
+        [
+            ("east".to_owned(), "Always".to_owned()),
+            ("west".to_owned(), "Halted".to_owned())
+        ]
+    );
+    let project = dir.join("projects/erp.yaml");
+    let text = std::fs::read_to_string(&project).unwrap();
+    let failed_over = text.replace(
+        "failover: {active: east, standby: west}",
+        "failover: {active: west, standby: east}",
+    );
+    assert_ne!(failed_over, text);
+    std::fs::write(&project, failed_over).unwrap();
+    assert_eq!(
+        strategies(&dir),
+        [
+            ("east".to_owned(), "Halted".to_owned()),
+            ("west".to_owned(), "Always".to_owned())
+        ]
+    );
+}

@@ -163,7 +163,7 @@ fn output_may_not_overlap_input() {
 fn a_project_attaches_only_the_san_volumes_its_tenants_list() {
     let vm = |path: &str| {
         format!(
-            "  virtualMachines:\n    - name: db\n      instancetype: u1.small\n      disks:\n        - {{name: data, size: 10Gi, source: {{san: {{nfs: {{server: nas-1, path: \"{path}\"}}}}}}}}\n"
+            "  virtualMachines:\n    - name: db\n      instancetype: u1.small\n      environments: [dev]\n      disks:\n        - {{name: data, size: 10Gi, source: {{san: {{nfs: {{server: nas-1, path: \"{path}\"}}}}}}}}\n"
         )
     };
     let validate = |name: &str, tenant: &str, path: &str| {

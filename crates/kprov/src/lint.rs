@@ -65,6 +65,11 @@ pub const LINTS: &[Lint] = &[
         explanation: "the PersistentVolumeClaims a namespace's objects create (volumes, VM disks, DataVolumes) must fit its ResourceQuota: total and per-storage-class `requests.storage` and claim counts, as the cluster's admission counts them",
     },
     Lint {
+        code: Code::SanVolumeShared,
+        severity: Severity::Error,
+        explanation: "a SAN volume may be attached by one running VM only, across every cluster: two running copies of a VM (a project on two prod clusters, or a failover pair without one halted side) would write the same disk",
+    },
+    Lint {
         code: Code::VmNeedsKubevirt,
         severity: Severity::Error,
         explanation: "a VirtualMachine may only be placed on a cluster with `kubevirt: true`",
@@ -104,6 +109,7 @@ pub fn check(
     etcd_quorum(model, &mut out);
     vm_lints(model, hierarchy, &mut out);
     live_migration(composed, &mut out);
+    san_single_writer(model, composed, &mut out);
     admission::check(model, hierarchy, composed, &mut out);
     cluster_overcommit(model, hierarchy, &mut out);
     if let Some(today) = &config.today {
@@ -165,6 +171,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                 vm.environments
                     .as_ref()
                     .is_none_or(|e| e.contains(&ns.environment))
+                    && vm.placed_on(ns.cluster.as_str())
             })
             .collect();
         if vms.is_empty() {
@@ -244,6 +251,106 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+/// The SAN volume a PersistentVolume attaches in place, by the address
+/// tenants' allow-lists use, and the claim it is bound to.
+fn san_volume(pv: &Value) -> Option<(String, &str, &str)> {
+    let text = |path: &[&str]| crate::yaml::str_at(pv, path);
+    let address = if let Some(iscsi) = pv.pointer("/spec/iscsi") {
+        let lun = iscsi.get("lun").and_then(Value::as_u64)?;
+        crate::model::kinds::iscsi_address(
+            crate::yaml::str_at(iscsi, &["targetPortal"]),
+            crate::yaml::str_at(iscsi, &["iqn"]),
+            lun,
+        )
+    } else if let Some(nfs) = pv.pointer("/spec/nfs") {
+        crate::model::kinds::nfs_address(
+            crate::yaml::str_at(nfs, &["server"]),
+            crate::yaml::str_at(nfs, &["path"]),
+        )
+    } else {
+        return None;
+    };
+    Some((
+        address,
+        text(&["spec", "claimRef", "namespace"]),
+        text(&["spec", "claimRef", "name"]),
+    ))
+}
+
+/// Running VMs that attach the same SAN volume, on one cluster or on two:
+/// both would write one disk. A VM counts unless it is halted (`Manual`
+/// may be started at any time).
+fn san_single_writer(model: &Model, composed: &[Composed], out: &mut Vec<Diagnostic>) {
+    let mut volumes: BTreeMap<(&str, &str, &str), String> = BTreeMap::new();
+    let mut machines: Vec<&Composed> = Vec::new();
+    for c in composed {
+        match crate::yaml::str_at(&c.object, &["kind"]) {
+            "PersistentVolume" => {
+                if let Some((address, namespace, claim)) = san_volume(&c.object) {
+                    volumes.insert((c.cluster.as_str(), namespace, claim), address);
+                }
+            }
+            "VirtualMachine" => {
+                let halted = c
+                    .object
+                    .pointer("/spec/runStrategy")
+                    .and_then(Value::as_str)
+                    == Some("Halted")
+                    || c.object.pointer("/spec/running").and_then(Value::as_bool) == Some(false);
+                if !halted {
+                    machines.push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    if volumes.is_empty() {
+        return;
+    }
+    let mut attached: BTreeMap<&str, Vec<&Composed>> = BTreeMap::new();
+    for vm in machines {
+        let Some(namespace) = &vm.namespace else {
+            continue;
+        };
+        let claims = vm
+            .object
+            .pointer("/spec/template/spec/volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName")?.as_str());
+        for claim in claims {
+            if let Some(address) = volumes.get(&(vm.cluster.as_str(), namespace.as_str(), claim)) {
+                attached.entry(address.as_str()).or_default().push(vm);
+            }
+        }
+    }
+    for (address, vms) in attached.into_iter().filter(|(_, v)| v.len() > 1) {
+        let who = |c: &Composed| {
+            format!(
+                "VM {} in `{}` on `{}`",
+                crate::yaml::str_at(&c.object, &["metadata", "name"]),
+                c.namespace.as_ref().map_or("", |n| n.as_str()),
+                c.cluster
+            )
+        };
+        let all: Vec<String> = vms.iter().map(|c| who(c)).collect();
+        let first = vms[0];
+        out.push(Diagnostic::error(
+            Code::SanVolumeShared,
+            model
+                .projects
+                .get(&first.project)
+                .map(|p| p.origin.at(&first.pointer)),
+            format!(
+                "SAN volume `{address}` is attached by {} running VMs: {}; both would write one disk. Give the VM a `failover` (one active cluster, the other halted), or attach the volume to one VM",
+                vms.len(),
+                all.join(", ")
+            ),
+        ));
     }
 }
 

@@ -197,7 +197,7 @@ fn namespace_usage(model: &Model, ns: &Namespace) -> Usage {
         .spec
         .virtual_machines
         .iter()
-        .filter(|v| here(&v.environments))
+        .filter(|v| here(&v.environments) && v.placed_on(ns.cluster.as_str()))
     {
         // A SAN volume kept in place has no tier, so no rate prices it.
         for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {

@@ -99,7 +99,7 @@ pub(super) fn claims<'c>(
             .virtual_machines
             .iter()
             .enumerate()
-            .filter(|(_, v)| in_env(&v.environments))
+            .filter(|(_, v)| in_env(&v.environments) && v.placed_on(ns.cluster.as_str()))
         {
             let Some(spec) = vm_claim(vm, cluster, ns.name.as_str()) else {
                 continue;
@@ -127,7 +127,7 @@ pub(super) fn claims<'c>(
             .virtual_machines
             .iter()
             .enumerate()
-            .filter(|(_, v)| in_env(&v.environments))
+            .filter(|(_, v)| in_env(&v.environments) && v.placed_on(ns.cluster.as_str()))
         {
             for (j, network) in vm.networks.iter().flatten().enumerate() {
                 if let Some(name) = &network.multus {
@@ -553,7 +553,7 @@ pub(super) fn vm_claim(
     let mut claim = json!({
         "instancetype": vm.instancetype,
         "preference": vm.preference,
-        "runStrategy": if vm.running.unwrap_or(true) { "Always" } else { "Halted" },
+        "runStrategy": if vm.runs_on(cluster.name().as_str()) { "Always" } else { "Halted" },
         // Live migration moves every disk's attachment to another node:
         // only ReadWriteMany volumes allow that.
         "liveMigrate": live_migrate,

@@ -180,6 +180,12 @@ codes! {
     UnitNameTooLong = "unit-name-too-long", Error,
         "A delivery unit's Flux Kustomizations are named `<unit>-config` and `<unit>-apps`, and Flux writes that name into a label of every object it applies: a label value holds at most 63 characters, so a tenant or project named for a unit may have at most 56.",
         fix: "Shorten the tenant's or project's name, or choose other `spec.delivery.units` in kprov.yaml.";
+    VmFailover = "vm-failover", Error,
+        "A VM's `failover` names a cluster that is not one of its environments', the same cluster twice, or a disk that is not a SAN volume: a failover pair shares its disks on the SAN, so a copied disk would part on the two sides.",
+        fix: "Name two different clusters of the VM's environments, and keep every disk on the SAN (`source.san`).";
+    SanVolumeShared = "san-volume-shared", Error,
+        "Two running VMs attach the same SAN volume (on one cluster or two): both would write the same disk and corrupt it.",
+        fix: "Give the VM a `failover` with one active cluster (the other renders it halted), or attach the volume to one VM only.";
     AnnounceNeedsUnits = "announce-needs-units", Error,
         "`spec.delivery.announce` watches the Kustomizations of delivery units, which exist only with `units: tenant` or `units: project`.",
         fix: "Set `spec.delivery.units` to `tenant` or `project`, or remove `announce`.";

@@ -491,7 +491,12 @@ fn project_refs(model: &Model, project: &Item<ProjectSpec>, out: &mut Vec<Diagno
                 ),
             ));
         }
-        let clusters = placements(model, spec, vm.environments.as_deref());
+        let all_clusters = placements(model, spec, vm.environments.as_deref());
+        vm_failover(vm, &base, origin, &all_clusters, out);
+        let clusters: Vec<_> = all_clusters
+            .into_iter()
+            .filter(|(_, c)| vm.placed_on(c.name().as_str()))
+            .collect();
         for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {
             tier_available(
                 disk.tier,
@@ -684,6 +689,58 @@ fn vm_shape(
 }
 
 /// Networks and node features a VM asks of every cluster it lands on.
+/// A failover VM runs on one cluster and waits halted on another, both
+/// among the clusters of its environments, on disks both can reach: SAN
+/// volumes only, since a copy on either side would part from the other.
+fn vm_failover(
+    vm: &super::kinds::VirtualMachine,
+    base: &str,
+    origin: &super::Origin,
+    clusters: &[(&Name, &Item<ClusterSpec>)],
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(failover) = &vm.failover else { return };
+    let mut error = |pointer: &str, message: String| {
+        out.push(Diagnostic::error(
+            Code::VmFailover,
+            Some(origin.at(&format!("{base}/failover{pointer}"))),
+            message,
+        ));
+    };
+    if failover.active == failover.standby {
+        error(
+            "/standby",
+            format!(
+                "VM `{}` names `{}` as both its active and its standby cluster; the standby must be the other cluster of the pair",
+                vm.name, failover.active
+            ),
+        );
+    }
+    let placed: Vec<&str> = clusters.iter().map(|(_, c)| c.name().as_str()).collect();
+    for (field, cluster) in [("active", &failover.active), ("standby", &failover.standby)] {
+        if !placed.contains(&cluster.as_str()) {
+            error(
+                &format!("/{field}"),
+                format!(
+                    "the {field} cluster `{cluster}` of VM `{}` is not a cluster of its environments ({}); list it in the environment's `clusters`",
+                    vm.name,
+                    placed.join(", ")
+                ),
+            );
+        }
+    }
+    for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {
+        out.push(Diagnostic::error(
+            Code::VmFailover,
+            Some(origin.at(&format!("{base}{}", disk.at()))),
+            format!(
+                "disk `{}` of failover VM `{}` is not a SAN volume: each cluster would get its own copy, and failing over would start the VM on the other's stale one. Keep it on the SAN (`source.san`)",
+                disk.name, vm.name
+            ),
+        ));
+    }
+}
+
 fn vm_on_clusters(
     vm: &super::kinds::VirtualMachine,
     base: &str,

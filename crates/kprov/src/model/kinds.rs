@@ -723,6 +723,41 @@ pub struct VirtualMachine {
     pub ports: Vec<Port>,
     /// Only in these environments (default: all).
     pub environments: Option<Vec<Name>>,
+    /// East/West failover on the shared SAN: the VM runs on `active` and
+    /// is rendered halted on `standby`, attached to the same SAN volumes,
+    /// and nowhere else; failing over is changing `active`. Every disk must
+    /// be a SAN volume.
+    pub failover: Option<Failover>,
+}
+
+/// Which of two clusters runs a VM whose disks stay on the SAN.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Failover {
+    /// The cluster the VM runs on.
+    pub active: Name,
+    /// The cluster it is rendered halted on, ready to take over.
+    pub standby: Name,
+}
+
+impl VirtualMachine {
+    /// Whether the VM is rendered on `cluster` at all: a failover VM only
+    /// on its two clusters.
+    pub fn placed_on(&self, cluster: &str) -> bool {
+        self.failover
+            .as_ref()
+            .is_none_or(|f| f.active.as_str() == cluster || f.standby.as_str() == cluster)
+    }
+
+    /// Whether the VM runs on `cluster` (a failover VM is halted on its
+    /// standby).
+    pub fn runs_on(&self, cluster: &str) -> bool {
+        self.running.unwrap_or(true)
+            && self
+                .failover
+                .as_ref()
+                .is_none_or(|f| f.standby.as_str() != cluster)
+    }
 }
 
 /// One disk of a VM as the later stages see it, whichever form the input
@@ -938,8 +973,8 @@ impl SanVolume {
     /// `iscsi://<portal>/<iqn>/<lun>` or `nfs://<server><path>`.
     pub fn address(&self) -> String {
         match self {
-            SanVolume::Iscsi(i) => format!("iscsi://{}/{}/{}", i.target_portal, i.iqn, i.lun),
-            SanVolume::Nfs(n) => format!("nfs://{}{}", n.server, n.path),
+            SanVolume::Iscsi(i) => iscsi_address(&i.target_portal, &i.iqn, i.lun),
+            SanVolume::Nfs(n) => nfs_address(&n.server, &n.path),
         }
     }
 
@@ -962,6 +997,16 @@ impl SanVolume {
             SanVolume::Nfs(_) => VolumeMode::Filesystem,
         }
     }
+}
+
+/// The address of an iSCSI LUN, as [`SanVolume::address`] writes it.
+pub fn iscsi_address(portal: &str, iqn: &str, lun: impl std::fmt::Display) -> String {
+    format!("iscsi://{portal}/{iqn}/{lun}")
+}
+
+/// The address of an NFS export, as [`SanVolume::address`] writes it.
+pub fn nfs_address(server: &str, path: &str) -> String {
+    format!("nfs://{server}{path}")
 }
 
 /// The input shape of [`SanVolume`]; the schema makes it exactly one.
