@@ -87,11 +87,34 @@ pub fn js_dir() -> PathBuf {
     repo().join("tests/js")
 }
 
-/// `npm ci` once per test run, when node_modules is missing.
+/// Whether node_modules holds every dependency of package.json at its
+/// pinned version: one installed before a dependency was added is stale.
+fn node_modules_current() -> bool {
+    let read = |path: PathBuf| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    let Some(package) = read(js_dir().join("package.json")) else {
+        return false;
+    };
+    let Some(dependencies) = package["dependencies"].as_object() else {
+        return false;
+    };
+    dependencies.iter().all(|(name, version)| {
+        read(
+            js_dir()
+                .join("node_modules")
+                .join(name)
+                .join("package.json"),
+        )
+        .is_some_and(|installed| installed["version"] == *version)
+    })
+}
+
+/// `npm ci` once per test run, when node_modules is missing or stale.
 fn node_modules() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        if js_dir().join("node_modules/.package-lock.json").exists() {
+        if node_modules_current() {
             return;
         }
         let out = Command::new("npm")
