@@ -11,51 +11,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 mod support;
-use support::{copy_dir, kprov, repo, scratch, tree};
-
-fn js_dir() -> PathBuf {
-    repo().join("tests/js")
-}
-
-/// `npm ci` once per test run, when node_modules is missing.
-fn node_modules() {
-    static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        if js_dir().join("node_modules/.package-lock.json").exists() {
-            return;
-        }
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(js_dir())
-            .output()
-            .expect("npm must be installed (the consumer checks run under node)");
-        assert!(
-            out.status.success(),
-            "npm ci in tests/js failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
-/// Run `node check.mjs ARGS…`: (success, stdout, stderr).
-fn check(args: &[&str]) -> (bool, String, String) {
-    node_modules();
-    let out = Command::new("node")
-        .arg("check.mjs")
-        .args(args)
-        .current_dir(js_dir())
-        .output()
-        .expect("node must be installed");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{check, copy_dir, js_dir, kprov, repo, scratch, tree};
 
 /// A YAML file's one document as JSON, through kprov's own YAML reader.
 fn yaml_to_json(path: &Path) -> serde_json::Value {

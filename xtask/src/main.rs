@@ -1,7 +1,8 @@
 //! Repository chores, in Rust rather than shell (matklad's xtask pattern).
 //!
 //! `cargo xtask schemas` rewrites the committed JSON Schemas of the input
-//! kinds from the model types; the test suite fails while they are stale.
+//! kinds and of the CLI's JSON output from the library's types; the test
+//! suite fails while they are stale.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,15 +30,23 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench::cli(&args[1..], &repo_root()),
         Some("bench-delivery") => bench_delivery::cli(&args[1..], &repo_root()),
         _ => bail!(
-            "usage: cargo xtask schemas|upstream-schemas|gen-estate|bench|bench-delivery\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/*.json from the model types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode"
+            "usage: cargo xtask schemas|upstream-schemas|gen-estate|bench|bench-delivery\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/ and schemas/output/ from the library's types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode"
         ),
     }
 }
 
 fn schemas() -> anyhow::Result<()> {
-    let dir = repo_root().join("schemas/kprov.dev/v1alpha1");
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (name, text) in kprov::model::schema::committed_files() {
+    let root = repo_root();
+    write_all(
+        &root.join("schemas/kprov.dev/v1alpha1"),
+        kprov::model::schema::committed_files(),
+    )?;
+    write_all(&root.join("schemas/output"), kprov::output_schemas())
+}
+
+fn write_all(dir: &Path, files: Vec<(String, String)>) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, text) in files {
         let path = dir.join(&name);
         let old = fs::read_to_string(&path).unwrap_or_default();
         if old != text {

@@ -34,8 +34,8 @@ enum Command {
         #[command(flatten)]
         options: CompileOptions,
         /// Output format of the diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
     },
     /// Compile the estate and write the output tree (`spec.output`, default `clusters/`).
     ///
@@ -210,10 +210,47 @@ enum ReportFormat {
 enum DiffFormat {
     /// Per-cluster object lists and unified diffs.
     Text,
-    /// Machine-readable drift.
+    /// Machine-readable drift (the diagnostics when the estate has errors).
     Json,
     /// A pull-request comment with a collapsible section per cluster.
     Markdown,
+    /// GitHub Actions annotations: one per drifted file and per diagnostic.
+    Github,
+    /// A SARIF 2.1.0 log: one result per drifted file and per diagnostic.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    /// Lines of `file:line:col: path: message`.
+    Text,
+    /// A JSON document: the diagnostics and their counts.
+    Json,
+    /// GitHub Actions annotations on the files, then the counts.
+    Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
+}
+
+/// Where a command that compiles shows the estate's diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Show {
+    /// Text on stderr.
+    Text,
+    /// Text on stderr, unless there are errors: then the JSON document on
+    /// stdout, as the command's own JSON never comes.
+    Json,
+    /// Annotations and the counts on stdout.
+    Github,
+    /// A SARIF log on stdout when there are errors; otherwise the command
+    /// puts them in its own log.
+    Sarif,
+}
+
+impl Show {
+    fn json(json: bool) -> Show {
+        if json { Show::Json } else { Show::Text }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -230,7 +267,7 @@ enum TreeFormat {
 enum Format {
     /// Lines of `file:line:col: path: message`.
     Text,
-    /// A JSON array of diagnostics.
+    /// JSON.
     Json,
 }
 
@@ -406,17 +443,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn report(diagnostics: &[Diagnostic], format: Format) -> anyhow::Result<()> {
-    match format {
-        Format::Text => eprint!("{}", diagnostic::render_text(diagnostics)),
-        Format::Json => {
-            let mut out = stdout();
-            out.write_all(diagnostic::render_json(diagnostics).as_bytes())?;
-        }
-    }
-    Ok(())
-}
-
 /// The compiled estate is never dropped: the process ends right after the
 /// command, and freeing a large estate's millions of JSON nodes one by one
 /// is a measurable part of a run.
@@ -435,19 +461,60 @@ fn compile(
 fn compile_clean(
     dir: &std::path::Path,
     config: &kprov::Config,
-    format: Format,
+    show: Show,
 ) -> anyhow::Result<Option<std::mem::ManuallyDrop<kprov::Compiled>>> {
     let compiled = compile(dir, config)?;
-    report(&compiled.diagnostics, format)?;
-    Ok((!diagnostic::has_errors(&compiled.diagnostics)).then_some(compiled))
+    let diagnostics = &compiled.diagnostics;
+    let errors = diagnostic::has_errors(diagnostics);
+    let text = match show {
+        Show::Text => {
+            eprint!("{}", diagnostic::render_text(diagnostics));
+            String::new()
+        }
+        Show::Json if !errors => {
+            eprint!("{}", diagnostic::render_text(diagnostics));
+            String::new()
+        }
+        Show::Json => diagnostic::render_json(diagnostics),
+        Show::Github => github(diagnostics, dir),
+        Show::Sarif if errors => diagnostic::render_sarif(diagnostics, &diagnostic::path_base(dir)),
+        Show::Sarif => String::new(),
+    };
+    stdout().write_all(text.as_bytes())?;
+    Ok((!errors).then_some(compiled))
 }
 
-fn validate(dir: &std::path::Path, config: &kprov::Config, format: Format) -> anyhow::Result<u8> {
-    let Some(checked) = compile_clean(dir, config, format)? else {
-        return Ok(exit::ERRORS);
+/// Annotations for `diagnostics`, then their counts on a line of their own.
+fn github(diagnostics: &[Diagnostic], dir: &std::path::Path) -> String {
+    let mut text = diagnostic::render_github(diagnostics, &diagnostic::path_base(dir));
+    if !diagnostics.is_empty() {
+        text.push_str(&format!("{}\n", diagnostic::Summary::of(diagnostics)));
+    }
+    text
+}
+
+fn validate(
+    dir: &std::path::Path,
+    config: &kprov::Config,
+    format: CheckFormat,
+) -> anyhow::Result<u8> {
+    let checked = compile(dir, config)?;
+    let diagnostics = &checked.diagnostics;
+    let text = match format {
+        CheckFormat::Text => {
+            eprint!("{}", diagnostic::render_text(diagnostics));
+            String::new()
+        }
+        CheckFormat::Json => diagnostic::render_json(diagnostics),
+        CheckFormat::Github => github(diagnostics, dir),
+        CheckFormat::Sarif => diagnostic::render_sarif(diagnostics, &diagnostic::path_base(dir)),
     };
+    stdout().write_all(text.as_bytes())?;
+    if diagnostic::has_errors(diagnostics) {
+        return Ok(exit::ERRORS);
+    }
     let model = &checked.model;
-    if format == Format::Text {
+    if matches!(format, CheckFormat::Text | CheckFormat::Github) {
         let count = diagnostic::count;
         eprintln!(
             "{}: valid ({}, {}, {}, {}, {})",
@@ -517,8 +584,9 @@ fn compile_selected(
     dir: &std::path::Path,
     config: &kprov::Config,
     globs: &[String],
+    show: Show,
 ) -> anyhow::Result<Option<Selected>> {
-    let Some(compiled) = compile_clean(dir, config, Format::Text)? else {
+    let Some(compiled) = compile_clean(dir, config, show)? else {
         return Ok(None);
     };
     let clusters = select_clusters(&compiled.model, globs)?;
@@ -526,7 +594,7 @@ fn compile_selected(
 }
 
 fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> anyhow::Result<u8> {
-    let Some((compiled, clusters)) = compile_selected(dir, config, globs)? else {
+    let Some((compiled, clusters)) = compile_selected(dir, config, globs, Show::Text)? else {
         return Ok(exit::ERRORS);
     };
     let files = compiled.files.as_deref().unwrap_or_default();
@@ -585,7 +653,13 @@ fn diff(
     format: DiffFormat,
     globs: &[String],
 ) -> anyhow::Result<u8> {
-    let Some((compiled, clusters)) = compile_selected(dir, config, globs)? else {
+    let show = match format {
+        DiffFormat::Text | DiffFormat::Markdown => Show::Text,
+        DiffFormat::Json => Show::Json,
+        DiffFormat::Github => Show::Github,
+        DiffFormat::Sarif => Show::Sarif,
+    };
+    let Some((compiled, clusters)) = compile_selected(dir, config, globs, show)? else {
         return Ok(exit::ERRORS);
     };
     let files = compiled.files.as_deref().unwrap_or_default();
@@ -607,6 +681,22 @@ fn diff(
         DiffFormat::Text => kprov::diff::render_text(&drift),
         DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&drift)?),
         DiffFormat::Markdown => kprov::diff::render_markdown(&drift),
+        DiffFormat::Github => {
+            let base = diagnostic::path_base(dir);
+            let drifted = kprov::diff::diagnostics(&drift);
+            format!(
+                "{}{}\n",
+                diagnostic::render_github(&drifted, &base),
+                drift.summary()
+            )
+        }
+        DiffFormat::Sarif => {
+            // One log: the estate's warnings and the drift.
+            let mut all = compiled.diagnostics.clone();
+            all.extend(kprov::diff::diagnostics(&drift));
+            diagnostic::sort(&mut all);
+            diagnostic::render_sarif(&all, &diagnostic::path_base(dir))
+        }
     };
     stdout().write_all(text.as_bytes())?;
     Ok(if drift.is_clean() {
@@ -617,7 +707,8 @@ fn diff(
 }
 
 fn report_command(dir: &std::path::Path, format: ReportFormat) -> anyhow::Result<u8> {
-    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+    let show = Show::json(format == ReportFormat::Json);
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), show)? else {
         return Ok(exit::ERRORS);
     };
     let Some(hierarchy) = &compiled.hierarchy else {
@@ -639,7 +730,8 @@ fn report_delta(
     base: &std::path::Path,
     format: ReportFormat,
 ) -> anyhow::Result<u8> {
-    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+    let show = Show::json(format == ReportFormat::Json);
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), show)? else {
         return Ok(exit::ERRORS);
     };
     let Some(hierarchy) = &compiled.hierarchy else {
@@ -687,7 +779,8 @@ fn report_delta(
 }
 
 fn tree(dir: &std::path::Path, format: TreeFormat) -> anyhow::Result<u8> {
-    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+    let show = Show::json(format == TreeFormat::Json);
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), show)? else {
         return Ok(exit::ERRORS);
     };
     let Some(hierarchy) = &compiled.hierarchy else {
@@ -703,7 +796,7 @@ fn tree(dir: &std::path::Path, format: TreeFormat) -> anyhow::Result<u8> {
 }
 
 fn codeowners(dir: &std::path::Path) -> anyhow::Result<u8> {
-    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Show::Text)? else {
         return Ok(exit::ERRORS);
     };
     let Some(text) = &compiled.codeowners else {
@@ -722,7 +815,8 @@ fn explain(target: &str, dir: &std::path::Path, format: Format) -> anyhow::Resul
     let Some((cluster, namespace)) = target.split_once('/') else {
         return explain_code(target, format);
     };
-    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), Format::Text)? else {
+    let show = Show::json(format == Format::Json);
+    let Some(compiled) = compile_clean(dir, &kprov::Config::default(), show)? else {
         return Ok(exit::ERRORS);
     };
     let Some(hierarchy) = &compiled.hierarchy else {

@@ -6,13 +6,18 @@
 
 use std::fmt::Write as _;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 mod code;
+mod github;
+mod sarif;
 pub use code::{Code, UnknownCode};
+pub use github::{escape_data, escape_property, render_github};
+pub use sarif::render_sarif;
 
 /// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Fails the command (exit 2).
@@ -22,7 +27,8 @@ pub enum Severity {
 }
 
 /// A place in an input file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Location {
     /// File path relative to the estate root, with `/` separators.
     pub file: String,
@@ -35,7 +41,8 @@ pub struct Location {
 }
 
 /// A further place that explains a diagnostic ("first defined here").
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Note {
     /// Where, if the note is about a place.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -45,7 +52,8 @@ pub struct Note {
 }
 
 /// One problem found in the estate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -192,18 +200,8 @@ pub fn render_text(diagnostics: &[Diagnostic]) -> String {
             out.push('\n');
         }
     }
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = diagnostics.len() - errors;
-    if errors + warnings > 0 {
-        let _ = writeln!(
-            out,
-            "{}, {}",
-            count(errors, "error"),
-            count(warnings, "warning")
-        );
+    if !diagnostics.is_empty() {
+        let _ = writeln!(out, "{}", Summary::of(diagnostics));
     }
     out
 }
@@ -217,9 +215,84 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Machine-readable rendering: a JSON array of diagnostics.
+/// Errors and warnings in a list of diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Diagnostics that fail the command.
+    pub errors: usize,
+    /// Diagnostics that do not.
+    pub warnings: usize,
+}
+
+impl Summary {
+    /// The counts of `diagnostics`.
+    pub fn of(diagnostics: &[Diagnostic]) -> Summary {
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        Summary {
+            errors,
+            warnings: diagnostics.len() - errors,
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    /// `1 error, 2 warnings`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, {}",
+            count(self.errors, "error"),
+            count(self.warnings, "warning")
+        )
+    }
+}
+
+/// What `--format json` prints for diagnostics: `kprov validate`'s output,
+/// and every other command's when the estate has errors, so a bot tells the
+/// two apart by the `diagnostics` key.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostics<'a> {
+    /// Every diagnostic, sorted by file, line and column.
+    pub diagnostics: &'a [Diagnostic],
+    /// Their counts.
+    pub summary: Summary,
+}
+
+/// Machine-readable rendering: a [`Diagnostics`] document.
 pub fn render_json(diagnostics: &[Diagnostic]) -> String {
-    let mut s = serde_json::to_string_pretty(diagnostics).unwrap_or_else(|_| "[]".into());
+    let document = Diagnostics {
+        diagnostics,
+        summary: Summary::of(diagnostics),
+    };
+    let mut s = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+/// The path of the estate root as a prefix of the paths in annotations and
+/// SARIF results, which are relative to the repository: `dir` as given,
+/// without `.` segments, `/`-separated and ending in `/` (empty for the
+/// current directory). kprov is run from the root of the checkout, so the
+/// directory on its command line is the estate's place in the repository.
+pub fn path_base(dir: &std::path::Path) -> String {
+    use std::path::Component;
+    let mut out = String::new();
+    for c in dir.components() {
+        match c {
+            Component::CurDir => {}
+            Component::RootDir => out.push('/'),
+            Component::Prefix(p) => out.push_str(&p.as_os_str().to_string_lossy()),
+            Component::ParentDir => out.push_str("../"),
+            Component::Normal(n) => {
+                out.push_str(&n.to_string_lossy());
+                out.push('/');
+            }
+        }
+    }
+    out
 }

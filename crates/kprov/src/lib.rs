@@ -189,3 +189,39 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+/// The JSON Schemas (draft-07) of the CLI's `--format json` documents,
+/// generated from the types it serializes, as committed under
+/// `schemas/output/` (pretty JSON, trailing newline): `validate.json` (also
+/// what every command prints on errors), `diff.json`, `report.json` and
+/// `report-delta.json`.
+pub fn output_schemas() -> Vec<(String, String)> {
+    use schemars::generate::SchemaSettings;
+    fn file<T: schemars::JsonSchema>(name: &str, command: &str) -> (String, String) {
+        // What serialization writes: a field skipped when empty is optional.
+        let mut schema = SchemaSettings::draft07()
+            .for_serialize()
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value();
+        if let serde_json::Value::Object(root) = &mut schema {
+            root.insert("title".into(), format!("{command} --format json").into());
+            root.insert(
+                "description".into(),
+                format!(
+                    "What `{command} --format json` prints. Keys are camelCase and stable. Generated from kprov's output types; do not edit."
+                )
+                .into(),
+            );
+        }
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        (format!("{name}.json"), text)
+    }
+    vec![
+        file::<diagnostic::Diagnostics<'static>>("validate", "kprov validate"),
+        file::<diff::Drift>("diff", "kprov diff"),
+        file::<report::Report>("report", "kprov report"),
+        file::<report::CostDelta>("report-delta", "kprov report --base"),
+    ]
+}

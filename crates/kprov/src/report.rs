@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::hierarchy::{Hierarchy, Namespace};
@@ -20,7 +21,8 @@ const NANO: i128 = 1_000_000_000;
 const GIB: i128 = 1 << 30;
 
 /// Resources allocated to a set of namespaces.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Usage {
     /// Namespaces counted.
     pub namespaces: usize,
@@ -72,7 +74,8 @@ impl Usage {
 }
 
 /// One cluster against its capacity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ClusterRow {
     /// Cluster.
     pub cluster: String,
@@ -89,7 +92,8 @@ pub struct ClusterRow {
 }
 
 /// One tenant's subtree in one environment, against its budget.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct TenantRow {
     /// Tenant.
     pub tenant: String,
@@ -104,7 +108,8 @@ pub struct TenantRow {
 }
 
 /// One cost center.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CostCenterRow {
     /// Cost center (`(none)` for projects without one).
     pub cost_center: String,
@@ -113,7 +118,8 @@ pub struct CostCenterRow {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// Per cluster.
     pub clusters: Vec<ClusterRow>,
@@ -304,7 +310,8 @@ pub fn build(model: &Model, hierarchy: &Hierarchy) -> Report {
 
 /// Monthly cost per project and per cluster, in nano-units: what a cost
 /// delta compares.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Costs {
     /// Whether the estate sets `spec.rates`; without them nothing has a cost.
     pub priced: bool,
@@ -352,7 +359,8 @@ pub enum Base {
 }
 
 /// One project, cluster or total whose monthly cost changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CostChange {
     /// Project or cluster (`total` for the whole estate).
     pub name: String,
@@ -376,10 +384,11 @@ impl CostChange {
 }
 
 /// What a change to the estate does to its monthly cost.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CostDelta {
     /// Errors in the base (0: it compiled). When it did not compile, only
-    /// `total.after_nanos` is known.
+    /// `total.afterNanos` is known.
     pub base_errors: usize,
     /// Whether either side sets `spec.rates`.
     pub priced: bool,
