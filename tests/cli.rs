@@ -987,3 +987,38 @@ fn a_bootstrapped_cluster_builds_with_flux_and_kprov_objects() {
         "{stdout}"
     );
 }
+
+/// A tenant label reaches every namespace below it: the diff leads with the
+/// one change and how far it goes, then the objects, and a comment stays
+/// within what GitHub accepts however far it goes.
+#[test]
+fn a_tenant_label_change_reads_as_one_change() {
+    let dir = scratch("label-change").join("estate");
+    copy_dir(&repo().join("fixtures/acme"), &dir);
+    let tenant = dir.join("platform/tenants/acme.yaml");
+    let text = std::fs::read_to_string(&tenant).unwrap();
+    std::fs::write(
+        &tenant,
+        text.replacen("  labels:\n", "  labels:\n    tier: gold\n", 1),
+    )
+    .unwrap();
+    let (code, stdout, _) = kprov(&["diff"], &dir);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with(
+            "changes:\n  metadata.labels.tier: (none) → \"gold\" (29 objects on 6 clusters)\n"
+        ),
+        "{stdout}"
+    );
+    let (_, markdown, _) = kprov(&["diff", "--format", "markdown"], &dir);
+    assert!(
+        markdown.contains("| `metadata.labels.tier` | `(none)` | `\"gold\"` | 29 | 6 |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("```diff"), "{markdown}");
+    let (_, json, _) = kprov(&["diff", "--format", "json"], &dir);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let fields = &json["clusters"][0]["fields"][0];
+    assert_eq!(fields["changes"][0]["path"], "metadata.labels.tier");
+    assert_eq!(fields["changes"][0]["after"], "\"gold\"");
+}

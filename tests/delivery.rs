@@ -132,7 +132,9 @@ fn check_mode(mode: &str) {
     assert!(kinds.get("Alert").is_some_and(|n| *n >= 2), "{kinds:?}");
 
     // Switching a rendered estate is a move of every object, which `diff`
-    // says: nothing removed, no object of a namespace changed.
+    // says: what changes is the kustomizations (the cluster roots', the
+    // old layers' gone, the units' new), each named by its file, and no
+    // object of a namespace.
     let switched = scratch(&format!("delivery-{mode}-switch"));
     copy_dir(&repo().join("fixtures/acme"), &switched);
     std::fs::copy(dir.join("kprov.yaml"), switched.join("kprov.yaml")).unwrap();
@@ -141,10 +143,16 @@ fn check_mode(mode: &str) {
     let summary = stdout.lines().last().unwrap();
     assert!(
         summary.starts_with("6 clusters drifted: ")
-            && summary.contains(", 6 changed, 0 removed, ")
+            && summary.contains(", 6 changed, 12 removed, ")
             && summary.ends_with(" moved"),
         "{summary}"
     );
+    let (_, stat, _) = kprov(&["diff", "--stat"], &switched);
+    assert!(
+        stat.starts_with("changes:\n  resources: [\"apps\",\"config\"] → [\"units.yaml\"] (6 objects on 6 clusters)\n"),
+        "{stat}"
+    );
+    assert!(!stat.contains("@@"), "--stat prints no file diff:\n{stat}");
 
     let prod = clusters.join("cluster-us-east-1-prod");
     let mut listing: Vec<String> = tree(&prod)

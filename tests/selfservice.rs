@@ -522,7 +522,7 @@ fn the_ci_workflow_renders_a_portal_request_and_pushes_it_to_its_branch() {
     );
     // Its objects, per cluster, as the branch had them before CI rendered.
     assert!(
-        comment.contains("<summary><code>dev-1</code>: 10 added, 1 changed, 0 removed</summary>"),
+        comment.contains("<summary><code>dev-1</code>: 10 added, 2 changed, 0 removed</summary>"),
         "{comment}"
     );
     assert!(

@@ -70,6 +70,10 @@ enum Command {
         /// Only compare clusters matching this glob (repeatable).
         #[arg(long = "cluster", value_name = "GLOB")]
         clusters: Vec<String>,
+        /// Counts and the changes grouped by field only: no object lists,
+        /// no file diffs (text and markdown).
+        #[arg(long)]
+        stat: bool,
     },
     /// Quota allocated per cluster, tenant and cost center against capacity
     /// and budget, with the monthly cost from the Estate's `rates`.
@@ -388,7 +392,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             options,
             format,
             clusters,
-        } => diff(&dir, &options.config()?, format, &clusters),
+            stat,
+        } => diff(
+            &dir,
+            &options.config()?,
+            format,
+            &clusters,
+            &kprov::diff::RenderConfig { stat },
+        ),
         Command::Report { dir, format, base } => match base {
             Some(base) => report_delta(&dir, &base, format),
             None => report_command(&dir, format),
@@ -652,6 +663,7 @@ fn diff(
     config: &kprov::Config,
     format: DiffFormat,
     globs: &[String],
+    render: &kprov::diff::RenderConfig,
 ) -> anyhow::Result<u8> {
     let show = match format {
         DiffFormat::Text | DiffFormat::Markdown => Show::Text,
@@ -678,9 +690,9 @@ fn diff(
     }
     drop(lock);
     let text = match format {
-        DiffFormat::Text => kprov::diff::render_text(&drift),
+        DiffFormat::Text => kprov::diff::render_text(&drift, render),
         DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&drift)?),
-        DiffFormat::Markdown => kprov::diff::render_markdown(&drift),
+        DiffFormat::Markdown => kprov::diff::render_markdown(&drift, render),
         DiffFormat::Github => {
             let base = diagnostic::path_base(dir);
             let drifted = kprov::diff::diagnostics(&drift);

@@ -71,8 +71,109 @@ pub struct ClusterDrift {
     /// units, say): the files differ, the objects do not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<ObjectId>,
+    /// What changed in each changed object, field by field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<ObjectFields>,
     /// Files that differ, with their unified diff (disk → rendered).
     pub files: Vec<FileDrift>,
+}
+
+/// The fields that differ in one changed object.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectFields {
+    /// The object.
+    pub id: ObjectId,
+    /// Its changed fields, in document order.
+    pub changes: Vec<FieldChange>,
+}
+
+/// One field of an object, on disk and rendered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldChange {
+    /// Where it is, e.g. `metadata.labels.team`.
+    pub path: String,
+    /// On disk, as JSON; `None` when the field is new.
+    pub before: Option<String>,
+    /// Rendered, as JSON; `None` when the field is gone.
+    pub after: Option<String>,
+}
+
+/// One change as it repeats across objects and clusters: a tenant's label
+/// edit is one line, however many namespaces it reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeGroup {
+    /// The field and its values.
+    pub change: FieldChange,
+    /// How many objects change so.
+    pub objects: usize,
+    /// On which clusters.
+    pub clusters: Vec<String>,
+}
+
+/// The fields that differ between two versions of one object: leaves by
+/// path; a list whose length changed counts as one field.
+pub fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
+    fn text(v: &Value) -> String {
+        v.to_string()
+    }
+    fn walk(path: &mut Vec<String>, before: &Value, after: &Value, out: &mut Vec<FieldChange>) {
+        match (before, after) {
+            (Value::Object(a), Value::Object(b)) => {
+                let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+                for key in keys {
+                    path.push(key.clone());
+                    match (a.get(key), b.get(key)) {
+                        (Some(x), Some(y)) => walk(path, x, y, out),
+                        (x, y) => out.push(FieldChange {
+                            path: display(path),
+                            before: x.map(text),
+                            after: y.map(text),
+                        }),
+                    }
+                    path.pop();
+                }
+            }
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    path.push(format!("[{i}]"));
+                    walk(path, x, y, out);
+                    path.pop();
+                }
+            }
+            (a, b) if a != b => out.push(FieldChange {
+                path: display(path),
+                before: Some(text(a)),
+                after: Some(text(b)),
+            }),
+            _ => {}
+        }
+    }
+    /// `metadata.labels["app.kubernetes.io/name"]`, `spec.items[0].x`.
+    fn display(path: &[String]) -> String {
+        let mut out = String::new();
+        for part in path {
+            if part.starts_with('[') {
+                out.push_str(part);
+            } else if part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(part);
+            } else {
+                let _ = write!(out, "[{}]", Value::from(part.as_str()));
+            }
+        }
+        out
+    }
+    let mut out = Vec::new();
+    walk(&mut Vec::new(), before, after, &mut out);
+    out
 }
 
 /// One file that differs.
@@ -132,6 +233,31 @@ impl Drift {
         self.foreign.retain(|f| !under_any(&f.path, dirs));
     }
 
+    /// The changed fields, grouped by field and values across objects and
+    /// clusters, the most widespread first.
+    pub fn change_groups(&self) -> Vec<ChangeGroup> {
+        let mut groups: BTreeMap<&FieldChange, (usize, BTreeSet<&str>)> = BTreeMap::new();
+        for cluster in &self.clusters {
+            for object in &cluster.fields {
+                for change in &object.changes {
+                    let group = groups.entry(change).or_default();
+                    group.0 += 1;
+                    group.1.insert(&cluster.cluster);
+                }
+            }
+        }
+        let mut out: Vec<ChangeGroup> = groups
+            .into_iter()
+            .map(|(change, (objects, clusters))| ChangeGroup {
+                change: change.clone(),
+                objects,
+                clusters: clusters.into_iter().map(str::to_owned).collect(),
+            })
+            .collect();
+        out.sort_by(|a, b| b.objects.cmp(&a.objects).then(a.change.cmp(&b.change)));
+        out
+    }
+
     /// Totals: (clusters drifted, added, changed, removed).
     pub fn totals(&self) -> (usize, usize, usize, usize) {
         self.clusters.iter().fold((0, 0, 0, 0), |(c, a, ch, r), d| {
@@ -182,7 +308,9 @@ impl Drift {
     }
 }
 
-fn objects(text: &str) -> BTreeMap<ObjectId, Value> {
+/// The objects of a file by identity; one without a name (a kustomize
+/// `Kustomization`) is named by the file's path, so each one names itself.
+fn objects(path: &str, text: &str) -> BTreeMap<ObjectId, Value> {
     let stream = crate::yaml::parse_stream(text, crate::yaml::Limits::default());
     stream
         .documents
@@ -195,12 +323,15 @@ fn objects(text: &str) -> BTreeMap<ObjectId, Value> {
                     .unwrap_or_default()
                     .to_owned()
             };
-            let id = ObjectId {
+            let mut id = ObjectId {
                 api_version: s("/apiVersion"),
                 kind: s("/kind"),
                 namespace: s("/metadata/namespace"),
                 name: s("/metadata/name"),
             };
+            if id.name.is_empty() {
+                id.name = path.to_owned();
+            }
             (!id.kind.is_empty()).then_some((id, d.value))
         })
         .collect()
@@ -241,13 +372,19 @@ pub fn diff(
                 cluster,
                 ..Default::default()
             });
-        let (mut before, after) = (objects(old), objects(new));
+        let (mut before, after) = (objects(path, old), objects(path, new));
         for (id, value) in after {
             match before.remove(&id) {
                 None => {
                     appeared.insert((entry.cluster.clone(), id), value);
                 }
-                Some(v) if v != value => entry.changed.push(id),
+                Some(v) if v != value => {
+                    entry.fields.push(ObjectFields {
+                        id: id.clone(),
+                        changes: field_changes(&v, &value),
+                    });
+                    entry.changed.push(id);
+                }
                 Some(_) => {}
             }
         }
@@ -295,7 +432,13 @@ pub fn diff(
         match disappeared.remove(&(cluster, id.clone())) {
             None => drift.added.push(id),
             Some(old) if old == value => drift.moved.push(id),
-            Some(_) => drift.changed.push(id),
+            Some(old) => {
+                drift.fields.push(ObjectFields {
+                    id: id.clone(),
+                    changes: field_changes(&old, &value),
+                });
+                drift.changed.push(id);
+            }
         }
     }
     for ((cluster, id), _) in disappeared {
@@ -304,6 +447,7 @@ pub fn diff(
         }
     }
     for drift in per_cluster.values_mut() {
+        drift.fields.sort_by(|a, b| a.id.cmp(&b.id));
         for list in [
             &mut drift.added,
             &mut drift.changed,
@@ -418,9 +562,57 @@ pub fn diagnostics(drift: &Drift) -> Vec<Diagnostic> {
     out
 }
 
-/// Human-readable report: per cluster, objects and file diffs, then the summary.
-pub fn render_text(drift: &Drift) -> String {
+/// How a drift is printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderConfig {
+    /// Only the counts and the grouped changes: no object lists, no file
+    /// diffs (`kprov diff --stat`).
+    pub stat: bool,
+}
+
+/// The most change groups a report lists; the rest are counted.
+const GROUPS_SHOWN: usize = 30;
+
+/// A value as a reader sees it: JSON, cut to a line.
+fn shown(value: &Option<String>) -> String {
+    match value {
+        None => "(none)".to_owned(),
+        Some(v) if v.chars().count() > 60 => {
+            let cut: String = v.chars().take(57).collect();
+            format!("{cut}…")
+        }
+        Some(v) => v.clone(),
+    }
+}
+
+fn group_line(g: &ChangeGroup) -> String {
+    let clusters = match g.clusters.as_slice() {
+        [one] => format!("on `{one}`"),
+        many => format!("on {} clusters", many.len()),
+    };
+    let objects = crate::diagnostic::count(g.objects, "object");
+    format!(
+        "{}: {} → {} ({objects} {clusters})",
+        g.change.path,
+        shown(&g.change.before),
+        shown(&g.change.after)
+    )
+}
+
+/// Human-readable report: the changes grouped by field, then per cluster
+/// the objects and file diffs, then the summary.
+pub fn render_text(drift: &Drift, config: &RenderConfig) -> String {
     let mut out = String::new();
+    let groups = drift.change_groups();
+    if !groups.is_empty() {
+        out.push_str("changes:\n");
+        for g in groups.iter().take(GROUPS_SHOWN) {
+            let _ = writeln!(out, "  {}", group_line(g));
+        }
+        if groups.len() > GROUPS_SHOWN {
+            let _ = writeln!(out, "  … and {} more", groups.len() - GROUPS_SHOWN);
+        }
+    }
     for c in &drift.clusters {
         let _ = writeln!(
             out,
@@ -431,6 +623,9 @@ pub fn render_text(drift: &Drift) -> String {
             c.removed.len(),
             moved_count(c)
         );
+        if config.stat {
+            continue;
+        }
         ids(&mut out, "+", &c.added);
         ids(&mut out, "~", &c.changed);
         ids(&mut out, "-", &c.removed);
@@ -446,7 +641,9 @@ pub fn render_text(drift: &Drift) -> String {
     for f in &drift.root_files {
         let change = crate::model::serde_name(&f.change);
         let _ = writeln!(out, "{change} file {}", f.path);
-        out.push_str(&f.diff);
+        if !config.stat {
+            out.push_str(&f.diff);
+        }
     }
     for f in &drift.foreign {
         let _ = writeln!(
@@ -462,10 +659,73 @@ pub fn render_text(drift: &Drift) -> String {
     out
 }
 
-/// A pull-request comment: summary, then one collapsible section per cluster.
-pub fn render_markdown(drift: &Drift) -> String {
+/// What a pull-request comment may hold: GitHub refuses a comment over
+/// 65 536 characters, and the comment adds its own sections around this.
+pub const MARKDOWN_BUDGET: usize = 40_000;
+
+/// How much detail a markdown rendering carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Object lists and file diffs.
+    Full,
+    /// Object lists, no file diffs.
+    Objects,
+    /// Counts and grouped changes only.
+    Counts,
+}
+
+/// A pull-request comment: summary, the changes grouped by field, then one
+/// collapsible section per cluster. It stays within [`MARKDOWN_BUDGET`] by
+/// leaving out file diffs, then object lists, and says so.
+pub fn render_markdown(drift: &Drift, config: &RenderConfig) -> String {
+    let details: &[Detail] = if config.stat {
+        &[Detail::Counts]
+    } else {
+        &[Detail::Full, Detail::Objects, Detail::Counts]
+    };
+    let mut text = String::new();
+    for &detail in details {
+        text = markdown(drift, detail);
+        if text.len() <= MARKDOWN_BUDGET {
+            break;
+        }
+    }
+    text
+}
+
+fn markdown(drift: &Drift, detail: Detail) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### kprov diff: {}\n", drift.summary());
+    let groups = drift.change_groups();
+    if !groups.is_empty() {
+        out.push_str("| field | before | after | objects | clusters |\n|---|---|---|---|---|\n");
+        let cell =
+            |v: &Option<String>| format!("`{}`", shown(v).replace('|', "\\|").replace('`', "'"));
+        for g in groups.iter().take(GROUPS_SHOWN) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                g.change.path.replace('|', "\\|"),
+                cell(&g.change.before),
+                cell(&g.change.after),
+                g.objects,
+                g.clusters.len()
+            );
+        }
+        if groups.len() > GROUPS_SHOWN {
+            let _ = writeln!(out, "\n… and {} more changes", groups.len() - GROUPS_SHOWN);
+        }
+        out.push('\n');
+    }
+    match detail {
+        Detail::Full => {}
+        Detail::Objects => {
+            out.push_str("File diffs left out to fit a comment: run `kprov diff` for them.\n\n")
+        }
+        Detail::Counts => out.push_str(
+            "Object lists and file diffs left out to fit a comment: run `kprov diff` for them.\n\n",
+        ),
+    }
     for c in &drift.clusters {
         let _ = writeln!(
             out,
@@ -476,29 +736,41 @@ pub fn render_markdown(drift: &Drift) -> String {
             c.removed.len(),
             moved_count(c)
         );
-        for (sign, list) in [
-            ("added", &c.added),
-            ("changed", &c.changed),
-            ("removed", &c.removed),
-            ("moved", &c.moved),
-        ] {
-            for id in list {
-                let _ = writeln!(out, "- {sign} `{id}`");
+        if detail != Detail::Counts {
+            for (sign, list) in [
+                ("added", &c.added),
+                ("changed", &c.changed),
+                ("removed", &c.removed),
+                ("moved", &c.moved),
+            ] {
+                for id in list {
+                    let _ = writeln!(out, "- {sign} `{id}`");
+                }
             }
         }
-        out.push_str("\n```diff\n");
-        for f in &c.files {
-            out.push_str(&f.diff);
+        if detail == Detail::Full {
+            out.push_str("\n```diff\n");
+            for f in &c.files {
+                out.push_str(&f.diff);
+            }
+            out.push_str("```\n");
         }
-        out.push_str("```\n\n</details>\n\n");
+        out.push_str("\n</details>\n\n");
     }
     for f in &drift.root_files {
         let change = crate::model::serde_name(&f.change);
-        let _ = writeln!(
-            out,
-            "<details><summary><code>{}</code>: {change}</summary>\n\n```diff\n{}```\n\n</details>\n",
-            f.path, f.diff
-        );
+        match detail {
+            Detail::Full => {
+                let _ = writeln!(
+                    out,
+                    "<details><summary><code>{}</code>: {change}</summary>\n\n```diff\n{}```\n\n</details>\n",
+                    f.path, f.diff
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "- `{}`: {change}\n", f.path);
+            }
+        }
     }
     if !drift.foreign.is_empty() {
         let _ = writeln!(
@@ -554,7 +826,7 @@ mod tests {
             drift.summary(),
             "2 entries in clusters not generated by kprov"
         );
-        let text = render_text(&drift);
+        let text = render_text(&drift, &RenderConfig::default());
         assert!(
             text.contains("not generated by kprov: clusters/c/Kustomization (file)"),
             "{text}"
@@ -563,7 +835,7 @@ mod tests {
             text.contains("not generated by kprov: clusters/c/link (symbolic link)"),
             "{text}"
         );
-        let markdown = render_markdown(&drift);
+        let markdown = render_markdown(&drift, &RenderConfig::default());
         assert!(
             markdown.contains("- `clusters/c/link` (symbolic link)"),
             "{markdown}"
@@ -609,6 +881,69 @@ mod tests {
             drift.summary(),
             "1 cluster drifted: 1 added, 1 changed, 1 removed, 1 moved"
         );
-        assert!(render_text(&drift).contains("  > ConfigMap/ns/same\n"));
+        assert!(render_text(&drift, &RenderConfig::default()).contains("  > ConfigMap/ns/same\n"));
+    }
+
+    /// However many files drift, the comment stays within its budget: file
+    /// diffs go first, then object lists, and it says so.
+    #[test]
+    fn markdown_stays_within_a_comment() {
+        let object = |ns: &str, v: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: {ns}\ndata:\n  k: {v}\n"
+            )
+        };
+        let mut on_disk = BTreeMap::new();
+        let mut rendered = Vec::new();
+        for n in 0..400 {
+            let path = format!("c/config/ns-{n}.yaml");
+            let ns = format!("ns-{n}");
+            on_disk.insert(
+                path.clone(),
+                format!("{}\n{}", crate::emit::HEADER, object(&ns, "a")).into_bytes(),
+            );
+            rendered.push(OutputFile {
+                path,
+                contents: format!("{}\n{}", crate::emit::HEADER, object(&ns, "b")),
+            });
+        }
+        let drift = diff("clusters", &rendered, &on_disk, None);
+        let full = markdown(&drift, Detail::Full);
+        assert!(full.len() > MARKDOWN_BUDGET, "{}", full.len());
+        let text = render_markdown(&drift, &RenderConfig::default());
+        assert!(text.len() <= MARKDOWN_BUDGET, "{}", text.len());
+        assert!(
+            text.contains("| `data.k` | `\"a\"` | `\"b\"` | 400 | 1 |"),
+            "{text}"
+        );
+        assert!(text.contains("File diffs left out"), "{text}");
+        assert!(!text.contains("```diff"), "{text}");
+    }
+
+    #[test]
+    fn field_changes_name_each_leaf_by_its_path() {
+        let before = serde_json::json!({"metadata": {"labels": {"app.kubernetes.io/name": "a", "team": "x"}}, "spec": {"ports": [{"port": 1}], "list": [1]}});
+        let after = serde_json::json!({"metadata": {"labels": {"app.kubernetes.io/name": "b"}}, "spec": {"ports": [{"port": 2}], "list": [1, 2]}});
+        let changes: Vec<(String, Option<String>, Option<String>)> = field_changes(&before, &after)
+            .into_iter()
+            .map(|c| (c.path, c.before, c.after))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (
+                    "metadata.labels[\"app.kubernetes.io/name\"]".into(),
+                    Some("\"a\"".into()),
+                    Some("\"b\"".into())
+                ),
+                ("metadata.labels.team".into(), Some("\"x\"".into()), None),
+                ("spec.list".into(), Some("[1]".into()), Some("[1,2]".into())),
+                (
+                    "spec.ports[0].port".into(),
+                    Some("1".into()),
+                    Some("2".into())
+                ),
+            ]
+        );
     }
 }
