@@ -1010,7 +1010,15 @@ fn a_tenant_label_change_reads_as_one_change() {
         ),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("  ~ Namespace/checkout-prod\n      metadata.labels.tier: (none) → \"gold\"\n"),
+        "{stdout}"
+    );
     let (_, markdown, _) = kprov(&["diff", "--format", "markdown"], &dir);
+    assert!(
+        markdown.contains("- changed `Namespace/checkout-prod`: `metadata.labels.tier`\n"),
+        "{markdown}"
+    );
     assert!(
         markdown.contains("| `metadata.labels.tier` | `(none)` | `\"gold\"` | 29 | 6 |"),
         "{markdown}"

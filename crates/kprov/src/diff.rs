@@ -627,7 +627,18 @@ pub fn render_text(drift: &Drift, config: &RenderConfig) -> String {
             continue;
         }
         ids(&mut out, "+", &c.added);
-        ids(&mut out, "~", &c.changed);
+        for object in &c.fields {
+            let _ = writeln!(out, "  ~ {}", object.id);
+            for change in &object.changes {
+                let _ = writeln!(
+                    out,
+                    "      {}: {} → {}",
+                    change.path,
+                    shown(&change.before),
+                    shown(&change.after)
+                );
+            }
+        }
         ids(&mut out, "-", &c.removed);
         ids(&mut out, ">", &c.moved);
         for f in &c.files {
@@ -737,12 +748,18 @@ fn markdown(drift: &Drift, detail: Detail) -> String {
             moved_count(c)
         );
         if detail != Detail::Counts {
-            for (sign, list) in [
-                ("added", &c.added),
-                ("changed", &c.changed),
-                ("removed", &c.removed),
-                ("moved", &c.moved),
-            ] {
+            for id in &c.added {
+                let _ = writeln!(out, "- added `{id}`");
+            }
+            for object in &c.fields {
+                let fields: Vec<String> = object
+                    .changes
+                    .iter()
+                    .map(|f| format!("`{}`", f.path))
+                    .collect();
+                let _ = writeln!(out, "- changed `{}`: {}", object.id, fields.join(", "));
+            }
+            for (sign, list) in [("removed", &c.removed), ("moved", &c.moved)] {
                 for id in list {
                     let _ = writeln!(out, "- {sign} `{id}`");
                 }
