@@ -7,10 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod support;
-use support::{copy_dir, kprov, repo, scratch, tree};
+use support::{copy_dir, kprov, kustomize, repo, scratch, tree};
 
 /// The example estate with `spec.delivery` set, rendered.
 fn rendered(name: &str, delivery: &str) -> PathBuf {
@@ -45,22 +44,6 @@ fn objects(dir: &Path, keep: impl Fn(&str) -> bool) -> BTreeMap<String, Vec<serd
         out.insert(rel, stream.documents.into_iter().map(|d| d.value).collect());
     }
     out
-}
-
-/// `kubectl kustomize dir`: its output.
-fn kustomize(dir: &Path) -> String {
-    let out = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("kubectl must be installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The layer objects of each cluster (what the units apply), as sorted

@@ -80,6 +80,22 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// `kubectl kustomize dir`: what it builds (it must build).
+pub fn kustomize(dir: &Path) -> String {
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl must be installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The consumer checks under node (`tests/js`, package.json and lockfile
 /// committed); `npm ci` runs when its node_modules is missing, so a fresh
 /// checkout needs nothing but node and npm.

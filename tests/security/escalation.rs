@@ -10,14 +10,21 @@ use super::*;
 /// Append `extra` to the project of a valid estate (and `estate` to its
 /// kprov.yaml), then validate: exit code and stderr.
 fn validate_with(name: &str, estate: &str, extra: &str) -> (Option<i32>, String) {
+    validate_appending(
+        name,
+        &[("kprov.yaml", estate), ("projects/shop.yaml", extra)],
+    )
+}
+
+/// Append text to files of a valid estate, then validate: exit code and
+/// stderr.
+fn validate_appending(name: &str, appends: &[(&str, &str)]) -> (Option<i32>, String) {
     let dir = base(name);
-    let append = |path: &str, text: &str| {
+    for (path, text) in appends {
         let path = dir.join(path);
         let before = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, format!("{before}{text}")).unwrap();
-    };
-    append("kprov.yaml", estate);
-    append("projects/shop.yaml", extra);
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
         .arg("validate")
         .arg(&dir)
@@ -167,23 +174,12 @@ fn a_project_attaches_only_the_san_volumes_its_tenants_list() {
         )
     };
     let validate = |name: &str, tenant: &str, path: &str| {
-        let dir = base(name);
-        for (file, text) in [
-            ("platform/tenants/team.yaml", tenant.to_owned()),
-            ("projects/shop.yaml", vm(path)),
-        ] {
-            let file = dir.join(file);
-            let before = std::fs::read_to_string(&file).unwrap();
-            std::fs::write(&file, format!("{before}{text}")).unwrap();
-        }
-        let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
-            .arg("validate")
-            .arg(&dir)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+        validate_appending(
+            name,
+            &[
+                ("platform/tenants/team.yaml", tenant),
+                ("projects/shop.yaml", &vm(path)),
+            ],
         )
     };
     let listed = "  allowedSanVolumes: [\"nfs://nas-1/exports/team/*\"]\n";

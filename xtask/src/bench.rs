@@ -44,11 +44,23 @@ const COMMANDS: [&str; 6] = [
 const RENDER_EMPTY: usize = 0;
 const CP: usize = 5;
 
-pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
-    let mut scales: Vec<f64> = Vec::new();
-    let mut runs = 5usize;
-    let mut work = std::env::temp_dir().join("kprov-bench");
-    let mut kprov: Option<PathBuf> = None;
+/// The flags both benchmarks take; `None` fields were not given.
+pub(crate) struct Args {
+    pub(crate) scales: Vec<f64>,
+    pub(crate) runs: Option<usize>,
+    pub(crate) work: Option<PathBuf>,
+    pub(crate) kprov: Option<PathBuf>,
+}
+
+/// Parse `--scale S`, `--runs N`, `--work DIR`, `--kprov BIN` (also as
+/// `--flag=value`); `None` after printing `usage` for `--help`.
+pub(crate) fn parse_args(args: &[String], usage: &str) -> anyhow::Result<Option<Args>> {
+    let mut parsed = Args {
+        scales: Vec::new(),
+        runs: None,
+        work: None,
+        kprov: None,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -59,12 +71,12 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
             inline
                 .clone()
                 .or_else(|| it.next().cloned())
-                .with_context(|| format!("{flag} needs a value\n\n{USAGE}"))
+                .with_context(|| format!("{flag} needs a value\n\n{usage}"))
         };
         match flag {
             "--scale" => {
                 let v = value()?;
-                scales.push(
+                parsed.scales.push(
                     v.parse()
                         .ok()
                         .filter(|s: &f64| s.is_finite() && *s > 0.0)
@@ -73,21 +85,37 @@ pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
             }
             "--runs" => {
                 let v = value()?;
-                runs = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .with_context(|| format!("--runs {v}: expected a positive integer"))?;
+                parsed.runs = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .with_context(|| format!("--runs {v}: expected a positive integer"))?,
+                );
             }
-            "--work" => work = PathBuf::from(value()?),
-            "--kprov" => kprov = Some(PathBuf::from(value()?)),
+            "--work" => parsed.work = Some(PathBuf::from(value()?)),
+            "--kprov" => parsed.kprov = Some(PathBuf::from(value()?)),
             "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
+                println!("{usage}");
+                return Ok(None);
             }
-            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+            other => bail!("unknown argument `{other}`\n\n{usage}"),
         }
     }
+    Ok(Some(parsed))
+}
+
+pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
+    let Some(Args {
+        mut scales,
+        runs,
+        work,
+        kprov,
+    }) = parse_args(args, USAGE)?
+    else {
+        return Ok(());
+    };
+    let runs = runs.unwrap_or(5);
+    let work = work.unwrap_or_else(|| std::env::temp_dir().join("kprov-bench"));
     if scales.is_empty() {
         scales = vec![0.25, 0.5, 1.0, 2.0, 4.0];
     }

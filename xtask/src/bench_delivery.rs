@@ -28,43 +28,33 @@ const USAGE: &str = "usage: cargo xtask bench-delivery [--scale S] [--runs N] [-
 const MODES: [&str; 3] = ["cluster", "tenant", "project"];
 
 pub fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
-    let mut scale = 1.0f64;
-    let mut runs = 3usize;
-    let mut work = std::env::temp_dir().join("kprov-bench-delivery");
-    let mut kprov: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .with_context(|| format!("{flag} needs a value\n\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--scale" => {
-                let v = value()?;
-                scale = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .with_context(|| format!("--scale {v}: expected a positive number"))?;
-            }
-            "--runs" => {
-                let v = value()?;
-                runs = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .with_context(|| format!("--runs {v}: expected a positive integer"))?;
-            }
-            "--work" => work = PathBuf::from(value()?),
-            "--kprov" => kprov = Some(PathBuf::from(value()?)),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+    let Some(bench::Args {
+        scales,
+        runs,
+        work,
+        kprov,
+    }) = bench::parse_args(args, USAGE)?
+    else {
+        return Ok(());
+    };
+    let [scale] = scales[..] else {
+        if scales.is_empty() {
+            return cli_at(1.0, runs, work, kprov, repo);
         }
-    }
+        bail!("--scale: give one scale\n\n{USAGE}");
+    };
+    cli_at(scale, runs, work, kprov, repo)
+}
+
+fn cli_at(
+    scale: f64,
+    runs: Option<usize>,
+    work: Option<PathBuf>,
+    kprov: Option<PathBuf>,
+    repo: &Path,
+) -> anyhow::Result<()> {
+    let runs = runs.unwrap_or(3);
+    let work = work.unwrap_or_else(|| std::env::temp_dir().join("kprov-bench-delivery"));
     let kprov = match kprov {
         Some(k) => k,
         None => bench::build_release(repo)?,
