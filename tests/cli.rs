@@ -1021,3 +1021,22 @@ fn a_tenant_label_change_reads_as_one_change() {
     assert_eq!(fields["changes"][0]["path"], "metadata.labels.tier");
     assert_eq!(fields["changes"][0]["after"], "\"gold\"");
 }
+
+/// Like git, kprov finds its estate from anywhere inside it.
+#[test]
+fn commands_find_the_estate_above_the_working_directory() {
+    let dir = scratch("discover").join("estate");
+    copy_dir(&repo().join("fixtures/acme"), &dir);
+    let inside = dir.join("platform/tenants");
+    let (code, _, stderr) = kprov(&["validate"], &inside);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("/estate: valid (6 clusters"), "{stderr}");
+    let (code, stdout, _) = kprov(&["diff"], &inside);
+    assert_eq!(code, 0, "{stdout}");
+    // `.` (the default) finds the estate above; any other directory is
+    // taken as it is.
+    let (code, _, _) = kprov(&["validate", "."], &dir.join("platform"));
+    assert_eq!(code, 0);
+    let (code, _, stderr) = kprov(&["validate", "tenants"], &dir.join("platform"));
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -375,7 +375,45 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
+impl Command {
+    /// The estate root a command reads, for the commands that read one.
+    fn estate_root(&mut self) -> Option<&mut PathBuf> {
+        match self {
+            Command::Validate { dir, .. }
+            | Command::Render { dir, .. }
+            | Command::Diff { dir, .. }
+            | Command::Report { dir, .. }
+            | Command::Tree { dir, .. }
+            | Command::Codeowners { dir, .. }
+            | Command::Explain { dir, .. } => Some(dir),
+            Command::Test { path, .. } => Some(path),
+            Command::Schema { backstage, .. } => backstage.as_mut(),
+            Command::Lints | Command::Init { .. } => None,
+        }
+    }
+}
+
+/// The estate a command given `dir` means: `dir` itself when it holds a
+/// `kprov.yaml` or is not the working directory, else the nearest directory
+/// above the working directory that holds one (as git finds its
+/// repository), so kprov works from anywhere inside an estate.
+fn discover_estate(dir: &Path) -> Option<PathBuf> {
+    if dir != Path::new(".") || dir.join("kprov.yaml").is_file() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .skip(1)
+        .find(|a| a.join("kprov.yaml").is_file())
+        .map(Path::to_path_buf)
+}
+
+fn run(mut cli: Cli) -> anyhow::Result<u8> {
+    if let Some(dir) = cli.command.estate_root()
+        && let Some(found) = discover_estate(dir)
+    {
+        *dir = found;
+    }
     match cli.command {
         Command::Validate {
             dir,
