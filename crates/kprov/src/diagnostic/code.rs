@@ -312,6 +312,13 @@ codes! {
     CodeownersUnmapped = "codeowners-unmapped", Warning,
         "A tenant owner has no GitHub handle in `spec.github.handles` (nor an `org` for `group:` owners), so the generated CODEOWNERS leaves it out.",
         fix: "Map the owner in `spec.github.handles` of kprov.yaml, or set `spec.github.org` so that `group:` owners map to teams.";
+    // ------------------------------------------------------------ import
+    LibvirtXml = "libvirt-xml", Error,
+        "A file given to `kprov import libvirt` is not usable domain XML: not well-formed, larger or deeper than a domain ever is, not a `<domain>`, or it has a DOCTYPE (which could declare entities that read files or expand without bound); nothing is written.",
+        fix: "Give the output of `virsh dumpxml DOMAIN` as it is, one domain per file; fix or remove the file at the line and column shown.";
+    ImportRefused = "import-refused", Error,
+        "`kprov import` cannot write the VMs: the tenant, cluster or environment is not in the estate, a VM of that name is already in the project, the sizes file is malformed, or the project file cannot be appended to; nothing is written.",
+        fix: "Do what the message says (name an existing tenant or cluster, rename or remove the VM, fix the sizes file line), then run the import again.";
 }
 
 impl Code {
