@@ -24,7 +24,7 @@ fn domain(i: usize) -> String {
             "http://redhat.com/rhel/8.8"
         ][i % 3]
     );
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let _ = write!(
             xml,
             "    <disk type='block' device='disk'>\n      <source dev='/dev/disk/by-path/ip-192.168.50.5:3260-iscsi-iqn.2010-01.org.example:san.apps-vm{i:04}-lun-0'/>\n      <target dev='vdb' bus='virtio'/>\n    </disk>\n"
@@ -80,7 +80,7 @@ pub(crate) fn cli(args: &[String], repo: &Path) -> anyhow::Result<()> {
     for i in 0..count {
         fs::write(xml.join(format!("vm-{i:04}.xml")), domain(i))?;
         let _ = writeln!(sizes, "vm-{i:04},vda,{}Gi", 20 + i % 60);
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             let _ = writeln!(sizes, "vm-{i:04},vdb,100Gi");
         }
     }
