@@ -155,6 +155,28 @@ fn an_existing_project_keeps_every_byte() {
     );
     assert_eq!(tree(&dir), snapshot);
 
+    // A project with another environment: the VMs stay in the import's.
+    let two = head.replace(
+        "      clusters: [rack-b]\n",
+        "      clusters: [rack-b]\n    - name: dev\n      clusters: [rack-d]\n",
+    );
+    let rack_d = "---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: rack-d\nspec:\n  environment: dev\n  kubevirt: true\n  storage:\n    default: block\n    tiers:\n      block: {storageClass: san-iscsi, accessModes: [ReadWriteMany], volumeMode: Block}\n";
+    let clusters = dir.join("platform/clusters.yaml");
+    let text = std::fs::read_to_string(&clusters).unwrap();
+    std::fs::write(&clusters, text + rack_d).unwrap();
+    std::fs::write(dir.join("projects/apps.yaml"), format!("{two}{tail}")).unwrap();
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = import(&dir, &[], &["tests/import/domains/rhel9-app.xml"]);
+    assert_eq!(code, 0, "{stderr}");
+    let after = std::fs::read_to_string(dir.join("projects/apps.yaml")).unwrap();
+    assert!(
+        after.contains("      environments:\n      - prod\n"),
+        "{after}"
+    );
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+
     // A project without the key gets one at the end of `spec`.
     std::fs::write(
         dir.join("projects/apps.yaml"),

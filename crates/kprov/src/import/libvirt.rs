@@ -50,8 +50,11 @@ pub fn convert(files: &[(String, String)], config: &ImportConfig, model: &Model)
                 }
                 finish(&mut report);
                 if report.status != Status::Blocked
-                    && let Some(vm) = vm
+                    && let Some(mut vm) = vm
                 {
+                    if target.other_environments {
+                        vm.environments = Some(vec![config.environment.clone()]);
+                    }
                     import.vms.push(vm);
                 }
                 import.domains.push(report);
@@ -67,6 +70,9 @@ struct Target<'a> {
     namespace: String,
     /// The tenants' `allowedSanVolumes`, from the project's tenant up.
     san: Vec<&'a [Glob]>,
+    /// The existing project has environments besides the import's, where
+    /// the VMs must not appear.
+    other_environments: bool,
 }
 
 impl<'a> Target<'a> {
@@ -98,7 +104,9 @@ impl<'a> Target<'a> {
             return None;
         }
         let mut named = None;
+        let mut other_environments = false;
         if let Some(project) = existing {
+            other_environments = project.spec.environments.len() > 1;
             let Some(env) = project
                 .spec
                 .environments
@@ -139,6 +147,7 @@ impl<'a> Target<'a> {
             cluster: &cluster.spec,
             namespace: super::namespace(&config.project, &config.environment, named),
             san,
+            other_environments,
         })
     }
 
