@@ -18,10 +18,15 @@ fn estate(name: &str) -> PathBuf {
 /// `kprov import libvirt` into `dir` with the fixtures' flags, run from the
 /// repository root so the report names the inputs as given.
 fn import(dir: &Path, extra: &[&str], inputs: &[&str]) -> (i32, String, String) {
-    import_to(dir, "rack-b", extra, inputs)
+    import_to(dir, ("ops", "rack-b"), extra, inputs)
 }
 
-fn import_to(dir: &Path, cluster: &str, extra: &[&str], inputs: &[&str]) -> (i32, String, String) {
+fn import_to(
+    dir: &Path,
+    (tenant, cluster): (&str, &str),
+    extra: &[&str],
+    inputs: &[&str],
+) -> (i32, String, String) {
     let dir = dir.to_str().unwrap();
     let mut args = vec![
         "import",
@@ -29,7 +34,7 @@ fn import_to(dir: &Path, cluster: &str, extra: &[&str], inputs: &[&str]) -> (i32
         "--estate",
         dir,
         "--tenant",
-        "ops",
+        tenant,
         "--project",
         "apps",
         "--environment",
@@ -216,19 +221,24 @@ fn unusable_input_writes_nothing() {
         assert_eq!(tree(&dir), before, "{file}");
     }
     // Unknown cluster, bad flag, missing owners of a new project.
-    for (cluster, extra, expected) in [
-        (
-            "rack-z",
-            &["--owner", "group:apps-admins"][..],
-            "no cluster `rack-z`",
-        ),
-        ("rack-b", &["--owner", "nobody"][..], "--owner"),
-        ("rack-b", &[][..], "give its owners with --owner"),
+    let owner = &["--owner", "group:apps-admins"][..];
+    for (target, extra, expected) in [
+        (("ops", "rack-z"), owner, "no cluster `rack-z`"),
+        (("nobody", "rack-b"), owner, "no tenant `nobody`"),
+        (("ops", "rack-b"), &["--owner", "nobody"][..], "--owner"),
+        (("ops", "rack-b"), &[][..], "give its owners with --owner"),
     ] {
         let rhel = ["tests/import/domains/rhel9-app.xml"];
-        let (code, _, stderr) = import_to(&dir, cluster, extra, &rhel);
+        let (code, _, stderr) = import_to(&dir, target, extra, &rhel);
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains(expected), "{stderr}");
         assert_eq!(tree(&dir), before);
     }
+    // A file larger than any domain is not read.
+    let big = scratch("import-big").join("big.xml");
+    std::fs::write(&big, "<domain>".repeat(600_000)).unwrap();
+    let (code, _, stderr) = import(&dir, owner, &[big.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("[libvirt-xml]"), "{stderr}");
+    assert_eq!(tree(&dir), before);
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kprov::diagnostic;
+use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::import::{self, ImportConfig, libvirt};
 
 use crate::exit;
@@ -145,7 +145,8 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     let relative = format!("{}/{}.yaml", kprov::model::PROJECTS_DIR, config.project);
     let project_path = args.estate.join(&relative);
     let refuse = |message: String| {
-        eprintln!("error: {message} [import-refused]");
+        let refused = Diagnostic::error(Code::ImportRefused, None, message);
+        eprint!("{}", diagnostic::render_text(&[refused]));
         eprintln!("nothing written");
         Ok(exit::ERRORS)
     };

@@ -196,7 +196,6 @@ pub fn json(import: &Import) -> String {
     let value = json!({
         "domains": import.domains,
         "totals": totals(import),
-        "diagnostics": import.diagnostics,
     });
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');
