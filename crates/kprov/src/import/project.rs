@@ -13,7 +13,6 @@ use crate::model::kinds::VirtualMachine;
 use crate::model::{Quantity, catalog};
 use crate::yaml::{self, Pos};
 
-const GI: i128 = 1 << 30;
 const NANOS: i128 = 1_000_000_000;
 
 /// A VM as the project file writes it: the model's field order, without
@@ -45,8 +44,9 @@ pub fn vm_entries(vms: &[VirtualMachine]) -> String {
 }
 
 /// The quota a new project needs for `vms`: every vCPU (and the emulator
-/// thread's CPU of a VM with dedicated CPUs), the guest memory plus 1Gi per
-/// VM for its virt-launcher pod, and every disk.
+/// thread's CPU of a VM with dedicated CPUs), the guest memory plus what
+/// its virt-launcher pod adds (the `vm-fits-quota` lint's own figure, so
+/// the project validates), and every disk.
 pub fn quota(vms: &[VirtualMachine]) -> Map<String, Value> {
     let (mut cpu, mut memory, mut storage) = (0i128, 0i128, 0i128);
     for vm in vms {
@@ -54,7 +54,8 @@ pub fn quota(vms: &[VirtualMachine]) -> Map<String, Value> {
             continue;
         };
         cpu += i128::from(t.cpus) + i128::from(vm.dedicated_cpus);
-        memory += t.memory().nanos() / NANOS + GI;
+        memory += t.memory().nanos() / NANOS
+            + crate::lint::launcher_memory_overhead(t, vm.tpm, vm.dedicated_cpus);
         storage += vm
             .all_disks()
             .iter()
