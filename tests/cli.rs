@@ -834,6 +834,9 @@ const REPORTED_BY_OTHER_TESTS: &[&str] = &[
     "duplicate-estate",
     "duplicate-object",
     "file-too-large",
+    // tests/import.rs, from the import's stderr.
+    "import-refused",
+    "libvirt-xml",
     "not-an-object",
     "policy-error",
     "policy-limit",

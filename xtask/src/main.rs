@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 
 mod bench;
 mod bench_delivery;
+mod bench_import;
 mod gen_estate;
 mod upstream;
 
@@ -29,8 +30,9 @@ fn main() -> anyhow::Result<()> {
         Some("gen-estate") => gen_estate::cli(&args[1..]).map_err(anyhow::Error::msg),
         Some("bench") => bench::cli(&args[1..], &repo_root()),
         Some("bench-delivery") => bench_delivery::cli(&args[1..], &repo_root()),
+        Some("bench-import") => bench_import::cli(&args[1..], &repo_root()),
         _ => bail!(
-            "usage: cargo xtask schemas|upstream-schemas|gen-estate|bench|bench-delivery\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/ and schemas/output/ from the library's types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode"
+            "usage: cargo xtask schemas|upstream-schemas|gen-estate|bench|bench-delivery|bench-import\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/ and schemas/output/ from the library's types\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode\n  bench-import       time kprov import libvirt of 700 domains, then validate"
         ),
     }
 }

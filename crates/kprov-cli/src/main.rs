@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::model::schema::Kind;
 
+mod import;
 mod init;
 
 /// Compile a Kubernetes platform estate into deterministic per-cluster manifests.
@@ -154,6 +155,11 @@ enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// Bring machines from elsewhere into a project of the estate.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Print the JSON Schema (draft-07) of an input kind, or of all kinds.
     Schema {
         /// Estate, Cluster, Tenant, Project, Definition or Composition (any case).
@@ -163,6 +169,20 @@ enum Command {
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
         backstage: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// Convert `virsh dumpxml` output into VirtualMachines of
+    /// `projects/<PROJECT>.yaml` (a new project, or appended to an existing
+    /// one without changing the rest of the file), and report per domain how
+    /// it moves.
+    ///
+    /// Exit status: 0 every domain converted cleanly, 1 some converted with
+    /// warnings or were blocked (blocked ones are not written), 2 unusable
+    /// input (malformed or hostile XML, bad flags, unknown tenant or
+    /// cluster, a name already taken): nothing written.
+    Libvirt(import::LibvirtArgs),
 }
 
 /// Options shared by the commands that compile the estate.
@@ -276,7 +296,7 @@ enum Format {
 }
 
 /// Exit statuses, shared by every command (docs/design.md §5).
-mod exit {
+pub(crate) mod exit {
     pub const OK: u8 = 0;
     /// Drift (`diff`) or failed golden tests (`test`).
     pub const FAILED: u8 = 1;
@@ -288,12 +308,12 @@ mod exit {
 /// written after the pipe closed is dropped, and the command still ends
 /// with the status its work earned (a drifted `diff` stays 1, so a
 /// pipeline with `pipefail` cannot turn drift into success).
-struct Stdout {
+pub(crate) struct Stdout {
     inner: std::io::StdoutLock<'static>,
     closed: bool,
 }
 
-fn stdout() -> Stdout {
+pub(crate) fn stdout() -> Stdout {
     Stdout {
         inner: std::io::stdout().lock(),
         closed: false,
@@ -388,6 +408,9 @@ impl Command {
             | Command::Explain { dir, .. } => Some(dir),
             Command::Test { path, .. } => Some(path),
             Command::Schema { backstage, .. } => backstage.as_mut(),
+            Command::Import {
+                source: ImportSource::Libvirt(args),
+            } => Some(&mut args.estate),
             Command::Lints | Command::Init { .. } => None,
         }
     }
@@ -485,6 +508,9 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             }
         },
         Command::Test { path, update } => test(&path, update),
+        Command::Import {
+            source: ImportSource::Libvirt(args),
+        } => import::libvirt(&args),
         Command::Schema { kind, backstage } => match backstage {
             Some(dir) => backstage_schema(kind.as_deref(), &dir),
             None => schema(kind.as_deref()),

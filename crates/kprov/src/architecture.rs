@@ -28,6 +28,7 @@ const RANKS: &[(&str, u8)] = &[
     ("report", 9),
     ("codeowners", 9),
     ("backstage", 9),
+    ("import", 9),
     ("golden", 10),
 ];
 

@@ -37,6 +37,7 @@ pub mod diff;
 pub mod emit;
 pub mod golden;
 pub mod hierarchy;
+pub mod import;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -14,6 +14,17 @@ use crate::model::{Date, Model, Quantity};
 
 mod admission;
 
+/// The memory, in bytes, KubeVirt's virt-launcher pod of a VM of the
+/// catalog instancetype `t` requests beyond the guest's
+/// (`GetMemoryOverhead`): what a quota must hold besides guest memory.
+pub fn launcher_memory_overhead(
+    t: &crate::model::catalog::Instancetype,
+    tpm: bool,
+    dedicated: bool,
+) -> i128 {
+    admission::overhead(t, tpm, dedicated)
+}
+
 /// A lint: id, severity, and what it checks, in one line.
 pub struct Lint {
     /// The diagnostic code of its findings; its string is the lint's id, so

@@ -98,6 +98,16 @@ impl Locations {
             .unwrap_or_else(|| self.value(pointer))
     }
 
+    /// Every located value and key, as (pointer, position), in no
+    /// particular order: for finding where a node's text ends (the next
+    /// position after it that is not inside it).
+    pub fn positions(&self) -> impl Iterator<Item = (&str, Pos)> + '_ {
+        self.nodes
+            .iter()
+            .chain(&self.keys)
+            .map(|at| (self.pointer(at), at.pos))
+    }
+
     fn pointer(&self, at: &Located) -> &str {
         &self.text[at.start..at.end]
     }

@@ -151,6 +151,17 @@ impl Guest {
     }
 }
 
+/// [`Guest::memory_overhead`] of a VM of the catalog instancetype `t`, as
+/// kprov's VirtualMachine composes it: a TPM device when `tpm`, and with
+/// `dedicated` CPUs the emulator thread isolated too.
+pub(super) fn overhead(t: &catalog::Instancetype, tpm: bool, dedicated: bool) -> i128 {
+    let mut guest = Guest::of(t);
+    guest.tpm = tpm;
+    guest.dedicated |= dedicated;
+    guest.isolate_emulator_thread |= dedicated;
+    guest.memory_overhead()
+}
+
 /// The requests and limits of a virt-launcher pod's compute container.
 #[derive(Debug, Clone)]
 pub(super) struct Launcher {

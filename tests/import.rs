@@ -1,0 +1,244 @@
+//! `kprov import libvirt` end to end, on the hand-written domains of
+//! `tests/import/`: what it writes validates, renders to objects that pass
+//! their upstream schemas and build with `kubectl kustomize`; an existing
+//! project keeps every byte it had; unusable input writes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod support;
+use support::{copy_dir, kprov, repo, scratch, tree};
+
+fn estate(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    copy_dir(&repo().join("tests/import/estate"), &dir);
+    dir
+}
+
+/// `kprov import libvirt` into `dir` with the fixtures' flags, run from the
+/// repository root so the report names the inputs as given.
+fn import(dir: &Path, extra: &[&str], inputs: &[&str]) -> (i32, String, String) {
+    import_to(dir, ("ops", "rack-b"), extra, inputs)
+}
+
+fn import_to(
+    dir: &Path,
+    (tenant, cluster): (&str, &str),
+    extra: &[&str],
+    inputs: &[&str],
+) -> (i32, String, String) {
+    let dir = dir.to_str().unwrap();
+    let mut args = vec![
+        "import",
+        "libvirt",
+        "--estate",
+        dir,
+        "--tenant",
+        tenant,
+        "--project",
+        "apps",
+        "--environment",
+        "prod",
+        "--cluster",
+        cluster,
+        "--image-url",
+        "https://images.example.org/vm",
+        "--sizes",
+        "tests/import/sizes.csv",
+    ];
+    args.extend(extra);
+    args.extend(inputs);
+    kprov(&args, &repo())
+}
+
+#[test]
+fn imported_domains_validate_render_and_build() {
+    let dir = estate("import-roundtrip");
+    let (code, stdout, stderr) = import(
+        &dir,
+        &["--owner", "group:apps-admins"],
+        &["tests/import/domains"],
+    );
+    // Two domains are blocked and one converts with warnings.
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!("report_text", stdout);
+    let project = std::fs::read_to_string(dir.join("projects/apps.yaml")).unwrap();
+    insta::assert_snapshot!("project_new", project);
+
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = kprov(&["render"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let clusters = dir.join("clusters");
+    let mut vms = 0;
+    for (path, bytes) in tree(&clusters) {
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        let stream = kprov::yaml::parse_stream(&text, kprov::yaml::Limits::default());
+        assert!(stream.errors.is_empty(), "{}", path.display());
+        for doc in stream.documents {
+            let kind = doc.value["kind"].as_str().unwrap_or("").to_owned();
+            if kind == "NetworkAttachmentDefinition" || kind == "Kustomization" {
+                continue;
+            }
+            vms += usize::from(kind == "VirtualMachine");
+            if let Some(errors) = kprov::conformance::upstream_errors(&doc.value) {
+                assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+            }
+        }
+    }
+    assert_eq!(vms, 3);
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(clusters.join("rack-b"))
+        .output()
+        .expect("kubectl must be installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn json_report_and_a_clean_import() {
+    let dir = estate("import-json");
+    let (code, stdout, stderr) = import(
+        &dir,
+        &["--owner", "group:apps-admins", "--report", "json"],
+        &[
+            "tests/import/domains/rhel9-app.xml",
+            "tests/import/domains/arm-builder.xml",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!("report_json", stdout);
+
+    // Every domain clean: 0.
+    let dir = estate("import-clean");
+    let (code, stdout, stderr) = import(
+        &dir,
+        &["--owner", "group:apps-admins", "--report", "markdown"],
+        &["tests/import/domains/rhel9-app.xml"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("| app-01 |"), "{stdout}");
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn an_existing_project_keeps_every_byte() {
+    let dir = estate("import-append");
+    let head = "# The apps team's project: hand-written.\napiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata:\n  name: apps\nspec:\n  tenant: ops\n  owners: [group:apps-admins]   # the team\n  environments:\n    - name: prod\n      clusters: [rack-b]\n      quota: {cpu: \"40\", memory: 160Gi, storage: 2Ti}\n  virtualMachines:\n    # The one VM the team made itself.\n    - name: tools\n      instancetype: u1.small\n      image: {registry: \"docker://quay.io/containerdisks/fedora:40\"}\n      disk: {size: 20Gi}\n";
+    let tail = "\n  # Scratch space.\n  volumes:\n    - {name: scratch, size: 10Gi}\n";
+    let before = format!("{head}{tail}");
+    std::fs::create_dir_all(dir.join("projects")).unwrap();
+    std::fs::write(dir.join("projects/apps.yaml"), &before).unwrap();
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, _, stderr) = import(&dir, &[], &["tests/import/domains/rhel9-app.xml"]);
+    assert_eq!(code, 0, "{stderr}");
+    let after = std::fs::read_to_string(dir.join("projects/apps.yaml")).unwrap();
+    assert!(after.starts_with(head), "{after}");
+    assert!(after.ends_with(tail), "{after}");
+    let added = &after[head.len()..after.len() - tail.len()];
+    assert!(added.starts_with("    - name: app-01\n"), "{added}");
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The same VM again: refused, nothing written.
+    let snapshot = tree(&dir);
+    let (code, _, stderr) = import(&dir, &[], &["tests/import/domains/rhel9-app.xml"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("already has a VM named `app-01` [import-refused]"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir), snapshot);
+
+    // A project with another environment: the VMs stay in the import's.
+    let two = head.replace(
+        "      clusters: [rack-b]\n",
+        "      clusters: [rack-b]\n    - name: dev\n      clusters: [rack-d]\n",
+    );
+    let rack_d = "---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: rack-d\nspec:\n  environment: dev\n  kubevirt: true\n  storage:\n    default: block\n    tiers:\n      block: {storageClass: san-iscsi, accessModes: [ReadWriteMany], volumeMode: Block}\n";
+    let clusters = dir.join("platform/clusters.yaml");
+    let text = std::fs::read_to_string(&clusters).unwrap();
+    std::fs::write(&clusters, text + rack_d).unwrap();
+    std::fs::write(dir.join("projects/apps.yaml"), format!("{two}{tail}")).unwrap();
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = import(&dir, &[], &["tests/import/domains/rhel9-app.xml"]);
+    assert_eq!(code, 0, "{stderr}");
+    let after = std::fs::read_to_string(dir.join("projects/apps.yaml")).unwrap();
+    assert!(
+        after.contains("      environments:\n      - prod\n"),
+        "{after}"
+    );
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+
+    // A project without the key gets one at the end of `spec`.
+    std::fs::write(
+        dir.join("projects/apps.yaml"),
+        format!(
+            "{}{tail}",
+            &head[..head.find("  virtualMachines:").unwrap()]
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = import(&dir, &[], &["tests/import/domains/rhel9-app.xml"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn unusable_input_writes_nothing() {
+    let dir = estate("import-hostile");
+    let before = tree(&dir);
+    for (file, at) in [
+        ("malformed.xml", "malformed.xml:6:3: "),
+        ("external-entity.xml", "external-entity.xml:2:1: "),
+        ("billion-laughs.xml", "billion-laughs.xml:2:1: "),
+    ] {
+        let path = format!("tests/import/hostile/{file}");
+        let (code, stdout, stderr) = import(
+            &dir,
+            &["--owner", "group:apps-admins"],
+            &["tests/import/domains/rhel9-app.xml", &path],
+        );
+        assert_eq!(code, 2, "{file}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains(at) && stderr.contains("[libvirt-xml]"),
+            "{stderr}"
+        );
+        assert_eq!(tree(&dir), before, "{file}");
+    }
+    // Unknown cluster, bad flag, missing owners of a new project.
+    let owner = &["--owner", "group:apps-admins"][..];
+    for (target, extra, expected) in [
+        (("ops", "rack-z"), owner, "no cluster `rack-z`"),
+        (("nobody", "rack-b"), owner, "no tenant `nobody`"),
+        (("ops", "rack-b"), &["--owner", "nobody"][..], "--owner"),
+        (("ops", "rack-b"), &[][..], "give its owners with --owner"),
+    ] {
+        let rhel = ["tests/import/domains/rhel9-app.xml"];
+        let (code, _, stderr) = import_to(&dir, target, extra, &rhel);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert_eq!(tree(&dir), before);
+    }
+    // A file larger than any domain is not read.
+    let big = scratch("import-big").join("big.xml");
+    std::fs::write(&big, "<domain>".repeat(600_000)).unwrap();
+    let (code, _, stderr) = import(&dir, owner, &[big.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("[libvirt-xml]"), "{stderr}");
+    assert_eq!(tree(&dir), before);
+}
