@@ -150,6 +150,11 @@ fn announcements(
         if let Some(channel) = channel {
             provider_spec["channel"] = channel.as_str().into();
         }
+        if provider == "slack" {
+            // A bot token (the Secret's `token`) posts to any channel
+            // through Slack's API, where a webhook is bound to one.
+            provider_spec["address"] = "https://slack.com/api/chat.postMessage".into();
+        }
         let mut alert = json!({
             "providerRef": {"name": name},
             "eventSeverity": "info",
