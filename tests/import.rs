@@ -130,6 +130,51 @@ fn json_report_and_a_clean_import() {
 }
 
 #[test]
+fn csv_report_with_capacity() {
+    let dir = estate("import-csv");
+    let (code, stdout, stderr) = import(
+        &dir,
+        &["--owner", "group:apps-admins", "--report", "csv"],
+        &["tests/import/domains"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!("report_csv", stdout);
+    // Every row has the header's number of fields once quoting is undone.
+    let mut lines = stdout.lines();
+    let header = lines.next().unwrap();
+    let width = csv_fields(header).len();
+    for line in lines.take_while(|l| l.starts_with("VMs,")) {
+        assert_eq!(csv_fields(line).len(), width, "{line}");
+    }
+    let (code, stdout, _) = import(
+        &estate("import-md"),
+        &["--owner", "group:apps-admins", "--report", "markdown"],
+        &["tests/import/domains/rhel9-app.xml"],
+    );
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("report_markdown", stdout);
+}
+
+/// The fields of one CSV record without line breaks in fields.
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted, mut chars) =
+        (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+#[test]
 fn an_existing_project_keeps_every_byte() {
     let dir = estate("import-append");
     let head = "# The apps team's project: hand-written.\napiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata:\n  name: apps\nspec:\n  tenant: ops\n  owners: [group:apps-admins]   # the team\n  environments:\n    - name: prod\n      clusters: [rack-b]\n      quota: {cpu: \"40\", memory: 160Gi, storage: 2Ti}\n  virtualMachines:\n    # The one VM the team made itself.\n    - name: tools\n      instancetype: u1.small\n      image: {registry: \"docker://quay.io/containerdisks/fedora:40\"}\n      disk: {size: 20Gi}\n";
@@ -161,9 +206,10 @@ fn an_existing_project_keeps_every_byte() {
     assert_eq!(tree(&dir), snapshot);
 
     // A project with another environment: the VMs stay in the import's.
+    let quota = "      quota: {cpu: \"40\", memory: 160Gi, storage: 2Ti}\n";
     let two = head.replace(
-        "      clusters: [rack-b]\n",
-        "      clusters: [rack-b]\n    - name: dev\n      clusters: [rack-d]\n",
+        quota,
+        &format!("{quota}    - name: dev\n      clusters: [rack-d]\n"),
     );
     let rack_d = "---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: rack-d\nspec:\n  environment: dev\n  kubevirt: true\n  storage:\n    default: block\n    tiers:\n      block: {storageClass: san-iscsi, accessModes: [ReadWriteMany], volumeMode: Block}\n";
     let clusters = dir.join("platform/clusters.yaml");

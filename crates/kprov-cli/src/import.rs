@@ -18,6 +18,8 @@ pub enum ImportReport {
     Markdown,
     /// Machine-readable, camelCase keys.
     Json,
+    /// One row per VM, then the capacity tables (RFC 4180).
+    Csv,
 }
 
 /// The flags of `kprov import libvirt`.
@@ -159,6 +161,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
             p.origin.file()
         ));
     }
+    let capacity;
     let text = if imported.vms.is_empty() {
         None
     } else if project_path.exists() {
@@ -205,6 +208,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
             eprintln!("the estate would not compile with the imported VMs; nothing written");
             return Ok(exit::ERRORS);
         }
+        capacity = landing_capacity(&after, &config);
         std::mem::forget(after);
         if let Some(dir) = project_path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -219,13 +223,16 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
         );
     } else {
         eprintln!("no VM to write; nothing written");
+        capacity = landing_capacity(&compiled, &config);
     }
     std::mem::forget(compiled);
 
+    let capacity = capacity.as_ref();
     let report = match args.report {
-        ImportReport::Text => import::report::text(&imported),
-        ImportReport::Markdown => import::report::markdown(&imported),
-        ImportReport::Json => import::report::json(&imported),
+        ImportReport::Text => import::report::text(&imported, capacity),
+        ImportReport::Markdown => import::report::markdown(&imported, capacity),
+        ImportReport::Json => import::report::json(&imported, capacity),
+        ImportReport::Csv => import::report::csv(&imported, capacity),
     };
     let mut out = crate::stdout();
     std::io::Write::write_all(&mut out, report.as_bytes())?;
@@ -234,4 +241,27 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     } else {
         exit::FAILED
     })
+}
+
+/// The capacity part of the report, on the estate as it is after the import.
+fn landing_capacity(
+    compiled: &kprov::Compiled,
+    config: &ImportConfig,
+) -> Option<kprov::report::Report> {
+    let hierarchy = compiled.hierarchy.as_ref()?;
+    let tenant = compiled
+        .model
+        .projects
+        .get(&config.project)
+        .map_or(&config.tenant, |p| &p.spec.tenant);
+    let landing = import::report::Landing {
+        tenant: tenant.clone(),
+        environment: config.environment.clone(),
+        cluster: config.cluster.clone(),
+    };
+    Some(import::report::capacity(
+        &compiled.model,
+        hierarchy,
+        &[landing],
+    ))
 }

@@ -1,6 +1,9 @@
 //! The import report: per domain, where it lands, how each disk and NIC
-//! moves and why it is ready or blocked; then the totals. Text for a
-//! terminal, markdown for a pull request, JSON (camelCase) for scripts.
+//! moves and why it is ready or blocked; then the totals, and the part of
+//! `kprov report` the import touches: its clusters against capacity and
+//! its tenants against budget, computed on the estate with the VMs in it.
+//! Text for a terminal, markdown for a pull request, JSON (camelCase) for
+//! scripts, CSV for a spreadsheet.
 
 use std::fmt::Write;
 
@@ -10,6 +13,44 @@ use serde_json::json;
 use super::libvirt::bytes_text;
 use super::{DomainReport, Import, Status};
 use crate::diagnostic::one_line;
+use crate::hierarchy::Hierarchy;
+use crate::model::{Model, Name, catalog};
+use crate::report::{PartFormat, Report, csv_field, render_part};
+
+/// Where an import puts VMs: what its capacity part looks at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Landing {
+    /// The project's tenant.
+    pub tenant: Name,
+    /// The environment the VMs run in.
+    pub environment: Name,
+    /// The cluster they run on.
+    pub cluster: Name,
+}
+
+/// `kprov report` of the estate with the import in it, cut to the
+/// landings: their clusters against capacity, and each landing's tenant
+/// with its ancestors in the landing's environment against budget. Cost
+/// centers are left out: an import does not decide them.
+pub fn capacity(model: &Model, hierarchy: &Hierarchy, landings: &[Landing]) -> Report {
+    let mut report = crate::report::build(model, hierarchy);
+    report
+        .clusters
+        .retain(|c| landings.iter().any(|l| l.cluster.as_str() == c.cluster));
+    report.tenants.retain(|t| {
+        landings.iter().any(|l| {
+            l.environment.as_str() == t.environment
+                && hierarchy
+                    .tenants
+                    .get(&l.tenant)
+                    .is_some_and(|n| n.chain.iter().any(|c| c.as_str() == t.tenant))
+        })
+    });
+    report.cost_centers.clear();
+    report
+}
+
+const CAPACITY_TITLE: &str = "Capacity and budget with the import";
 
 /// Sums over the domains of a report.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -62,7 +103,7 @@ pub fn totals(import: &Import) -> Totals {
 }
 
 /// The report as text.
-pub fn text(import: &Import) -> String {
+pub fn text(import: &Import, capacity: Option<&Report>) -> String {
     let mut out = String::new();
     for d in &import.domains {
         domain_text(&mut out, d, "");
@@ -82,6 +123,11 @@ pub fn text(import: &Import) -> String {
         t.memory,
         t.storage
     );
+    if let Some(report) = capacity {
+        let _ = writeln!(out, "\n{CAPACITY_TITLE}:\n");
+        out.push_str(render_part(report, PartFormat::Text).trim_end());
+        out.push('\n');
+    }
     out
 }
 
@@ -136,7 +182,7 @@ fn domain_text(out: &mut String, d: &DomainReport, bullet: &str) {
 }
 
 /// The report as markdown, for a pull request.
-pub fn markdown(import: &Import) -> String {
+pub fn markdown(import: &Import, capacity: Option<&Report>) -> String {
     let mut out = String::from("## VMs imported from libvirt\n\n");
     out.push_str("| VM | file | status | instancetype | preference | namespace / cluster |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
@@ -188,16 +234,108 @@ pub fn markdown(import: &Import) -> String {
         t.memory,
         t.storage
     );
+    if let Some(report) = capacity {
+        let _ = writeln!(out, "\n### {CAPACITY_TITLE}\n");
+        out.push_str(render_part(report, PartFormat::Markdown).trim_end());
+        out.push('\n');
+    }
     out
 }
 
 /// The report as JSON.
-pub fn json(import: &Import) -> String {
+pub fn json(import: &Import, capacity: Option<&Report>) -> String {
     let value = json!({
         "domains": import.domains,
         "totals": totals(import),
+        "capacity": capacity,
     });
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// The report as CSV (RFC 4180): a `table` column first, as `kprov report
+/// --format csv` has it (LF line ends, as there); one `VMs` row per domain, then the capacity
+/// tables, each under its own header row. Lists within a field are joined
+/// with `; `.
+pub fn csv(import: &Import, capacity: Option<&Report>) -> String {
+    const HEADERS: [&str; 15] = [
+        "table",
+        "file",
+        "domain",
+        "vm",
+        "status",
+        "project",
+        "namespace",
+        "cluster",
+        "instancetype",
+        "vcpu",
+        "memory",
+        "preference",
+        "disks",
+        "networks",
+        "reasons",
+    ];
+    let mut out = HEADERS.join(",");
+    out.push('\n');
+    for d in &import.domains {
+        let after = d.instancetype.as_deref().and_then(catalog::instancetype);
+        let arrow = |before: String, after: Option<String>| match after {
+            Some(after) => format!("{before} → {after}"),
+            None => before,
+        };
+        let disks = d
+            .disks
+            .iter()
+            .map(|disk| {
+                format!(
+                    "{} {} ({}): {}",
+                    disk.target,
+                    disk.source,
+                    disk.size.as_deref().unwrap_or("size unknown"),
+                    disk.how
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let reasons = d
+            .reasons
+            .iter()
+            .map(|r| format!("{}: {}", r.level.as_str(), r.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let row = [
+            "VMs".to_owned(),
+            d.file.clone(),
+            d.domain.clone(),
+            d.vm.clone(),
+            d.status.as_str().to_owned(),
+            d.project.clone(),
+            d.namespace.clone(),
+            d.cluster.clone(),
+            d.instancetype.clone().unwrap_or_default(),
+            arrow(d.vcpus.to_string(), after.map(|t| t.cpus.to_string())),
+            arrow(
+                bytes_text(d.memory_bytes),
+                after.map(|t| {
+                    bytes_text(u128::try_from(t.memory().nanos() / 1_000_000_000).unwrap_or(0))
+                }),
+            ),
+            d.preference.clone().unwrap_or_default(),
+            disks,
+            d.networks.join("; "),
+            reasons,
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    if let Some(report) = capacity {
+        out.push_str(&render_part(report, PartFormat::Csv));
+    }
+    out
 }
