@@ -835,6 +835,7 @@ const REPORTED_BY_OTHER_TESTS: &[&str] = &[
     "duplicate-object",
     "file-too-large",
     // tests/import.rs, from the import's stderr.
+    "import-mapping",
     "import-refused",
     "libvirt-xml",
     "not-an-object",

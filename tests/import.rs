@@ -175,6 +175,104 @@ fn csv_fields(line: &str) -> Vec<String> {
 }
 
 #[test]
+fn a_mapping_spreads_domains_over_projects() {
+    let dir = estate("import-mapping");
+    let estate_arg = dir.to_str().unwrap();
+    let args = |mapping: &str| {
+        vec![
+            "import",
+            "libvirt",
+            "--estate",
+            estate_arg,
+            "--image-url",
+            "https://images.example.org/vm",
+            "--sizes",
+            "tests/import/sizes.csv",
+            "--mapping",
+            mapping,
+            "tests/import/domains",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kprov(&args, &repo())
+    };
+    let (code, stdout, stderr) = run(&args("tests/import/mapping.yaml"));
+    // The two domains no rule matches are blocked.
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!("report_mapping", stdout);
+    let erp = std::fs::read_to_string(dir.join("projects/erp-core.yaml")).unwrap();
+    assert!(
+        erp.contains("tenant: erp\n") && erp.contains("tier: block"),
+        "{erp}"
+    );
+    let apps = std::fs::read_to_string(dir.join("projects/apps.yaml")).unwrap();
+    assert!(
+        apps.contains("name: app-01") && apps.contains("name: ci-runner"),
+        "{apps}"
+    );
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+
+    // A bad mapping is reported at its line; nothing is written.
+    let before = tree(&dir);
+    let bad = scratch("import-mapping-bad").join("mapping.yaml");
+    let text = std::fs::read_to_string(repo().join("tests/import/mapping.yaml")).unwrap();
+    std::fs::write(&bad, text.replace("  tier: block", "  teir: block")).unwrap();
+    let (code, _, stderr) = run(&args(bad.to_str().unwrap()));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("mapping.yaml:10:3: ")
+            && stderr.contains("unknown key `teir`; did you mean `tier`? [import-mapping]"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir), before);
+
+    // The mapping or the flags, not both, and one of them.
+    let mut both = args("tests/import/mapping.yaml");
+    both.extend(["--tenant".to_owned(), "ops".to_owned()]);
+    let (code, _, stderr) = run(&both);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    let neither: Vec<String> = args("x")
+        .into_iter()
+        .filter(|a| a != "--mapping" && a != "x")
+        .collect();
+    let (code, _, stderr) = run(&neither);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--tenant"), "{stderr}");
+    assert_eq!(tree(&dir), before);
+
+    // A rule with two clusters: each domain is judged on both.
+    let dir = estate("import-mapping-two");
+    let clusters = dir.join("platform/clusters.yaml");
+    let text = std::fs::read_to_string(&clusters).unwrap();
+    let rack_d = "---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: rack-d\nspec:\n  environment: prod\n  kubevirt: true\n  storage:\n    default: block\n    tiers:\n      block: {storageClass: san-iscsi, accessModes: [ReadWriteMany], volumeMode: Block}\n";
+    std::fs::write(&clusters, text + rack_d).unwrap();
+    let two = scratch("import-mapping-two-rules").join("mapping.yaml");
+    std::fs::write(
+        &two,
+        "- {match: \"*\", tenant: ops, project: apps, environment: prod, clusters: [rack-b, rack-d], owners: [group:apps-admins]}\n",
+    )
+    .unwrap();
+    let mut args = args(two.to_str().unwrap());
+    args[3] = dir.to_str().unwrap().to_owned();
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 1, "{stderr}");
+    // rack-d has neither of app-01's bridges.
+    assert!(
+        stdout.contains("app-01 (tests/import/domains/rhel9-app.xml): blocked")
+            && stdout.contains("  blocked: on cluster rack-d: "),
+        "{stdout}"
+    );
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn an_existing_project_keeps_every_byte() {
     let dir = estate("import-append");
     let head = "# The apps team's project: hand-written.\napiVersion: kprov.dev/v1alpha1\nkind: Project\nmetadata:\n  name: apps\nspec:\n  tenant: ops\n  owners: [group:apps-admins]   # the team\n  environments:\n    - name: prod\n      clusters: [rack-b]\n      quota: {cpu: \"40\", memory: 160Gi, storage: 2Ti}\n  virtualMachines:\n    # The one VM the team made itself.\n    - name: tools\n      instancetype: u1.small\n      image: {registry: \"docker://quay.io/containerdisks/fedora:40\"}\n      disk: {size: 20Gi}\n";

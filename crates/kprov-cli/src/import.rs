@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use kprov::diagnostic::{self, Code, Diagnostic};
-use kprov::import::{self, ImportConfig, libvirt};
+use kprov::import::{self, ImportConfig, libvirt, mapping};
 
 use crate::exit;
 
@@ -29,20 +29,27 @@ pub struct LibvirtArgs {
     #[arg(long, default_value = ".")]
     pub estate: PathBuf,
     /// Tenant of the project (for a new project).
-    #[arg(long)]
-    tenant: String,
+    #[arg(long, required_unless_present = "mapping")]
+    tenant: Option<String>,
     /// Project the VMs go into: `projects/<PROJECT>.yaml`, created if missing.
-    #[arg(long)]
-    project: String,
+    #[arg(long, required_unless_present = "mapping")]
+    project: Option<String>,
     /// Environment of the project the VMs run in.
-    #[arg(long)]
-    environment: String,
+    #[arg(long, required_unless_present = "mapping")]
+    environment: Option<String>,
     /// Cluster of that environment.
-    #[arg(long)]
-    cluster: String,
+    #[arg(long, required_unless_present = "mapping")]
+    cluster: Option<String>,
     /// Owner of a new project, e.g. `group:erp-admins` (repeatable; required for a new project).
     #[arg(long = "owner", value_name = "SUBJECT")]
     owners: Vec<String>,
+    /// YAML rules sending each domain, by a glob on its name, to a tenant, project, environment and clusters (first match wins); instead of the four flags above.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["tenant", "project", "environment", "cluster", "owners"]
+    )]
+    mapping: Option<PathBuf>,
     /// Base URL the disk images are served from: an image file becomes `<URL>/<file name>`.
     #[arg(long, value_name = "URL")]
     image_url: Option<String>,
@@ -97,11 +104,6 @@ fn input_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
-    let owners = args
-        .owners
-        .iter()
-        .map(|o| parse("owner", o))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let sizes = match &args.sizes {
         Some(path) => {
             let text = read_bounded(path)?;
@@ -115,19 +117,97 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
         }
         None => Default::default(),
     };
-    let config = ImportConfig {
-        tenant: parse("tenant", &args.tenant)?,
-        project: parse("project", &args.project)?,
-        environment: parse("environment", &args.environment)?,
-        cluster: parse("cluster", &args.cluster)?,
-        owners,
-        image_url: args.image_url.clone(),
-        sizes,
-    };
     let paths = input_files(&args.inputs)?;
     let mut files = Vec::with_capacity(paths.len());
     for path in &paths {
         files.push((path.display().to_string(), read_bounded(path)?));
+    }
+
+    // Each batch is one configuration and the indices of its files; a
+    // domain no rule of the mapping matches is reported, not converted.
+    let mut batches: Vec<(ImportConfig, Vec<usize>)> = Vec::new();
+    let mut unmatched = Vec::new();
+    if let Some(path) = &args.mapping {
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        if meta.len() > mapping::MAX_BYTES as u64 {
+            let message = format!(
+                "{shown}: {} bytes, larger than the {} a mapping file may have",
+                meta.len(),
+                mapping::MAX_BYTES
+            );
+            let error = Diagnostic::error(Code::ImportMapping, None, message);
+            eprint!("{}", diagnostic::render_text(&[error]));
+            return Ok(exit::ERRORS);
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        let rules = match mapping::parse(&shown, &text) {
+            Ok(m) => m,
+            Err(errors) => {
+                eprint!("{}", diagnostic::render_text(&errors));
+                eprintln!("nothing written");
+                return Ok(exit::ERRORS);
+            }
+        };
+        let mut unusable = Vec::new();
+        let mut by_rule: Vec<Vec<usize>> = vec![Vec::new(); rules.rules.len()];
+        for (i, (path, text)) in files.iter().enumerate() {
+            let name = match libvirt::parse(path, text) {
+                Ok(doc) => libvirt::domain_name(&doc),
+                Err(d) => {
+                    unusable.push(d);
+                    continue;
+                }
+            };
+            match rules.rules.iter().position(|r| r.pattern.is_match(&name)) {
+                Some(r) => by_rule[r].push(i),
+                None => unmatched.push((i, import::unmatched(path, &name))),
+            }
+        }
+        if !unusable.is_empty() {
+            eprint!("{}", diagnostic::render_text(&unusable));
+            eprintln!("nothing written");
+            return Ok(exit::ERRORS);
+        }
+        for (rule, indices) in rules.rules.iter().zip(by_rule) {
+            if indices.is_empty() {
+                continue;
+            }
+            let (first, more) = rule.clusters.split_first().expect("a rule has clusters");
+            let config = ImportConfig {
+                tenant: rule.tenant.clone(),
+                project: rule.project.clone(),
+                environment: rule.environment.clone(),
+                cluster: first.clone(),
+                more_clusters: more.to_vec(),
+                tier: rule.tier.clone(),
+                owners: rule.owners.clone(),
+                image_url: args.image_url.clone(),
+                sizes: sizes.clone(),
+            };
+            batches.push((config, indices));
+        }
+    } else {
+        let flag = |name: &str, value: &Option<String>| -> anyhow::Result<kprov::model::Name> {
+            parse(name, value.as_deref().unwrap_or_default())
+        };
+        let owners = args
+            .owners
+            .iter()
+            .map(|o| parse("owner", o))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let config = ImportConfig {
+            tenant: flag("tenant", &args.tenant)?,
+            project: flag("project", &args.project)?,
+            environment: flag("environment", &args.environment)?,
+            cluster: flag("cluster", &args.cluster)?,
+            more_clusters: Vec::new(),
+            tier: None,
+            owners,
+            image_url: args.image_url.clone(),
+            sizes,
+        };
+        batches.push((config, (0..files.len()).collect()));
     }
 
     let mut sources = kprov::read_estate(&args.estate)?;
@@ -137,58 +217,91 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
         eprintln!("the estate has errors: fix them before importing; nothing written");
         return Ok(exit::ERRORS);
     }
-    let imported = libvirt::convert(&files, &config, &compiled.model);
+    let mut imported = import::Import::default();
+    let mut reports = unmatched;
+    // Per project: its configuration (the first rule's, owners of all),
+    // its VMs and the files they came from.
+    let mut projects: Vec<(
+        ImportConfig,
+        Vec<kprov::model::kinds::VirtualMachine>,
+        Vec<String>,
+    )> = Vec::new();
+    for (config, indices) in &batches {
+        let batch: Vec<(String, String)> = indices.iter().map(|&i| files[i].clone()).collect();
+        let converted = libvirt::convert(&batch, config, &compiled.model);
+        imported.diagnostics.extend(converted.diagnostics);
+        reports.extend(indices.iter().copied().zip(converted.domains));
+        let at = match projects
+            .iter()
+            .position(|(c, _, _)| c.project == config.project)
+        {
+            Some(at) => at,
+            None => {
+                projects.push((config.clone(), Vec::new(), Vec::new()));
+                projects.len() - 1
+            }
+        };
+        let (first, vms, read) = &mut projects[at];
+        for owner in &config.owners {
+            if !first.owners.contains(owner) {
+                first.owners.push(owner.clone());
+            }
+        }
+        imported.vms.extend(converted.vms.iter().cloned());
+        vms.extend(converted.vms);
+        read.extend(batch.into_iter().map(|(p, _)| p));
+    }
     if !imported.diagnostics.is_empty() {
         eprint!("{}", diagnostic::render_text(&imported.diagnostics));
         eprintln!("nothing written");
         return Ok(exit::ERRORS);
     }
+    reports.sort_by_key(|(i, _)| *i);
+    imported.domains = reports.into_iter().map(|(_, d)| d).collect();
 
-    let relative = format!("{}/{}.yaml", kprov::model::PROJECTS_DIR, config.project);
-    let project_path = args.estate.join(&relative);
     let refuse = |message: String| {
         let refused = Diagnostic::error(Code::ImportRefused, None, message);
         eprint!("{}", diagnostic::render_text(&[refused]));
         eprintln!("nothing written");
         Ok(exit::ERRORS)
     };
-    if let Some(p) = compiled.model.projects.get(&config.project)
-        && p.origin.file() != relative
-    {
-        return refuse(format!(
-            "project `{}` is defined in {}, not {relative}",
-            config.project,
-            p.origin.file()
-        ));
-    }
-    let capacity;
-    let text = if imported.vms.is_empty() {
-        None
-    } else if project_path.exists() {
-        let existing = std::fs::read_to_string(&project_path)?;
-        let names = import::project::existing_names(&existing);
-        if let Some(vm) = imported
-            .vms
-            .iter()
-            .find(|vm| names.iter().any(|n| n == vm.name.as_str()))
+    let mut writes = Vec::new();
+    for (config, vms, read) in &projects {
+        let relative = format!("{}/{}.yaml", kprov::model::PROJECTS_DIR, config.project);
+        let project_path = args.estate.join(&relative);
+        if let Some(p) = compiled.model.projects.get(&config.project)
+            && p.origin.file() != relative
         {
-            return refuse(format!("{relative} already has a VM named `{}`", vm.name));
-        }
-        match import::project::append(&existing, &imported.vms) {
-            Ok(text) => Some(text),
-            Err(e) => return refuse(format!("{relative}: {e}")),
-        }
-    } else {
-        if config.owners.is_empty() {
             return refuse(format!(
-                "{relative} is a new project: give its owners with --owner"
+                "project `{}` is defined in {}, not {relative}",
+                config.project,
+                p.origin.file()
             ));
         }
-        let read: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
-        Some(import::project::new_project(&config, &imported.vms, &read))
-    };
-
-    if let Some(text) = &text {
+        if vms.is_empty() {
+            continue;
+        }
+        let text = if project_path.exists() {
+            let existing = std::fs::read_to_string(&project_path)?;
+            let names = import::project::existing_names(&existing);
+            if let Some(vm) = vms
+                .iter()
+                .find(|vm| names.iter().any(|n| n == vm.name.as_str()))
+            {
+                return refuse(format!("{relative} already has a VM named `{}`", vm.name));
+            }
+            match import::project::append(&existing, vms) {
+                Ok(text) => text,
+                Err(e) => return refuse(format!("{relative}: {e}")),
+            }
+        } else {
+            if config.owners.is_empty() {
+                return refuse(format!(
+                    "{relative} is a new project: give its owners with --owner (or `owners` in the mapping)"
+                ));
+            }
+            import::project::new_project(config, vms, read)
+        };
         match sources
             .files
             .binary_search_by(|f| f.path.as_str().cmp(&relative))
@@ -202,28 +315,32 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
                 },
             ),
         }
+        writes.push((project_path, text, vms.len()));
+    }
+
+    let configs: Vec<&ImportConfig> = projects.iter().map(|(c, _, _)| c).collect();
+    let capacity;
+    if writes.is_empty() {
+        eprintln!("no VM to write; nothing written");
+        capacity = landing_capacity(&compiled, &configs);
+    } else {
         let after = kprov::compile(&sources, &kprov::Config::default());
         if diagnostic::has_errors(&after.diagnostics) {
             eprint!("{}", diagnostic::render_text(&after.diagnostics));
             eprintln!("the estate would not compile with the imported VMs; nothing written");
             return Ok(exit::ERRORS);
         }
-        capacity = landing_capacity(&after, &config);
+        capacity = landing_capacity(&after, &configs);
         std::mem::forget(after);
-        if let Some(dir) = project_path.parent() {
-            std::fs::create_dir_all(dir)?;
+        for (project_path, text, count) in &writes {
+            if let Some(dir) = project_path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let staged = project_path.with_extension("yaml.kprov-import");
+            std::fs::write(&staged, text)?;
+            std::fs::rename(&staged, project_path)?;
+            eprintln!("{}: {count} VMs written", project_path.display());
         }
-        let staged = project_path.with_extension("yaml.kprov-import");
-        std::fs::write(&staged, text)?;
-        std::fs::rename(&staged, &project_path)?;
-        eprintln!(
-            "{}: {} VMs written",
-            project_path.display(),
-            imported.vms.len()
-        );
-    } else {
-        eprintln!("no VM to write; nothing written");
-        capacity = landing_capacity(&compiled, &config);
     }
     std::mem::forget(compiled);
 
@@ -236,32 +353,38 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     };
     let mut out = crate::stdout();
     std::io::Write::write_all(&mut out, report.as_bytes())?;
-    Ok(if imported.clean() && text.is_some() {
+    Ok(if imported.clean() && !writes.is_empty() {
         exit::OK
     } else {
         exit::FAILED
     })
 }
 
-/// The capacity part of the report, on the estate as it is after the import.
+/// The capacity part of the report, on the estate as it is after the
+/// import: every cluster and tenant chain the VMs landed in.
 fn landing_capacity(
     compiled: &kprov::Compiled,
-    config: &ImportConfig,
+    configs: &[&ImportConfig],
 ) -> Option<kprov::report::Report> {
     let hierarchy = compiled.hierarchy.as_ref()?;
-    let tenant = compiled
-        .model
-        .projects
-        .get(&config.project)
-        .map_or(&config.tenant, |p| &p.spec.tenant);
-    let landing = import::report::Landing {
-        tenant: tenant.clone(),
-        environment: config.environment.clone(),
-        cluster: config.cluster.clone(),
-    };
+    let mut landings = Vec::new();
+    for config in configs {
+        let tenant = compiled
+            .model
+            .projects
+            .get(&config.project)
+            .map_or(&config.tenant, |p| &p.spec.tenant);
+        for cluster in std::iter::once(&config.cluster).chain(&config.more_clusters) {
+            landings.push(import::report::Landing {
+                tenant: tenant.clone(),
+                environment: config.environment.clone(),
+                cluster: cluster.clone(),
+            });
+        }
+    }
     Some(import::report::capacity(
         &compiled.model,
         hierarchy,
-        &[landing],
+        &landings,
     ))
 }

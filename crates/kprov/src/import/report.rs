@@ -149,6 +149,10 @@ fn domain_text(out: &mut String, d: &DomainReport, bullet: &str) {
         (Some(_), Some(sizing)) => {
             let _ = writeln!(out, "  size: {sizing}");
         }
+        // An unmatched domain is not converted, so nothing sized it.
+        _ if d.vcpus == 0 => {
+            let _ = writeln!(out, "  size: not read");
+        }
         _ => {
             let _ = writeln!(
                 out,
