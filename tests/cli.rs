@@ -839,6 +839,8 @@ const REPORTED_BY_OTHER_TESTS: &[&str] = &[
     "import-refused",
     "libvirt-xml",
     "not-an-object",
+    // tests/import.rs, from `kprov import openvz`'s stderr.
+    "openvz-conf",
     "policy-error",
     "policy-limit",
     "policy-no-rules",

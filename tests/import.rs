@@ -65,12 +65,20 @@ fn imported_domains_validate_render_and_build() {
     let project = std::fs::read_to_string(dir.join("projects/apps.yaml")).unwrap();
     insta::assert_snapshot!("project_new", project);
 
-    let (code, _, stderr) = kprov(&["validate"], &dir);
+    let kinds = validate_render_and_build(&dir);
+    assert_eq!(kinds.iter().filter(|k| *k == "VirtualMachine").count(), 3);
+}
+
+/// `kprov validate` and `kprov render` succeed in `dir`, every rendered
+/// object passes its strict upstream schema, and `kubectl kustomize`
+/// builds rack-b's tree; the kinds rendered.
+fn validate_render_and_build(dir: &Path) -> Vec<String> {
+    let (code, _, stderr) = kprov(&["validate"], dir);
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = kprov(&["render"], &dir);
+    let (code, _, stderr) = kprov(&["render"], dir);
     assert_eq!(code, 0, "{stderr}");
     let clusters = dir.join("clusters");
-    let mut vms = 0;
+    let mut kinds = Vec::new();
     for (path, bytes) in tree(&clusters) {
         if path.extension().is_none_or(|e| e != "yaml") {
             continue;
@@ -83,13 +91,12 @@ fn imported_domains_validate_render_and_build() {
             if kind == "NetworkAttachmentDefinition" || kind == "Kustomization" {
                 continue;
             }
-            vms += usize::from(kind == "VirtualMachine");
             if let Some(errors) = kprov::conformance::upstream_errors(&doc.value) {
                 assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
             }
+            kinds.push(kind);
         }
     }
-    assert_eq!(vms, 3);
     let out = Command::new("kubectl")
         .arg("kustomize")
         .arg(clusters.join("rack-b"))
@@ -100,6 +107,111 @@ fn imported_domains_validate_render_and_build() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    kinds
+}
+
+#[test]
+fn openvz_containers_size_a_project_skeleton() {
+    let dir = estate("import-openvz");
+    let openvz = |extra: &[&str], inputs: &[&str]| {
+        let estate = dir.to_str().unwrap();
+        let mut args = vec![
+            "import",
+            "openvz",
+            "--estate",
+            estate,
+            "--tenant",
+            "ops",
+            "--project",
+            "legacy-web",
+            "--environment",
+            "prod",
+            "--cluster",
+            "rack-b",
+        ];
+        args.extend(extra);
+        args.extend(inputs);
+        kprov(&args, &repo())
+    };
+    // Unreadable configs are reported at their lines; nothing is written.
+    let before = tree(&dir);
+    let (code, stdout, stderr) = openvz(
+        &["--owner", "group:web-admins"],
+        &["tests/import/openvz", "tests/import/openvz-bad"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("openvz-bad/103.conf:2:6: the value's \" is not closed [openvz-conf]")
+            && stderr.contains("103.conf:3:14: a shell expansion or escape"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir), before);
+
+    // The web server swapped and had addresses: a warning each.
+    let (code, stdout, stderr) = openvz(&["--owner", "group:web-admins"], &["tests/import/openvz"]);
+    assert_eq!(code, 1, "{stderr}");
+    insta::assert_snapshot!("openvz_report_text", stdout);
+    let project = std::fs::read_to_string(dir.join("projects/legacy-web.yaml")).unwrap();
+    insta::assert_snapshot!("openvz_project", project);
+    let kinds = validate_render_and_build(&dir);
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "PersistentVolumeClaim")
+            .count(),
+        2
+    );
+    assert!(kinds.iter().any(|k| k == "ResourceQuota"), "{kinds:?}");
+
+    // The project exists now: refused.
+    let before = tree(&dir);
+    let (code, _, stderr) = openvz(
+        &["--owner", "group:web-admins", "--report", "json"],
+        &["tests/import/openvz/102.conf"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("[import-refused]"), "{stderr}");
+    assert_eq!(tree(&dir), before);
+
+    // The database alone is clean; the JSON and CSV reports.
+    let dir = estate("import-openvz-db");
+    let root = dir.to_str().unwrap();
+    let db = [
+        "import",
+        "openvz",
+        "--estate",
+        root,
+        "--tenant",
+        "ops",
+        "--project",
+        "db",
+        "--environment",
+        "prod",
+        "--cluster",
+        "rack-b",
+        "--owner",
+        "group:db-admins",
+        "--report",
+        "json",
+        "tests/import/openvz/102.conf",
+    ];
+    let (code, stdout, stderr) = kprov(&db, &repo());
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("openvz_report_json", stdout);
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let dir = estate("import-openvz-csv");
+    let mut csv = db;
+    csv[3] = dir.to_str().unwrap();
+    csv[15] = "csv";
+    let (code, stdout, stderr) = kprov(&csv, &repo());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("table,file,ctid,name,status,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nContainers,tests/import/openvz/102.conf,102,db01,containerization candidate,db,db-prod,rack-b,4,8Gi,0,110Gi,db01-data,debian-11-x86_64,,"), "{stdout}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use kprov::diagnostic::{self, Code, Diagnostic};
-use kprov::import::{self, ImportConfig, libvirt, mapping};
+use kprov::import::{self, ImportConfig, libvirt, mapping, openvz};
 
 use crate::exit;
 
@@ -18,7 +18,7 @@ pub enum ImportReport {
     Markdown,
     /// Machine-readable, camelCase keys.
     Json,
-    /// One row per VM, then the capacity tables (RFC 4180).
+    /// One row per VM or container, then the capacity tables (RFC 4180).
     Csv,
 }
 
@@ -71,13 +71,16 @@ fn parse<T: std::str::FromStr<Err = String>>(flag: &str, value: &str) -> anyhow:
 }
 
 fn read_bounded(path: &Path) -> anyhow::Result<String> {
+    read_at_most(path, libvirt::MAX_BYTES, "a domain file", "libvirt-xml")
+}
+
+fn read_at_most(path: &Path, max: usize, what: &str, code: &str) -> anyhow::Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if meta.len() > libvirt::MAX_BYTES as u64 {
+    if meta.len() > max as u64 {
         anyhow::bail!(
-            "{}: {} bytes, larger than the {} a domain file may have [libvirt-xml]",
+            "{}: {} bytes, larger than the {max} {what} may have [{code}]",
             path.display(),
             meta.len(),
-            libvirt::MAX_BYTES
         );
     }
     std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
@@ -85,6 +88,10 @@ fn read_bounded(path: &Path) -> anyhow::Result<String> {
 
 /// Every input file, directories expanded to their `*.xml` sorted by name.
 fn input_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    input_files_ending(inputs, "xml")
+}
+
+fn input_files_ending(inputs: &[PathBuf], extension: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for input in inputs {
         if input.is_dir() {
@@ -92,7 +99,7 @@ fn input_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "xml") && p.is_file())
+                .filter(|p| p.extension().is_some_and(|e| e == extension) && p.is_file())
                 .collect();
             found.sort();
             out.extend(found);
@@ -387,4 +394,147 @@ fn landing_capacity(
         hierarchy,
         &landings,
     ))
+}
+
+/// The flags of `kprov import openvz`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpenvzArgs {
+    /// Estate root.
+    #[arg(long, default_value = ".")]
+    pub estate: PathBuf,
+    /// Tenant of the new project.
+    #[arg(long)]
+    tenant: String,
+    /// The new project: `projects/<PROJECT>.yaml`, which must not exist.
+    #[arg(long)]
+    project: String,
+    /// Environment the containers' workloads run in.
+    #[arg(long)]
+    environment: String,
+    /// Cluster of that environment.
+    #[arg(long)]
+    cluster: String,
+    /// Owner of the new project, e.g. `group:web-admins` (repeatable; required).
+    #[arg(long = "owner", value_name = "SUBJECT")]
+    owners: Vec<String>,
+    /// Report format, on standard output.
+    #[arg(long, value_enum, default_value_t = ImportReport::Text)]
+    report: ImportReport,
+    /// Container configs (`/etc/vz/conf/<CTID>.conf`): files, or directories whose `*.conf` are read in name order.
+    #[arg(required = true, value_name = "CONF|DIR")]
+    inputs: Vec<PathBuf>,
+}
+
+pub fn openvz(args: &OpenvzArgs) -> anyhow::Result<u8> {
+    let owners = args
+        .owners
+        .iter()
+        .map(|o| parse("owner", o))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let config = ImportConfig {
+        tenant: parse("tenant", &args.tenant)?,
+        project: parse("project", &args.project)?,
+        environment: parse("environment", &args.environment)?,
+        cluster: parse("cluster", &args.cluster)?,
+        more_clusters: Vec::new(),
+        tier: None,
+        owners,
+        image_url: None,
+        sizes: Default::default(),
+    };
+    let paths = input_files_ending(&args.inputs, "conf")?;
+    let mut files = Vec::with_capacity(paths.len());
+    for path in &paths {
+        let text = read_at_most(path, openvz::MAX_BYTES, "an OpenVZ config", "openvz-conf")?;
+        files.push((path.display().to_string(), text));
+    }
+    let mut sources = kprov::read_estate(&args.estate)?;
+    let compiled = kprov::compile(&sources, &kprov::Config::default());
+    if diagnostic::has_errors(&compiled.diagnostics) {
+        eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+        eprintln!("the estate has errors: fix them before importing; nothing written");
+        return Ok(exit::ERRORS);
+    }
+    let imported = openvz::convert(&files, &config, &compiled.model);
+    if !imported.diagnostics.is_empty() {
+        eprint!("{}", diagnostic::render_text(&imported.diagnostics));
+        eprintln!("nothing written");
+        return Ok(exit::ERRORS);
+    }
+    let relative = format!("{}/{}.yaml", kprov::model::PROJECTS_DIR, config.project);
+    let project_path = args.estate.join(&relative);
+    if project_path.exists() {
+        let refused = Diagnostic::error(
+            Code::ImportRefused,
+            None,
+            format!("{relative} exists: `kprov import openvz` writes a new project"),
+        );
+        eprint!("{}", diagnostic::render_text(&[refused]));
+        eprintln!("nothing written");
+        return Ok(exit::ERRORS);
+    }
+    let written = !imported.volumes.is_empty();
+    let capacity = if written {
+        if config.owners.is_empty() {
+            let refused = Diagnostic::error(
+                Code::ImportRefused,
+                None,
+                format!("{relative} is a new project: give its owners with --owner"),
+            );
+            eprint!("{}", diagnostic::render_text(&[refused]));
+            eprintln!("nothing written");
+            return Ok(exit::ERRORS);
+        }
+        let read: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+        let text = openvz::new_project(&config, &imported, &read);
+        let at = sources
+            .files
+            .binary_search_by(|f| f.path.as_str().cmp(&relative))
+            .unwrap_or_else(|i| i);
+        sources.files.insert(
+            at,
+            kprov::load::SourceFile {
+                path: relative.clone(),
+                text: text.clone(),
+            },
+        );
+        let after = kprov::compile(&sources, &kprov::Config::default());
+        if diagnostic::has_errors(&after.diagnostics) {
+            eprint!("{}", diagnostic::render_text(&after.diagnostics));
+            eprintln!("the estate would not compile with the imported project; nothing written");
+            return Ok(exit::ERRORS);
+        }
+        let capacity = landing_capacity(&after, &[&config]);
+        std::mem::forget(after);
+        if let Some(dir) = project_path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let staged = project_path.with_extension("yaml.kprov-import");
+        std::fs::write(&staged, &text)?;
+        std::fs::rename(&staged, &project_path)?;
+        eprintln!(
+            "{}: {} volumes written",
+            project_path.display(),
+            imported.volumes.len()
+        );
+        capacity
+    } else {
+        eprintln!("no container to size; nothing written");
+        landing_capacity(&compiled, &[&config])
+    };
+    std::mem::forget(compiled);
+    let capacity = capacity.as_ref();
+    let report = match args.report {
+        ImportReport::Text => import::report::openvz_text(&imported, capacity),
+        ImportReport::Markdown => import::report::openvz_markdown(&imported, capacity),
+        ImportReport::Json => import::report::openvz_json(&imported, capacity),
+        ImportReport::Csv => import::report::openvz_csv(&imported, capacity),
+    };
+    let mut out = crate::stdout();
+    std::io::Write::write_all(&mut out, report.as_bytes())?;
+    Ok(if imported.clean() && written {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }

@@ -1,5 +1,8 @@
 //! Bringing machines from elsewhere into an estate: `kprov import`.
 //!
+//! [`openvz`] reads OpenVZ container configs and sizes a project skeleton
+//! for them: containers are candidates for container images, not VMs.
+//! [`mapping`] reads the rules that send domains to projects.
 //! [`libvirt`] converts `virsh dumpxml` output into the project's
 //! `virtualMachines`, deciding per domain what moves as it is, what moves
 //! with a warning and what is blocked, and why. [`project`] writes the
@@ -9,6 +12,7 @@
 
 pub mod libvirt;
 pub mod mapping;
+pub mod openvz;
 pub mod project;
 pub mod report;
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::libvirt::bytes_text;
+use super::openvz::{ContainerReport, OpenvzImport};
 use super::{DomainReport, Import, Status};
 use crate::diagnostic::one_line;
 use crate::hierarchy::Hierarchy;
@@ -342,4 +343,162 @@ pub fn csv(import: &Import, capacity: Option<&Report>) -> String {
         out.push_str(&render_part(report, PartFormat::Csv));
     }
     out
+}
+
+/// The OpenVZ report as text: per container, then the totals.
+pub fn openvz_text(import: &OpenvzImport, capacity: Option<&Report>) -> String {
+    let mut out = String::new();
+    for c in &import.containers {
+        let _ = writeln!(
+            out,
+            "{} (CT {}, {}): {}",
+            one_line(&c.name),
+            one_line(&c.ctid),
+            one_line(&c.file),
+            openvz_status(c.status)
+        );
+        let _ = writeln!(
+            out,
+            "  target: project {} namespace {} on cluster {}",
+            c.project, c.namespace, c.cluster
+        );
+        let _ = writeln!(out, "  size: {}", openvz_size(c));
+        if let Some(v) = &c.volume {
+            let _ = writeln!(out, "  volume: {v} ({})", c.disk.as_deref().unwrap_or("-"));
+        }
+        for r in &c.reasons {
+            let _ = writeln!(out, "  {}: {}", r.level.as_str(), one_line(&r.message));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", openvz_totals(import));
+    if let Some(report) = capacity {
+        let _ = writeln!(out, "\n{CAPACITY_TITLE}:\n");
+        out.push_str(render_part(report, PartFormat::Text).trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The OpenVZ report as markdown, for a pull request.
+pub fn openvz_markdown(import: &OpenvzImport, capacity: Option<&Report>) -> String {
+    let mut out = String::from("## Containers imported from OpenVZ\n\n");
+    let cell = |s: &str| one_line(s).replace('|', "\\|");
+    for c in &import.containers {
+        let _ = writeln!(
+            out,
+            "### {} (CT {}): {}\n",
+            cell(&c.name),
+            cell(&c.ctid),
+            openvz_status(c.status)
+        );
+        let _ = writeln!(out, "- size: {}", cell(&openvz_size(c)));
+        if let Some(v) = &c.volume {
+            let _ = writeln!(out, "- volume `{v}` in {}", c.namespace);
+        }
+        for r in &c.reasons {
+            let _ = writeln!(out, "- **{}**: {}", r.level.as_str(), cell(&r.message));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "**{}**", openvz_totals(import));
+    if let Some(report) = capacity {
+        let _ = writeln!(out, "\n### {CAPACITY_TITLE}\n");
+        out.push_str(render_part(report, PartFormat::Markdown).trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The OpenVZ report as JSON.
+pub fn openvz_json(import: &OpenvzImport, capacity: Option<&Report>) -> String {
+    let value = json!({
+        "containers": import.containers,
+        "quota": import.quota,
+        "capacity": capacity,
+    });
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The OpenVZ report as CSV: a `Containers` row each, then the capacity
+/// tables, as [`csv`] has them.
+pub fn openvz_csv(import: &OpenvzImport, capacity: Option<&Report>) -> String {
+    let mut out = String::from(
+        "table,file,ctid,name,status,project,namespace,cluster,cpus,memory,swap,disk,volume,ostemplate,addresses,reasons\n",
+    );
+    for c in &import.containers {
+        let reasons = c
+            .reasons
+            .iter()
+            .map(|r| format!("{}: {}", r.level.as_str(), r.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let row = [
+            "Containers".to_owned(),
+            c.file.clone(),
+            c.ctid.clone(),
+            c.name.clone(),
+            openvz_status(c.status).to_owned(),
+            c.project.clone(),
+            c.namespace.clone(),
+            c.cluster.clone(),
+            c.cpus.map(|n| n.to_string()).unwrap_or_default(),
+            c.memory.clone().unwrap_or_default(),
+            c.swap.clone().unwrap_or_default(),
+            c.disk.clone().unwrap_or_default(),
+            c.volume.clone().unwrap_or_default(),
+            c.ostemplate.clone().unwrap_or_default(),
+            c.addresses.join("; "),
+            reasons,
+        ];
+        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    if let Some(report) = capacity {
+        out.push_str(&render_part(report, PartFormat::Csv));
+    }
+    out
+}
+
+fn openvz_status(status: Status) -> &'static str {
+    match status {
+        Status::Ready => "containerization candidate",
+        Status::ReadyWithWarnings => "containerization candidate, with warnings",
+        Status::Blocked => "blocked",
+    }
+}
+
+fn openvz_size(c: &ContainerReport) -> String {
+    format!(
+        "{} CPU, {} memory, {} disk",
+        c.cpus.map_or("no limit".to_owned(), |n| n.to_string()),
+        c.memory.as_deref().unwrap_or("no limit"),
+        c.disk.as_deref().unwrap_or("no limit")
+    )
+}
+
+fn openvz_totals(import: &OpenvzImport) -> String {
+    let count = |s: Status| import.containers.iter().filter(|c| c.status == s).count();
+    let q = |k: &str| {
+        import
+            .quota
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("0")
+            .to_owned()
+    };
+    format!(
+        "{} containers: {} candidates, {} candidates with warnings, {} blocked; quota written: {} CPU, {} memory, {} storage in {} volumes",
+        import.containers.len(),
+        count(Status::Ready),
+        count(Status::ReadyWithWarnings),
+        count(Status::Blocked),
+        q("cpu"),
+        q("memory"),
+        q("storage"),
+        import.volumes.len()
+    )
 }
