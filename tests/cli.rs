@@ -835,9 +835,12 @@ const REPORTED_BY_OTHER_TESTS: &[&str] = &[
     "duplicate-object",
     "file-too-large",
     // tests/import.rs, from the import's stderr.
+    "import-mapping",
     "import-refused",
     "libvirt-xml",
     "not-an-object",
+    // tests/import.rs, from `kprov import openvz`'s stderr.
+    "openvz-conf",
     "policy-error",
     "policy-limit",
     "policy-no-rules",

@@ -183,6 +183,17 @@ enum ImportSource {
     /// input (malformed or hostile XML, bad flags, unknown tenant or
     /// cluster, a name already taken): nothing written.
     Libvirt(import::LibvirtArgs),
+    /// Size a project skeleton for OpenVZ containers (`/etc/vz/conf/<CTID>.conf`):
+    /// a namespace with their CPUs, memory and disk as quota and a volume for
+    /// each one's data in a new `projects/<PROJECT>.yaml`. Containers are not
+    /// converted into VMs: the report marks each a containerization
+    /// candidate and says what to build and move by hand.
+    ///
+    /// Exit status: 0 every container is a candidate without warnings, 1
+    /// some have warnings or are blocked (no CPU, memory or disk limit; not
+    /// written), 2 unusable input (a config kprov cannot read, bad flags,
+    /// unknown tenant or cluster, an existing project): nothing written.
+    Openvz(import::OpenvzArgs),
 }
 
 /// Options shared by the commands that compile the estate.
@@ -411,6 +422,9 @@ impl Command {
             Command::Import {
                 source: ImportSource::Libvirt(args),
             } => Some(&mut args.estate),
+            Command::Import {
+                source: ImportSource::Openvz(args),
+            } => Some(&mut args.estate),
             Command::Lints | Command::Init { .. } => None,
         }
     }
@@ -511,6 +525,9 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         Command::Import {
             source: ImportSource::Libvirt(args),
         } => import::libvirt(&args),
+        Command::Import {
+            source: ImportSource::Openvz(args),
+        } => import::openvz(&args),
         Command::Schema { kind, backstage } => match backstage {
             Some(dir) => backstage_schema(kind.as_deref(), &dir),
             None => schema(kind.as_deref()),

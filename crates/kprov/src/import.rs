@@ -1,5 +1,8 @@
 //! Bringing machines from elsewhere into an estate: `kprov import`.
 //!
+//! [`openvz`] reads OpenVZ container configs and sizes a project skeleton
+//! for them: containers are candidates for container images, not VMs.
+//! [`mapping`] reads the rules that send domains to projects.
 //! [`libvirt`] converts `virsh dumpxml` output into the project's
 //! `virtualMachines`, deciding per domain what moves as it is, what moves
 //! with a warning and what is blocked, and why. [`project`] writes the
@@ -8,6 +11,8 @@
 //! files: the caller hands in the texts and writes what comes back.
 
 pub mod libvirt;
+pub mod mapping;
+pub mod openvz;
 pub mod project;
 pub mod report;
 
@@ -29,6 +34,10 @@ pub struct ImportConfig {
     pub environment: Name,
     /// Cluster of that environment.
     pub cluster: Name,
+    /// Further clusters of that environment: the VMs run on each.
+    pub more_clusters: Vec<Name>,
+    /// Storage tier of the disks CDI copies; the cluster's default if none.
+    pub tier: Option<Name>,
     /// Owners of a new project.
     pub owners: Vec<Subject>,
     /// Where the disk images are served from, once copied off the hosts:
@@ -170,5 +179,33 @@ pub fn namespace(project: &Name, environment: &Name, named: Option<&Name>) -> St
     match named {
         Some(n) => n.to_string(),
         None => format!("{project}-{environment}"),
+    }
+}
+
+/// The report of a domain no rule of the mapping file matches: blocked,
+/// with nowhere to land.
+pub fn unmatched(file: &str, domain: &str) -> DomainReport {
+    DomainReport {
+        file: file.to_owned(),
+        domain: domain.to_owned(),
+        vm: domain.to_owned(),
+        project: "(none)".to_owned(),
+        namespace: "(none)".to_owned(),
+        cluster: "(none)".to_owned(),
+        vcpus: 0,
+        memory_bytes: 0,
+        instancetype: None,
+        sizing: None,
+        preference: None,
+        disks: Vec::new(),
+        networks: Vec::new(),
+        status: Status::Blocked,
+        reasons: vec![Reason {
+            level: Level::Blocked,
+            message: format!(
+                "no rule of the mapping file matches the domain name `{domain}`: add one (a last `match: \"*\"` catches every domain)"
+            ),
+        }],
+        storage_bytes: 0,
     }
 }

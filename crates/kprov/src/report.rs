@@ -657,15 +657,48 @@ pub fn render_csv(report: &Report) -> String {
     csv_tables(&tables(report))
 }
 
-fn csv_tables(tables: &[Table]) -> String {
-    let field = |s: &str| {
-        let s = s.trim_start();
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
+/// One CSV field as RFC 4180 quotes it: quoted when it holds a comma, a
+/// quote, CR or LF, quotes doubled.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The tables of `report` that have rows, as text, markdown or CSV: the
+/// part of a report another command's output carries (`kprov import`),
+/// where an empty table says nothing.
+pub fn render_part(report: &Report, format: PartFormat) -> String {
+    let tables: Vec<Table> = tables(report)
+        .into_iter()
+        .filter(|t| !t.rows.is_empty())
+        .collect();
+    match format {
+        PartFormat::Text => text_tables(&tables),
+        PartFormat::Markdown => {
+            let mut out = String::new();
+            markdown_tables(&mut out, &tables);
+            out
         }
-    };
+        PartFormat::Csv => csv_tables(&tables),
+    }
+}
+
+/// The formats of [`render_part`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartFormat {
+    /// Aligned tables.
+    Text,
+    /// Markdown tables.
+    Markdown,
+    /// CSV with a `table` column.
+    Csv,
+}
+
+fn csv_tables(tables: &[Table]) -> String {
+    let field = |s: &str| csv_field(s.trim_start());
     let mut out = String::new();
     for t in tables {
         let _ = writeln!(
@@ -788,6 +821,15 @@ pub fn render_delta_csv(delta: &CostDelta) -> String {
 mod tests {
     use super::*;
     use crate::load::Sources;
+
+    #[test]
+    fn csv_fields_quote_as_rfc_4180_says() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("a\rb"), "\"a\rb\"");
+        assert_eq!(csv_field("a\nb"), "\"a\nb\"");
+    }
 
     const ESTATE: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Estate\nmetadata: {name: e}\nspec:\n  rates: {cpu: \"20\", memory: \"3\", storage: {standard: \"0.10\"}}\n";
     const PLATFORM: &str = "apiVersion: kprov.dev/v1alpha1\nkind: Tenant\nmetadata: {name: team}\nspec: {owners: [group:team]}\n---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata: {name: dev-1}\nspec:\n  environment: dev\n  storage:\n    default: standard\n    tiers: {standard: {storageClass: standard, accessModes: [ReadWriteOnce], volumeMode: Filesystem}}\n---\napiVersion: kprov.dev/v1alpha1\nkind: Cluster\nmetadata: {name: dev-2}\nspec: {environment: dev}\n";

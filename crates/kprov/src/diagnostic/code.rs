@@ -329,6 +329,12 @@ codes! {
     ImportRefused = "import-refused", Error,
         "`kprov import` cannot write the VMs: the tenant, cluster or environment is not in the estate, a VM of that name is already in the project, the sizes file is malformed, or the project file cannot be appended to; nothing is written.",
         fix: "Do what the message says (name an existing tenant or cluster, rename or remove the VM, fix the sizes file line), then run the import again.";
+    OpenvzConf = "openvz-conf", Error,
+        "A file given to `kprov import openvz` is not a config kprov can read: a line that is not `KEY=\"value\"`, an unclosed quote, a shell expansion (`$`, backticks) kprov would have to run, a size it cannot read, or a file larger than a config ever is; nothing is written.",
+        fix: "Give the container's `/etc/vz/conf/<CTID>.conf` as vzctl wrote it; fix the line and column shown (write values literally).";
+    ImportMapping = "import-mapping", Error,
+        "The `--mapping` file of `kprov import` is not a list of rules kprov can use: not YAML, an unknown key, a missing or malformed `match`, `tenant`, `project`, `environment` or `clusters`, a name that is not a DNS label, or two rules that put one project under different tenants, environments or clusters; nothing is written.",
+        fix: "Fix the rule at the line shown: each is `{match, tenant, project, environment, clusters, tier?, owners?}`, and rules naming one project agree on its tenant, environment and clusters.";
 }
 
 impl Code {

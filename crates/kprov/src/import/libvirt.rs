@@ -27,8 +27,77 @@ const LIBOSINFO: &str = "http://libosinfo.org/xmlns/libvirt/domain/1.0";
 const GI: u128 = 1 << 30;
 
 /// Convert every domain of `files` ((path, text) pairs, in the order given)
-/// for the project, environment and cluster of `config` in `model`.
+/// for the project, environment and clusters of `config` in `model`.
+///
+/// The VMs run on every cluster of the environment, so each domain is
+/// judged against each of them: what blocks it or warns on another
+/// cluster than the first is added to its reasons, named by the cluster.
 pub fn convert(files: &[(String, String)], config: &ImportConfig, model: &Model) -> Import {
+    let mut import = convert_on(files, config, model);
+    let first = vm_per_domain(&import);
+    for cluster in &config.more_clusters {
+        let other = ImportConfig {
+            cluster: cluster.clone(),
+            ..config.clone()
+        };
+        let there = convert_on(files, &other, model);
+        import.diagnostics.extend(there.diagnostics.iter().cloned());
+        let vms = vm_per_domain(&there);
+        for (i, (here, there)) in import.domains.iter_mut().zip(&there.domains).enumerate() {
+            for r in &there.reasons {
+                if r.level >= Level::Warning && !here.reasons.contains(r) {
+                    here.reasons.push(Reason {
+                        level: r.level,
+                        message: format!("on cluster {cluster}: {}", r.message),
+                    });
+                }
+            }
+            // One VM is written for every cluster of the environment.
+            if let (Some(a), Some(b)) = (&first[i], &vms[i])
+                && a != b
+            {
+                here.reasons.push(Reason {
+                    level: Level::Blocked,
+                    message: format!(
+                        "cluster {cluster} offers other VM features than {} (dedicated CPUs, hugepages, networks), so one VM cannot fit both: map the domain to clusters that are alike",
+                        config.cluster
+                    ),
+                });
+            }
+        }
+    }
+    if !config.more_clusters.is_empty() {
+        let mut vms = std::mem::take(&mut import.vms).into_iter();
+        for d in &mut import.domains {
+            let had_vm = d.status != Status::Blocked;
+            finish(d);
+            if let Some(vm) = had_vm.then(|| vms.next()).flatten()
+                && d.status != Status::Blocked
+            {
+                import.vms.push(vm);
+            }
+        }
+    }
+    import
+}
+
+/// Each domain's VM as the project file writes it, `None` for a blocked one.
+fn vm_per_domain(import: &Import) -> Vec<Option<serde_json::Value>> {
+    let mut vms = import.vms.iter();
+    import
+        .domains
+        .iter()
+        .map(|d| {
+            if d.status == Status::Blocked {
+                None
+            } else {
+                vms.next().map(super::project::vm_value)
+            }
+        })
+        .collect()
+}
+
+fn convert_on(files: &[(String, String)], config: &ImportConfig, model: &Model) -> Import {
     let mut import = Import::default();
     let Some(target) = Target::new(config, model, &mut import.diagnostics) else {
         return import;
@@ -161,6 +230,13 @@ impl<'a> Target<'a> {
                 .iter()
                 .all(|globs| globs.iter().any(|g| g.is_match(&address)))
     }
+}
+
+/// The domain's name, as the mapping file's globs match it.
+pub fn domain_name(doc: &Document<'_>) -> String {
+    text_of(child(doc.root_element(), "name"))
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// Parse one file as a libvirt domain, refusing anything hostile.
@@ -1096,7 +1172,11 @@ fn disk(
         Some(VmDisk {
             name,
             size: Quantity::parse(&size_text).unwrap_or(*size),
-            tier: None,
+            tier: if matches!(disk_source, DiskSource::San(_)) {
+                None
+            } else {
+                config.tier.clone()
+            },
             bus: (bus
                 != if cdrom {
                     DiskBus::Sata

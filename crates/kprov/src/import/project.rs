@@ -92,7 +92,9 @@ pub fn new_project(config: &ImportConfig, vms: &[VirtualMachine], files: &[Strin
             "owners": config.owners,
             "environments": [{
                 "name": config.environment,
-                "clusters": [config.cluster],
+                "clusters": std::iter::once(&config.cluster)
+                    .chain(&config.more_clusters)
+                    .collect::<Vec<_>>(),
                 "quota": quota(vms),
             }],
             "virtualMachines": vms.iter().map(vm_value).collect::<Vec<_>>(),
