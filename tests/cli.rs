@@ -83,6 +83,54 @@ fn committed_schemas_are_up_to_date() {
 }
 
 #[test]
+fn committed_completions_and_man_pages_are_up_to_date() {
+    let dir = repo().join("crates/kprov-cli");
+    for (name, text) in kprov_cli::docs::committed_files() {
+        let committed = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        assert!(
+            committed == text,
+            "crates/kprov-cli/{name} is stale: run `cargo xtask cli-docs`"
+        );
+    }
+    // A page of a subcommand that no longer exists would be installed too.
+    let generated: Vec<String> = kprov_cli::docs::committed_files()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    for sub in ["completions", "man"] {
+        for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let name = format!("{sub}/{}", entry.unwrap().file_name().to_string_lossy());
+            assert!(
+                generated.contains(&name),
+                "crates/kprov-cli/{name} is not generated any more: delete it"
+            );
+        }
+    }
+}
+
+#[test]
+fn completions_and_man_commands_print_the_committed_files() {
+    let dir = repo().join("crates/kprov-cli");
+    for (shell, file) in [
+        ("bash", "kprov.bash"),
+        ("zsh", "kprov.zsh"),
+        ("fish", "kprov.fish"),
+    ] {
+        let (code, stdout, _) = kprov(&["completions", shell], &repo());
+        assert_eq!(code, 0);
+        let committed = std::fs::read_to_string(dir.join("completions").join(file)).unwrap();
+        assert_eq!(stdout, committed, "{shell}");
+    }
+    let (code, stdout, _) = kprov(&["man"], &repo());
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string(dir.join("man/kprov.1")).unwrap()
+    );
+    assert!(stdout.contains(".SH SUBCOMMANDS") && stdout.contains("kprov\\-validate(1)"));
+}
+
+#[test]
 fn schema_command_prints_the_committed_schema() {
     let (code, stdout, _) = kprov(&["schema", "project"], &repo());
     assert_eq!(code, 0);

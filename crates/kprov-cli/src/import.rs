@@ -4,56 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use kprov_cli::cli::{ImportReport, LibvirtArgs};
+
 use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::import::{self, ImportConfig, libvirt};
 
 use crate::exit;
-
-/// Report formats of an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImportReport {
-    /// One block per VM, then totals.
-    Text,
-    /// A table and a section per VM, for a pull request.
-    Markdown,
-    /// Machine-readable, camelCase keys.
-    Json,
-}
-
-/// The flags of `kprov import libvirt`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LibvirtArgs {
-    /// Estate root.
-    #[arg(long, default_value = ".")]
-    pub estate: PathBuf,
-    /// Tenant of the project (for a new project).
-    #[arg(long)]
-    tenant: String,
-    /// Project the VMs go into: `projects/<PROJECT>.yaml`, created if missing.
-    #[arg(long)]
-    project: String,
-    /// Environment of the project the VMs run in.
-    #[arg(long)]
-    environment: String,
-    /// Cluster of that environment.
-    #[arg(long)]
-    cluster: String,
-    /// Owner of a new project, e.g. `group:erp-admins` (repeatable; required for a new project).
-    #[arg(long = "owner", value_name = "SUBJECT")]
-    owners: Vec<String>,
-    /// Base URL the disk images are served from: an image file becomes `<URL>/<file name>`.
-    #[arg(long, value_name = "URL")]
-    image_url: Option<String>,
-    /// CSV of disk sizes, `domain,target,size` (a quantity or bytes); `virsh dumpxml` has none.
-    #[arg(long, value_name = "FILE")]
-    sizes: Option<PathBuf>,
-    /// Report format, on standard output.
-    #[arg(long, value_enum, default_value_t = ImportReport::Text)]
-    report: ImportReport,
-    /// `virsh dumpxml` output: files, or directories whose `*.xml` are read in name order.
-    #[arg(required = true, value_name = "FILE|DIR")]
-    inputs: Vec<PathBuf>,
-}
 
 fn parse<T: std::str::FromStr<Err = String>>(flag: &str, value: &str) -> anyhow::Result<T> {
     value
