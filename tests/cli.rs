@@ -130,6 +130,83 @@ fn completions_and_man_commands_print_the_committed_files() {
     assert!(stdout.contains(".SH SUBCOMMANDS") && stdout.contains("kprov\\-validate(1)"));
 }
 
+/// `kprov` with extra environment variables.
+fn kprov_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run kprov");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn quiet_drops_warnings_and_summaries_but_not_errors() {
+    let warned = repo().join("tests/cases/lint-warnings");
+    let (code, stderr) = kprov_env(&["validate"], &warned, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("valid ("),
+        "{stderr}"
+    );
+    let (code, stderr) = kprov_env(&["validate", "--quiet"], &warned, &[]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let (code, stderr) = kprov_env(&["-q", "tree"], &warned, &[]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+
+    let broken = repo().join("fixtures/invalid/bad-quantity");
+    let (loud_code, loud) = kprov_env(&["validate"], &broken, &[]);
+    let (code, stderr) = kprov_env(&["validate", "--quiet"], &broken, &[]);
+    assert_eq!((code, loud_code), (2, 2));
+    assert!(stderr.contains("[invalid-value]"), "{stderr}");
+    assert_eq!(stderr, loud, "the errors print as they do without --quiet");
+    let (code, stderr) = kprov_env(&["--quiet", "validate", "does/not/exist"], &repo(), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+}
+
+#[test]
+fn color_marks_severities_and_codes_only_when_asked() {
+    let dir = repo().join("tests/cases/lint-warnings");
+    let (_, plain) = kprov_env(&["validate"], &dir, &[]);
+    assert!(
+        !plain.contains('\u{1b}'),
+        "piped output has no escape codes: {plain}"
+    );
+    let (_, never) = kprov_env(&["validate", "--color", "never"], &dir, &[]);
+    assert_eq!(never, plain);
+    let (_, auto) = kprov_env(&["validate", "--color", "auto"], &dir, &[("NO_COLOR", "1")]);
+    assert_eq!(auto, plain);
+    for no_color in ["1", ""] {
+        let (code, always) = kprov_env(
+            &["validate", "--color", "always"],
+            &dir,
+            &[("NO_COLOR", no_color)],
+        );
+        assert_eq!(code, 0);
+        assert!(
+            always.contains("\u{1b}[1m\u{1b}[33mwarning\u{1b}[0m: ")
+                && always.contains("[\u{1b}[1m\u{1b}[33metcd-quorum\u{1b}[0m]"),
+            "{always:?}"
+        );
+    }
+    let (code, error) = kprov_env(
+        &["validate", "--color=always", "does/not/exist"],
+        &repo(),
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        error.starts_with("\u{1b}[1m\u{1b}[31merror\u{1b}[0m: "),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn schema_command_prints_the_committed_schema() {
     let (code, stdout, _) = kprov(&["schema", "project"], &repo());

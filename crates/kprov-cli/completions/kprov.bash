@@ -131,12 +131,16 @@ _kprov() {
 
     case "${cmd}" in
         kprov)
-            opts="-h -V --help --version validate render diff check report lints tree init codeowners explain test import schema completions man help"
+            opts="-q -h -V --quiet --color --help --version validate render diff check report lints tree init codeowners explain test import schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -145,12 +149,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__codeowners)
-            opts="-h --help"
+            opts="-q -h --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -159,12 +167,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__completions)
-            opts="-h --help bash elvish fish powershell zsh"
+            opts="-q -h --quiet --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -173,7 +185,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__diff)
-            opts="-h --today --no-validate --strict-kinds --format --cluster --stat --help"
+            opts="-q -h --today --no-validate --strict-kinds --format --cluster --stat --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -191,6 +203,10 @@ _kprov() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -199,7 +215,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__explain)
-            opts="-h --format --codes --help"
+            opts="-q -h --format --codes --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,6 +223,10 @@ _kprov() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -455,12 +475,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__import)
-            opts="-h --help libvirt help"
+            opts="-q -h --quiet --color --help libvirt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -511,7 +535,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__import__subcmd__libvirt)
-            opts="-h --estate --tenant --project --environment --cluster --owner --image-url --sizes --report --help"
+            opts="-q -h --estate --tenant --project --environment --cluster --owner --image-url --sizes --report --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,6 +577,10 @@ _kprov() {
                     COMPREPLY=($(compgen -W "text markdown json" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -561,12 +589,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__init)
-            opts="-h --help"
+            opts="-q -h --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -575,12 +607,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__lints)
-            opts="-h --help"
+            opts="-q -h --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -589,12 +625,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__man)
-            opts="-h --help"
+            opts="-q -h --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -603,7 +643,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__render)
-            opts="-h --today --no-validate --strict-kinds --cluster --help"
+            opts="-q -h --today --no-validate --strict-kinds --cluster --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +657,10 @@ _kprov() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -625,7 +669,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__report)
-            opts="-h --format --base --help"
+            opts="-q -h --format --base --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -639,6 +683,10 @@ _kprov() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -647,7 +695,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__schema)
-            opts="-h --backstage --help"
+            opts="-q -h --backstage --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,6 +703,10 @@ _kprov() {
             case "${prev}" in
                 --backstage)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -665,12 +717,16 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__test)
-            opts="-h --update --help"
+            opts="-q -h --update --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -679,7 +735,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__tree)
-            opts="-h --format --help"
+            opts="-q -h --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,6 +743,10 @@ _kprov() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "text json mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -697,7 +757,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__validate)
-            opts="-h --today --no-validate --strict-kinds --format --help"
+            opts="-q -h --today --no-validate --strict-kinds --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,6 +769,10 @@ _kprov() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json github sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kprov_global_optspecs
-    string join \n h/help V/version
+    string join \n q/quiet color= h/help V/version
 end
 
 function __fish_kprov_needs_command
@@ -24,7 +24,11 @@ function __fish_kprov_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c kprov -n "__fish_kprov_needs_command" -s h -l help -d 'Print help'
+complete -c kprov -n "__fish_kprov_needs_command" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_needs_command" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
+complete -c kprov -n "__fish_kprov_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_needs_command" -s V -l version -d 'Print version'
 complete -c kprov -n "__fish_kprov_needs_command" -f -a "validate" -d 'Load the estate and check schemas, references and placements'
 complete -c kprov -n "__fish_kprov_needs_command" -f -a "render" -d 'Compile the estate and write the output tree (`spec.output`, default `clusters/`)'
@@ -47,13 +51,21 @@ complete -c kprov -n "__fish_kprov_using_subcommand validate" -l format -d 'Outp
 json\t'A JSON document: the diagnostics and their counts'
 github\t'GitHub Actions annotations on the files, then the counts'
 sarif\t'A SARIF 2.1.0 log, for code scanning'"
+complete -c kprov -n "__fish_kprov_using_subcommand validate" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
 complete -c kprov -n "__fish_kprov_using_subcommand validate" -l no-validate -d 'Do not validate rendered objects against the upstream schemas'
 complete -c kprov -n "__fish_kprov_using_subcommand validate" -l strict-kinds -d 'Objects of kinds with no schema are errors, not warnings'
+complete -c kprov -n "__fish_kprov_using_subcommand validate" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand render" -l today -d 'Date (YYYY-MM-DD) for the `project-expired` lint; without it, expiry is not checked' -r
 complete -c kprov -n "__fish_kprov_using_subcommand render" -l cluster -d 'Only render clusters matching this glob (repeatable); others are left as they are' -r
+complete -c kprov -n "__fish_kprov_using_subcommand render" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
 complete -c kprov -n "__fish_kprov_using_subcommand render" -l no-validate -d 'Do not validate rendered objects against the upstream schemas'
 complete -c kprov -n "__fish_kprov_using_subcommand render" -l strict-kinds -d 'Objects of kinds with no schema are errors, not warnings'
+complete -c kprov -n "__fish_kprov_using_subcommand render" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -l today -d 'Date (YYYY-MM-DD) for the `project-expired` lint; without it, expiry is not checked' -r
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -l format -d 'Report format' -r -f -a "text\t'Per-cluster object lists and unified diffs'
@@ -62,9 +74,13 @@ markdown\t'A pull-request comment with a collapsible section per cluster'
 github\t'GitHub Actions annotations: one per drifted file and per diagnostic'
 sarif\t'A SARIF 2.1.0 log: one result per drifted file and per diagnostic'"
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -l cluster -d 'Only compare clusters matching this glob (repeatable)' -r
+complete -c kprov -n "__fish_kprov_using_subcommand diff" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -l no-validate -d 'Do not validate rendered objects against the upstream schemas'
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -l strict-kinds -d 'Objects of kinds with no schema are errors, not warnings'
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -l stat -d 'Counts and the changes grouped by field only: no object lists, no file diffs (text and markdown)'
+complete -c kprov -n "__fish_kprov_using_subcommand diff" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand check" -l today -d 'Date (YYYY-MM-DD) for the `project-expired` lint; without it, expiry is not checked' -r
 complete -c kprov -n "__fish_kprov_using_subcommand check" -l format -d 'Report format' -r -f -a "text\t'Per-cluster object lists and unified diffs'
@@ -73,30 +89,66 @@ markdown\t'A pull-request comment with a collapsible section per cluster'
 github\t'GitHub Actions annotations: one per drifted file and per diagnostic'
 sarif\t'A SARIF 2.1.0 log: one result per drifted file and per diagnostic'"
 complete -c kprov -n "__fish_kprov_using_subcommand check" -l cluster -d 'Only compare clusters matching this glob (repeatable)' -r
+complete -c kprov -n "__fish_kprov_using_subcommand check" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
 complete -c kprov -n "__fish_kprov_using_subcommand check" -l no-validate -d 'Do not validate rendered objects against the upstream schemas'
 complete -c kprov -n "__fish_kprov_using_subcommand check" -l strict-kinds -d 'Objects of kinds with no schema are errors, not warnings'
 complete -c kprov -n "__fish_kprov_using_subcommand check" -l stat -d 'Counts and the changes grouped by field only: no object lists, no file diffs (text and markdown)'
+complete -c kprov -n "__fish_kprov_using_subcommand check" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand report" -l format -d 'Output format' -r -f -a "text\t'Aligned tables'
 markdown\t'Tables for a pull-request comment'
 json\t'Machine-readable report'
 csv\t'One CSV with a `table` column'"
 complete -c kprov -n "__fish_kprov_using_subcommand report" -l base -d 'Compare the monthly cost with the estate in this directory (e.g. a checkout of the pull request\'s base branch)' -r -F
+complete -c kprov -n "__fish_kprov_using_subcommand report" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand report" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kprov -n "__fish_kprov_using_subcommand lints" -s h -l help -d 'Print help'
+complete -c kprov -n "__fish_kprov_using_subcommand lints" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand lints" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
+complete -c kprov -n "__fish_kprov_using_subcommand lints" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand tree" -l format -d 'Output format' -r -f -a "text\t'An indented tree'
 json\t'Tenants with budgets, children and projects'
 mermaid\t'A Mermaid flowchart, for pull-request comments and READMEs'"
+complete -c kprov -n "__fish_kprov_using_subcommand tree" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand tree" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand tree" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kprov -n "__fish_kprov_using_subcommand init" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand init" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kprov -n "__fish_kprov_using_subcommand codeowners" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand codeowners" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand codeowners" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand explain" -l format -d 'Output format' -r -f -a "text\t'Lines of `file:line:col: path: message`'
 json\t'JSON'"
+complete -c kprov -n "__fish_kprov_using_subcommand explain" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
 complete -c kprov -n "__fish_kprov_using_subcommand explain" -l codes -d 'List every diagnostic code with what it means'
+complete -c kprov -n "__fish_kprov_using_subcommand explain" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kprov -n "__fish_kprov_using_subcommand test" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
 complete -c kprov -n "__fish_kprov_using_subcommand test" -l update -d 'Rewrite `expected.yaml` with what the composition renders now'
+complete -c kprov -n "__fish_kprov_using_subcommand test" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kprov -n "__fish_kprov_using_subcommand import; and not __fish_seen_subcommand_from libvirt help" -s h -l help -d 'Print help'
+complete -c kprov -n "__fish_kprov_using_subcommand import; and not __fish_seen_subcommand_from libvirt help" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand import; and not __fish_seen_subcommand_from libvirt help" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
+complete -c kprov -n "__fish_kprov_using_subcommand import; and not __fish_seen_subcommand_from libvirt help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand import; and not __fish_seen_subcommand_from libvirt help" -f -a "libvirt" -d 'Convert `virsh dumpxml` output into VirtualMachines of `projects/<PROJECT>.yaml` (a new project, or appended to an existing one without changing the rest of the file), and report per domain how it moves'
 complete -c kprov -n "__fish_kprov_using_subcommand import; and not __fish_seen_subcommand_from libvirt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from libvirt" -l estate -d 'Estate root' -r -F
@@ -110,12 +162,28 @@ complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subc
 complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from libvirt" -l report -d 'Report format, on standard output' -r -f -a "text\t'One block per VM, then totals'
 markdown\t'A table and a section per VM, for a pull request'
 json\t'Machine-readable, camelCase keys'"
+complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from libvirt" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from libvirt" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from libvirt" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "libvirt" -d 'Convert `virsh dumpxml` output into VirtualMachines of `projects/<PROJECT>.yaml` (a new project, or appended to an existing one without changing the rest of the file), and report per domain how it moves'
 complete -c kprov -n "__fish_kprov_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kprov -n "__fish_kprov_using_subcommand schema" -l backstage -d 'Print the Backstage form of a Project instead: the template\'s `parameters`, a draft-07 subset with enums filled from the estate in DIR' -r -F
-complete -c kprov -n "__fish_kprov_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c kprov -n "__fish_kprov_using_subcommand schema" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand schema" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
+complete -c kprov -n "__fish_kprov_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kprov -n "__fish_kprov_using_subcommand completions" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand completions" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kprov -n "__fish_kprov_using_subcommand man" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
+always\t'Always, even into a pipe or a file'
+never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand man" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand help; and not __fish_seen_subcommand_from validate render diff report lints tree init codeowners explain test import schema completions man help" -f -a "validate" -d 'Load the estate and check schemas, references and placements'
 complete -c kprov -n "__fish_kprov_using_subcommand help; and not __fish_seen_subcommand_from validate render diff report lints tree init codeowners explain test import schema completions man help" -f -a "render" -d 'Compile the estate and write the output tree (`spec.output`, default `clusters/`)'

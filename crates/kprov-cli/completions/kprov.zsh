@@ -15,8 +15,13 @@ _kprov() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 ":: :_kprov_commands" \
@@ -35,8 +40,13 @@ _arguments "${_arguments_options[@]}" : \
 json\:"A JSON document\: the diagnostics and their counts"
 github\:"GitHub Actions annotations on the files, then the counts"
 sarif\:"A SARIF 2.1.0 log, for code scanning"))' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
 '--no-validate[Do not validate rendered objects against the upstream schemas]' \
 '--strict-kinds[Objects of kinds with no schema are errors, not warnings]' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root (the directory holding kprov.yaml):_files' \
@@ -46,8 +56,13 @@ sarif\:"A SARIF 2.1.0 log, for code scanning"))' \
 _arguments "${_arguments_options[@]}" : \
 '--today=[Date (YYYY-MM-DD) for the \`project-expired\` lint; without it, expiry is not checked]:DATE:_default' \
 '*--cluster=[Only render clusters matching this glob (repeatable); others are left as they are]:GLOB:_default' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
 '--no-validate[Do not validate rendered objects against the upstream schemas]' \
 '--strict-kinds[Objects of kinds with no schema are errors, not warnings]' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root:_files' \
@@ -62,9 +77,14 @@ markdown\:"A pull-request comment with a collapsible section per cluster"
 github\:"GitHub Actions annotations\: one per drifted file and per diagnostic"
 sarif\:"A SARIF 2.1.0 log\: one result per drifted file and per diagnostic"))' \
 '*--cluster=[Only compare clusters matching this glob (repeatable)]:GLOB:_default' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
 '--no-validate[Do not validate rendered objects against the upstream schemas]' \
 '--strict-kinds[Objects of kinds with no schema are errors, not warnings]' \
 '--stat[Counts and the changes grouped by field only\: no object lists, no file diffs (text and markdown)]' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root:_files' \
@@ -79,9 +99,14 @@ markdown\:"A pull-request comment with a collapsible section per cluster"
 github\:"GitHub Actions annotations\: one per drifted file and per diagnostic"
 sarif\:"A SARIF 2.1.0 log\: one result per drifted file and per diagnostic"))' \
 '*--cluster=[Only compare clusters matching this glob (repeatable)]:GLOB:_default' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
 '--no-validate[Do not validate rendered objects against the upstream schemas]' \
 '--strict-kinds[Objects of kinds with no schema are errors, not warnings]' \
 '--stat[Counts and the changes grouped by field only\: no object lists, no file diffs (text and markdown)]' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root:_files' \
@@ -94,6 +119,11 @@ markdown\:"Tables for a pull-request comment"
 json\:"Machine-readable report"
 csv\:"One CSV with a \`table\` column"))' \
 '--base=[Compare the monthly cost with the estate in this directory (e.g. a checkout of the pull request'\''s base branch)]:DIR:_files' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root:_files' \
@@ -101,8 +131,13 @@ csv\:"One CSV with a \`table\` column"))' \
 ;;
 (lints)
 _arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
 (tree)
@@ -110,6 +145,11 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((text\:"An indented tree"
 json\:"Tenants with budgets, children and projects"
 mermaid\:"A Mermaid flowchart, for pull-request comments and READMEs"))' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root:_files' \
@@ -117,6 +157,11 @@ mermaid\:"A Mermaid flowchart, for pull-request comments and READMEs"))' \
 ;;
 (init)
 _arguments "${_arguments_options[@]}" : \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Directory of the new estate (created if missing):_files' \
@@ -124,6 +169,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (codeowners)
 _arguments "${_arguments_options[@]}" : \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::dir -- Estate root:_files' \
@@ -133,7 +183,12 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((text\:"Lines of \`file\:line\:col\: path\: message\`"
 json\:"JSON"))' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
 '()--codes[List every diagnostic code with what it means]' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::target -- `<cluster>/<namespace>`, e.g. `cluster-us-east-1-prod/checkout-prod`, or a diagnostic code, e.g. `over-budget`:_default' \
@@ -142,7 +197,12 @@ json\:"JSON"))' \
 ;;
 (test)
 _arguments "${_arguments_options[@]}" : \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
 '--update[Rewrite \`expected.yaml\` with what the composition renders now]' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::path -- Estate root, or a composition'\''s directory inside one:_files' \
@@ -150,8 +210,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (import)
 _arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 ":: :_kprov__subcmd__import_commands" \
 "*::: :->import" \
 && ret=0
@@ -175,6 +240,11 @@ _arguments "${_arguments_options[@]}" : \
 '--report=[Report format, on standard output]:REPORT:((text\:"One block per VM, then totals"
 markdown\:"A table and a section per VM, for a pull request"
 json\:"Machine-readable, camelCase keys"))' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '*::inputs -- `virsh dumpxml` output\: files, or directories whose `*.xml` are read in name order:_files' \
@@ -211,13 +281,23 @@ esac
 (schema)
 _arguments "${_arguments_options[@]}" : \
 '--backstage=[Print the Backstage form of a Project instead\: the template'\''s \`parameters\`, a draft-07 subset with enums filled from the estate in DIR]::DIR:_files' \
-'-h[Print help]' \
-'--help[Print help]' \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '::kind -- Estate, Cluster, Tenant, Project, Definition or Composition (any case):_default' \
 && ret=0
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 ':shell -- The shell the script is for:(bash elvish fish powershell zsh)' \
@@ -225,6 +305,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (man)
 _arguments "${_arguments_options[@]}" : \
+'--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
+always\:"Always, even into a pipe or a file"
+never\:"Never"))' \
+'-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
+'--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0

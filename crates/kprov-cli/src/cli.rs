@@ -12,6 +12,25 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No warnings, progress or summary lines on standard error; errors
+    /// still print, and the exit status is the same.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour the `error` and `warning` words and the codes of diagnostics:
+    /// `auto` when standard error is a terminal and `NO_COLOR` is unset or empty.
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// When to colour diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// When standard error is a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]

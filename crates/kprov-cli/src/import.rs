@@ -62,7 +62,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
             match libvirt::parse_sizes(&path.display().to_string(), &text) {
                 Ok(sizes) => sizes,
                 Err(d) => {
-                    eprint!("{}", diagnostic::render_text(&[d]));
+                    eprint!("{}", crate::diagnostics_text(&[d]));
                     return Ok(exit::ERRORS);
                 }
             }
@@ -87,13 +87,13 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     let mut sources = kprov::read_estate(&args.estate)?;
     let compiled = kprov::compile(&sources, &kprov::Config::default());
     if diagnostic::has_errors(&compiled.diagnostics) {
-        eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+        eprint!("{}", crate::diagnostics_text(&compiled.diagnostics));
         eprintln!("the estate has errors: fix them before importing; nothing written");
         return Ok(exit::ERRORS);
     }
     let imported = libvirt::convert(&files, &config, &compiled.model);
     if !imported.diagnostics.is_empty() {
-        eprint!("{}", diagnostic::render_text(&imported.diagnostics));
+        eprint!("{}", crate::diagnostics_text(&imported.diagnostics));
         eprintln!("nothing written");
         return Ok(exit::ERRORS);
     }
@@ -102,7 +102,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     let project_path = args.estate.join(&relative);
     let refuse = |message: String| {
         let refused = Diagnostic::error(Code::ImportRefused, None, message);
-        eprint!("{}", diagnostic::render_text(&[refused]));
+        eprint!("{}", crate::diagnostics_text(&[refused]));
         eprintln!("nothing written");
         Ok(exit::ERRORS)
     };
@@ -157,7 +157,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
         }
         let after = kprov::compile(&sources, &kprov::Config::default());
         if diagnostic::has_errors(&after.diagnostics) {
-            eprint!("{}", diagnostic::render_text(&after.diagnostics));
+            eprint!("{}", crate::diagnostics_text(&after.diagnostics));
             eprintln!("the estate would not compile with the imported VMs; nothing written");
             return Ok(exit::ERRORS);
         }
@@ -168,13 +168,13 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
         let staged = project_path.with_extension("yaml.kprov-import");
         std::fs::write(&staged, text)?;
         std::fs::rename(&staged, &project_path)?;
-        eprintln!(
+        say!(
             "{}: {} VMs written",
             project_path.display(),
             imported.vms.len()
         );
     } else {
-        eprintln!("no VM to write; nothing written");
+        say!("no VM to write; nothing written");
     }
     std::mem::forget(compiled);
 

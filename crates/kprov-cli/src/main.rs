@@ -12,8 +12,19 @@ use clap::Parser as _;
 use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::model::schema::Kind;
 use kprov_cli::cli::{
-    CheckFormat, Cli, Command, DiffFormat, Format, ImportSource, ReportFormat, TreeFormat,
+    CheckFormat, Cli, ColorWhen, Command, DiffFormat, Format, ImportSource, ReportFormat,
+    TreeFormat,
 };
+
+/// A line of kprov's own on standard error that is not an error: progress,
+/// a summary, a warning. `--quiet` drops it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::ui().quiet {
+            eprintln!($($arg)*);
+        }
+    };
+}
 
 mod import;
 mod init;
@@ -37,6 +48,65 @@ impl Show {
     fn json(json: bool) -> Show {
         if json { Show::Json } else { Show::Text }
     }
+}
+
+/// How this run talks on standard error, decided once from `--quiet`,
+/// `--color` and the environment.
+pub(crate) struct Ui {
+    pub quiet: bool,
+    pub style: diagnostic::TextStyle,
+}
+
+static UI: std::sync::OnceLock<Ui> = std::sync::OnceLock::new();
+
+pub(crate) fn ui() -> &'static Ui {
+    UI.get_or_init(|| Ui {
+        quiet: false,
+        style: diagnostic::TextStyle::PLAIN,
+    })
+}
+
+impl Ui {
+    fn of(cli: &Cli) -> Ui {
+        let color = match cli.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            // anstream reads the conventions: `NO_COLOR` (any non-empty
+            // value), `CLICOLOR`, `CLICOLOR_FORCE`, `TERM=dumb`, a terminal.
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+            }
+        };
+        Ui {
+            quiet: cli.quiet,
+            style: if color {
+                diagnostic::TextStyle::COLORED
+            } else {
+                diagnostic::TextStyle::PLAIN
+            },
+        }
+    }
+
+    /// `word` in the style of `severity`: the `error` and `warning` of
+    /// kprov's own lines, coloured like the diagnostics'.
+    pub fn word(&self, severity: diagnostic::Severity, word: &str) -> String {
+        let s = self.style.of(severity);
+        format!("{s}{word}{s:#}")
+    }
+}
+
+/// Diagnostics as text for standard error: under `--quiet`, only the errors.
+pub(crate) fn diagnostics_text(diagnostics: &[Diagnostic]) -> String {
+    let ui = ui();
+    if !ui.quiet {
+        return diagnostic::render_text_styled(diagnostics, &ui.style);
+    }
+    let errors: Vec<Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.severity == diagnostic::Severity::Error)
+        .cloned()
+        .collect();
+    diagnostic::render_text_styled(&errors, &ui.style)
 }
 
 /// Exit statuses, shared by every command (docs/design.md §5).
@@ -130,10 +200,11 @@ fn tune_allocator() {
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
+    let _ = UI.set(Ui::of(&cli));
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}: {e:#}", ui().word(diagnostic::Severity::Error, "error"));
             ExitCode::from(exit::ERRORS)
         }
     }
@@ -211,7 +282,7 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             init::write(&dir)?;
             let code = render(&dir, &kprov::Config::default(), &[])?;
             if code == exit::OK {
-                eprintln!(
+                say!(
                     "{}: estate created. Next: rename `example` and `example-org` in kprov.yaml, run `kprov render`, commit, and push to GitHub (README.md walks the rest)",
                     dir.display()
                 );
@@ -274,11 +345,11 @@ fn compile_clean(
     let errors = diagnostic::has_errors(diagnostics);
     let text = match show {
         Show::Text => {
-            eprint!("{}", diagnostic::render_text(diagnostics));
+            eprint!("{}", diagnostics_text(diagnostics));
             String::new()
         }
         Show::Json if !errors => {
-            eprint!("{}", diagnostic::render_text(diagnostics));
+            eprint!("{}", diagnostics_text(diagnostics));
             String::new()
         }
         Show::Json => diagnostic::render_json(diagnostics),
@@ -308,7 +379,7 @@ fn validate(
     let diagnostics = &checked.diagnostics;
     let text = match format {
         CheckFormat::Text => {
-            eprint!("{}", diagnostic::render_text(diagnostics));
+            eprint!("{}", diagnostics_text(diagnostics));
             String::new()
         }
         CheckFormat::Json => diagnostic::render_json(diagnostics),
@@ -322,7 +393,7 @@ fn validate(
     let model = &checked.model;
     if matches!(format, CheckFormat::Text | CheckFormat::Github) {
         let count = diagnostic::count;
-        eprintln!(
+        say!(
             "{}: valid ({}, {}, {}, {}, {})",
             dir.display(),
             count(model.clusters.len(), "cluster"),
@@ -372,7 +443,7 @@ fn select_clusters(
 /// Said once on stderr when another run holds the estate's lock.
 fn waiting(dir: &std::path::Path) -> impl FnOnce() + '_ {
     move || {
-        eprintln!(
+        say!(
             "{}: waiting for another kprov on this estate to finish",
             dir.display()
         );
@@ -414,12 +485,12 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
     let root_paths: Vec<&str> = compiled.root_files().iter().map(|(p, _)| *p).collect();
     for leftover in kprov::output::recover(&lock, output, &root_paths)? {
         if leftover.restored {
-            eprintln!(
+            say!(
                 "{}: left by an interrupted kprov render; restored as {output}",
                 leftover.path
             );
         } else {
-            eprintln!(
+            say!(
                 "{}: left by an interrupted kprov render; removed",
                 leftover.path
             );
@@ -429,7 +500,7 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
     drop(lock);
     for (path, removed) in &report.root_files {
         let verb = if *removed { "removed" } else { "written" };
-        eprintln!("{path}: {verb}");
+        say!("{path}: {verb}");
     }
     let bootstrap = compiled.model.bootstrap_dirs();
     for f in report
@@ -437,18 +508,24 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
         .iter()
         .filter(|f| !kprov::diff::under_any(&f.path, &bootstrap))
     {
-        eprintln!(
-            "{output}/{}: warning: {} not generated by kprov; carried over (`kprov diff` reports it until it is moved out)",
+        say!(
+            "{output}/{}: {}: {} not generated by kprov; carried over (`kprov diff` reports it until it is moved out)",
             f.path,
+            ui().word(diagnostic::Severity::Warning, "warning"),
             f.kind.describe()
         );
     }
     if let Some(backup) = &report.backup_left {
-        eprintln!("{backup}: warning: could not remove the old tree; the next render will");
+        say!(
+            "{backup}: {}: could not remove the old tree; the next render will",
+            ui().word(diagnostic::Severity::Warning, "warning")
+        );
     }
-    eprintln!(
+    say!(
         "{output}: {} written, {} unchanged, {} removed",
-        report.written, report.unchanged, report.removed
+        report.written,
+        report.unchanged,
+        report.removed
     );
     Ok(exit::OK)
 }
@@ -565,9 +642,10 @@ fn report_delta(
         _ => {
             // Errors stop the hierarchy, so there is at least one.
             let errors = errors.max(1);
-            eprintln!(
-                "{}: warning: the base does not compile ({}); there is no cost delta",
+            say!(
+                "{}: {}: the base does not compile ({}); there is no cost delta",
                 base.display(),
+                ui().word(diagnostic::Severity::Warning, "warning"),
                 diagnostic::count(errors, "error")
             );
             kprov::report::Base::DoesNotCompile { errors }
@@ -710,7 +788,7 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
     let sources = kprov::read_estate(&root)?;
     let (model, diagnostics) = kprov::model::build(&sources);
     let (compositions, diagnostics) = kprov::golden::build(&model, diagnostics, config);
-    eprint!("{}", diagnostic::render_text(&diagnostics));
+    eprint!("{}", diagnostics_text(&diagnostics));
     if diagnostic::has_errors(&diagnostics) {
         return Ok(exit::ERRORS);
     }
@@ -721,7 +799,7 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
         .filter(|f| under.is_empty() || f.starts_with(&format!("{under}/")))
         .collect();
     let (cases, warnings) = kprov::load::read_test_cases(&root, &files);
-    eprint!("{}", diagnostic::render_text(&warnings));
+    eprint!("{}", diagnostics_text(&warnings));
     let results = kprov::golden::run(&compositions, &cases, config);
     for result in &results {
         if let kprov::golden::Verdict::Update(text) = &result.verdict {
@@ -756,7 +834,7 @@ fn backstage_schema(kind: Option<&str>, dir: &std::path::Path) -> anyhow::Result
     // project elsewhere must not stop the platform team from updating it.
     let sources = kprov::read_estate(dir)?;
     let (model, diagnostics) = kprov::model::build(&sources);
-    eprint!("{}", diagnostic::render_text(&diagnostics));
+    eprint!("{}", diagnostics_text(&diagnostics));
     if model.estate.is_none() {
         return Ok(exit::ERRORS);
     }
