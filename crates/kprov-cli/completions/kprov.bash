@@ -589,7 +589,7 @@ _kprov() {
             return 0
             ;;
         kprov__subcmd__init)
-            opts="-q -h --quiet --color --help"
+            opts="-q -h --force --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -123,6 +123,7 @@ complete -c kprov -n "__fish_kprov_using_subcommand tree" -s h -l help -d 'Print
 complete -c kprov -n "__fish_kprov_using_subcommand init" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'
 always\t'Always, even into a pipe or a file'
 never\t'Never'"
+complete -c kprov -n "__fish_kprov_using_subcommand init" -l force -d 'Replace the scaffold\'s files that are already there with the scaffold\'s version (files only; never anything the scaffold does not have)'
 complete -c kprov -n "__fish_kprov_using_subcommand init" -s q -l quiet -d 'No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same'
 complete -c kprov -n "__fish_kprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kprov -n "__fish_kprov_using_subcommand codeowners" -l color -d 'Colour the `error` and `warning` words and the codes of diagnostics: `auto` when standard error is a terminal and `NO_COLOR` is unset or empty' -r -f -a "auto\t'When standard error is a terminal, unless `NO_COLOR` is set'

@@ -160,6 +160,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[Colour the \`error\` and \`warning\` words and the codes of diagnostics\: \`auto\` when standard error is a terminal and \`NO_COLOR\` is unset or empty]:WHEN:((auto\:"When standard error is a terminal, unless \`NO_COLOR\` is set"
 always\:"Always, even into a pipe or a file"
 never\:"Never"))' \
+'--force[Replace the scaffold'\''s files that are already there with the scaffold'\''s version (files only; never anything the scaffold does not have)]' \
 '-q[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '--quiet[No warnings, progress or summary lines on standard error; errors still print, and the exit status is the same]' \
 '-h[Print help (see more with '\''--help'\'')]' \

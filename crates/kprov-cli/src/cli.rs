@@ -120,11 +120,20 @@ pub enum Command {
     /// environment, two tenants, an example project, a Rego policy, the CI
     /// workflow, the Backstage template and CODEOWNERS; then render it.
     ///
-    /// Writes nothing when any of its files already exists. Exit status: 0, 2.
+    /// In an existing repository, a file of the scaffold that is already
+    /// there is kept (and said so), unless `--force`; nothing else is ever
+    /// touched, and nothing is written through a symbolic link. Exit status:
+    /// 0 written and rendered, 2 errors (nothing written, or the estate does
+    /// not compile).
     Init {
         /// Directory of the new estate (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Replace the scaffold's files that are already there with the
+        /// scaffold's version (files only; never anything the scaffold does
+        /// not have).
+        #[arg(long)]
+        force: bool,
     },
     /// Print the `.github/CODEOWNERS` the estate generates: each project file
     /// routed to its nearest tenant's owners, platform files to the root

@@ -278,8 +278,24 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Tree { dir, format } => tree(&dir, format),
         Command::Codeowners { dir } => codeowners(&dir),
-        Command::Init { dir } => {
-            init::write(&dir)?;
+        Command::Init { dir, force } => {
+            let outcome = init::write(&dir, force)?;
+            for path in &outcome.kept {
+                say!(
+                    "{}: kept: already there (`kprov init --force` replaces it)",
+                    dir.join(path).display()
+                );
+            }
+            for path in &outcome.replaced {
+                say!("{}: replaced", dir.join(path).display());
+            }
+            say!(
+                "{}: {} written, {} kept, {} replaced",
+                dir.display(),
+                diagnostic::count(outcome.written.len(), "scaffold file"),
+                outcome.kept.len(),
+                outcome.replaced.len()
+            );
             let code = render(&dir, &kprov::Config::default(), &[])?;
             if code == exit::OK {
                 say!(
