@@ -208,6 +208,25 @@ fn color_marks_severities_and_codes_only_when_asked() {
 }
 
 #[test]
+fn a_lint_level_of_error_fails_the_estate() {
+    let dir = scratch("lint-level-error");
+    copy_dir(&repo().join("tests/cases/lint-warnings"), &dir);
+    let estate = std::fs::read_to_string(dir.join("kprov.yaml")).unwrap();
+    std::fs::write(
+        dir.join("kprov.yaml"),
+        format!("{estate}  lints:\n    cost-center-missing: error\n"),
+    )
+    .unwrap();
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("projects/shop.yaml:4:9: metadata.name: project `shop` has no costCenter")
+            && stderr.contains("1 error, 0 warnings"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn schema_command_prints_the_committed_schema() {
     let (code, stdout, _) = kprov(&["schema", "project"], &repo());
     assert_eq!(code, 0);

@@ -106,6 +106,10 @@ pub enum Command {
         base: Option<PathBuf>,
     },
     /// List the built-in lints with their ids and what they check.
+    ///
+    /// kprov.yaml's `spec.lints` sets a lint's level (`off`, `warn`,
+    /// `error`) by its id; a project's `spec.suppress` silences one in its
+    /// own file, with a reason. Exit status: 0.
     Lints,
     /// Show the tenant hierarchy with budget, allocation and headroom per environment.
     Tree {
