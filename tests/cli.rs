@@ -227,6 +227,31 @@ fn a_lint_level_of_error_fails_the_estate() {
 }
 
 #[test]
+fn every_command_states_its_exit_statuses() {
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for sub in command.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name());
+            let help = sub
+                .get_long_about()
+                .or(sub.get_about())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if !help.contains("Exit status: ") {
+                missing.push(path.clone());
+            }
+            walk(sub, &path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(
+        &<kprov_cli::cli::Cli as clap::CommandFactory>::command(),
+        "kprov",
+        &mut missing,
+    );
+    assert_eq!(missing, Vec::<String>::new(), "help without exit statuses");
+}
+
+#[test]
 fn schema_command_prints_the_committed_schema() {
     let (code, stdout, _) = kprov(&["schema", "project"], &repo());
     assert_eq!(code, 0);

@@ -112,6 +112,8 @@ pub enum Command {
     /// own file, with a reason. Exit status: 0.
     Lints,
     /// Show the tenant hierarchy with budget, allocation and headroom per environment.
+    ///
+    /// Exit status: 0 printed, 2 errors.
     Tree {
         /// Estate root.
         #[arg(default_value = ".")]
@@ -151,6 +153,9 @@ pub enum Command {
     },
     /// Show every effective value of one namespace and the file:line that
     /// set it, or what a diagnostic code means and what to do about it.
+    ///
+    /// Exit status: 0 printed, 2 errors (the estate's, an unknown namespace
+    /// or code).
     Explain {
         /// `<cluster>/<namespace>`, e.g. `cluster-us-east-1-prod/checkout-prod`,
         /// or a diagnostic code, e.g. `over-budget`.
@@ -179,11 +184,17 @@ pub enum Command {
         update: bool,
     },
     /// Bring machines from elsewhere into a project of the estate.
+    ///
+    /// Exit status: 0 everything converted cleanly, 1 some converted with
+    /// warnings or were blocked, 2 unusable input: nothing written.
     Import {
         #[command(subcommand)]
         source: ImportSource,
     },
     /// Print the JSON Schema (draft-07) of an input kind, or of all kinds.
+    ///
+    /// Exit status: 0 printed, 2 an unknown kind, or with `--backstage` an
+    /// estate without an Estate.
     Schema {
         /// Estate, Cluster, Tenant, Project, Definition or Composition (any case).
         kind: Option<String>,
