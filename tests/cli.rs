@@ -83,6 +83,175 @@ fn committed_schemas_are_up_to_date() {
 }
 
 #[test]
+fn committed_completions_and_man_pages_are_up_to_date() {
+    let dir = repo().join("crates/kprov-cli");
+    for (name, text) in kprov_cli::docs::committed_files() {
+        let committed = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        assert!(
+            committed == text,
+            "crates/kprov-cli/{name} is stale: run `cargo xtask cli-docs`"
+        );
+    }
+    // A page of a subcommand that no longer exists would be installed too.
+    let generated: Vec<String> = kprov_cli::docs::committed_files()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    for sub in ["completions", "man"] {
+        for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let name = format!("{sub}/{}", entry.unwrap().file_name().to_string_lossy());
+            assert!(
+                generated.contains(&name),
+                "crates/kprov-cli/{name} is not generated any more: delete it"
+            );
+        }
+    }
+}
+
+#[test]
+fn completions_and_man_commands_print_the_committed_files() {
+    let dir = repo().join("crates/kprov-cli");
+    for (shell, file) in [
+        ("bash", "kprov.bash"),
+        ("zsh", "kprov.zsh"),
+        ("fish", "kprov.fish"),
+    ] {
+        let (code, stdout, _) = kprov(&["completions", shell], &repo());
+        assert_eq!(code, 0);
+        let committed = std::fs::read_to_string(dir.join("completions").join(file)).unwrap();
+        assert_eq!(stdout, committed, "{shell}");
+    }
+    let (code, stdout, _) = kprov(&["man"], &repo());
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string(dir.join("man/kprov.1")).unwrap()
+    );
+    assert!(stdout.contains(".SH SUBCOMMANDS") && stdout.contains("kprov\\-validate(1)"));
+}
+
+/// `kprov` with extra environment variables.
+fn kprov_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kprov"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run kprov");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn quiet_drops_warnings_and_summaries_but_not_errors() {
+    let warned = repo().join("tests/cases/lint-warnings");
+    let (code, stderr) = kprov_env(&["validate"], &warned, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("valid ("),
+        "{stderr}"
+    );
+    let (code, stderr) = kprov_env(&["validate", "--quiet"], &warned, &[]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let (code, stderr) = kprov_env(&["-q", "tree"], &warned, &[]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+
+    let broken = repo().join("fixtures/invalid/bad-quantity");
+    let (loud_code, loud) = kprov_env(&["validate"], &broken, &[]);
+    let (code, stderr) = kprov_env(&["validate", "--quiet"], &broken, &[]);
+    assert_eq!((code, loud_code), (2, 2));
+    assert!(stderr.contains("[invalid-value]"), "{stderr}");
+    assert_eq!(stderr, loud, "the errors print as they do without --quiet");
+    let (code, stderr) = kprov_env(&["--quiet", "validate", "does/not/exist"], &repo(), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+}
+
+#[test]
+fn color_marks_severities_and_codes_only_when_asked() {
+    let dir = repo().join("tests/cases/lint-warnings");
+    let (_, plain) = kprov_env(&["validate"], &dir, &[]);
+    assert!(
+        !plain.contains('\u{1b}'),
+        "piped output has no escape codes: {plain}"
+    );
+    let (_, never) = kprov_env(&["validate", "--color", "never"], &dir, &[]);
+    assert_eq!(never, plain);
+    let (_, auto) = kprov_env(&["validate", "--color", "auto"], &dir, &[("NO_COLOR", "1")]);
+    assert_eq!(auto, plain);
+    for no_color in ["1", ""] {
+        let (code, always) = kprov_env(
+            &["validate", "--color", "always"],
+            &dir,
+            &[("NO_COLOR", no_color)],
+        );
+        assert_eq!(code, 0);
+        assert!(
+            always.contains("\u{1b}[1m\u{1b}[33mwarning\u{1b}[0m: ")
+                && always.contains("[\u{1b}[1m\u{1b}[33metcd-quorum\u{1b}[0m]"),
+            "{always:?}"
+        );
+    }
+    let (code, error) = kprov_env(
+        &["validate", "--color=always", "does/not/exist"],
+        &repo(),
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        error.starts_with("\u{1b}[1m\u{1b}[31merror\u{1b}[0m: "),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_lint_level_of_error_fails_the_estate() {
+    let dir = scratch("lint-level-error");
+    copy_dir(&repo().join("tests/cases/lint-warnings"), &dir);
+    let estate = std::fs::read_to_string(dir.join("kprov.yaml")).unwrap();
+    std::fs::write(
+        dir.join("kprov.yaml"),
+        format!("{estate}  lints:\n    cost-center-missing: error\n"),
+    )
+    .unwrap();
+    let (code, _, stderr) = kprov(&["validate"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("projects/shop.yaml:4:9: metadata.name: project `shop` has no costCenter")
+            && stderr.contains("1 error, 0 warnings"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_command_states_its_exit_statuses() {
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for sub in command.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name());
+            let help = sub
+                .get_long_about()
+                .or(sub.get_about())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if !help.contains("Exit status: ") {
+                missing.push(path.clone());
+            }
+            walk(sub, &path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(
+        &<kprov_cli::cli::Cli as clap::CommandFactory>::command(),
+        "kprov",
+        &mut missing,
+    );
+    assert_eq!(missing, Vec::<String>::new(), "help without exit statuses");
+}
+
+#[test]
 fn schema_command_prints_the_committed_schema() {
     let (code, stdout, _) = kprov(&["schema", "project"], &repo());
     assert_eq!(code, 0);

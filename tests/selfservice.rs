@@ -98,25 +98,63 @@ fn init_then_validate_render_and_diff_succeed() {
 }
 
 #[test]
-fn init_refuses_to_overwrite_and_writes_nothing() {
+fn init_into_an_existing_repository_keeps_what_is_there() {
     let dir = scratch("init-existing");
     std::fs::write(dir.join("README.md"), "mine\n").unwrap();
     std::fs::create_dir_all(dir.join("projects")).unwrap();
     std::fs::write(dir.join("projects/hello.yaml"), "mine too\n").unwrap();
-    let before = tree(&dir);
+    std::fs::write(dir.join("NOTES.txt"), "not the scaffold's\n").unwrap();
     let (code, _, stderr) = kprov(&["init"], &dir);
-    assert_eq!(code, 2, "{stderr}");
-    assert_eq!(tree(&dir), before, "init wrote something");
-    assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("README.md, projects/hello.yaml;"),
+        stderr.contains("README.md: kept: already there"),
         "{stderr}"
     );
-    assert_eq!(files(&dir), ["README.md", "projects/hello.yaml"]);
-    assert_eq!(
-        std::fs::read_to_string(dir.join("README.md")).unwrap(),
-        "mine\n"
+    assert!(stderr.contains("projects/hello.yaml: kept"), "{stderr}");
+    assert!(
+        stderr.contains(": 9 scaffold files written, 2 kept, 0 replaced"),
+        "{stderr}"
     );
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    assert_eq!(read("README.md"), "mine\n");
+    assert_eq!(read("projects/hello.yaml"), "mine too\n");
+    // The generated ones are rendered from the estate as it now is.
+    let generated = [".github/CODEOWNERS", "backstage/template.yaml"];
+    for f in files(&init_dir()) {
+        if !["README.md", "projects/hello.yaml"].contains(&f.as_str())
+            && !generated.contains(&f.as_str())
+        {
+            assert_eq!(
+                read(&f),
+                std::fs::read_to_string(init_dir().join(&f)).unwrap(),
+                "{f}"
+            );
+        }
+    }
+
+    // `--force` replaces the scaffold's files, and only those.
+    let (code, _, stderr) = kprov(&["init", "--force"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("README.md: replaced"), "{stderr}");
+    assert!(
+        stderr.contains(": 0 scaffold files written, 0 kept, 11 replaced"),
+        "{stderr}"
+    );
+    assert_eq!(read("README.md"), read_init("README.md"));
+    assert_eq!(
+        read("projects/hello.yaml"),
+        read_init("projects/hello.yaml")
+    );
+    assert_eq!(read("NOTES.txt"), "not the scaffold's\n");
+    let scaffold: Vec<String> = files(&dir)
+        .into_iter()
+        .filter(|f| !f.starts_with("clusters/") && f != "NOTES.txt")
+        .collect();
+    assert_eq!(scaffold, files(&init_dir()), "no staged file left behind");
+}
+
+fn read_init(f: &str) -> String {
+    std::fs::read_to_string(init_dir().join(f)).unwrap()
 }
 
 #[test]

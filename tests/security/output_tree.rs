@@ -566,6 +566,31 @@ fn init_refuses_links_and_cleans_up_after_failure() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 
+    // With `--force`, a scaffold file that is a link is refused too, and
+    // so is a directory where a scaffold file goes.
+    let dir = root.join("forced");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(elsewhere.join("target"), "outside\n").unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("target"), dir.join("README.md")).unwrap();
+    let out = run(&["init", "--force"], &dir);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("symbolic links: README.md"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("target")).unwrap(),
+        "outside\n"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_file(dir.join("README.md")).unwrap();
+    std::fs::remove_file(elsewhere.join("target")).unwrap();
+    std::fs::create_dir_all(dir.join("README.md/inside")).unwrap();
+    let before = tree(&dir);
+    let out = run(&["init", "--force"], &dir);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("these are not files: README.md"), "{err}");
+    assert_eq!(tree(&dir), before);
+
     // A file where the scaffold needs a directory: the files before it in
     // the scaffold were written, and must be gone again.
     let dir = root.join("half");

@@ -4,65 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use kprov_cli::cli::{ImportReport, LibvirtArgs, OpenvzArgs};
+
 use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::import::{self, ImportConfig, libvirt, mapping, openvz};
 
 use crate::exit;
-
-/// Report formats of an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImportReport {
-    /// One block per VM, then totals.
-    Text,
-    /// A table and a section per VM, for a pull request.
-    Markdown,
-    /// Machine-readable, camelCase keys.
-    Json,
-    /// One row per VM or container, then the capacity tables (RFC 4180).
-    Csv,
-}
-
-/// The flags of `kprov import libvirt`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LibvirtArgs {
-    /// Estate root.
-    #[arg(long, default_value = ".")]
-    pub estate: PathBuf,
-    /// Tenant of the project (for a new project).
-    #[arg(long, required_unless_present = "mapping")]
-    tenant: Option<String>,
-    /// Project the VMs go into: `projects/<PROJECT>.yaml`, created if missing.
-    #[arg(long, required_unless_present = "mapping")]
-    project: Option<String>,
-    /// Environment of the project the VMs run in.
-    #[arg(long, required_unless_present = "mapping")]
-    environment: Option<String>,
-    /// Cluster of that environment.
-    #[arg(long, required_unless_present = "mapping")]
-    cluster: Option<String>,
-    /// Owner of a new project, e.g. `group:erp-admins` (repeatable; required for a new project).
-    #[arg(long = "owner", value_name = "SUBJECT")]
-    owners: Vec<String>,
-    /// YAML rules sending each domain, by a glob on its name, to a tenant, project, environment and clusters (first match wins); instead of the four flags above.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with_all = ["tenant", "project", "environment", "cluster", "owners"]
-    )]
-    mapping: Option<PathBuf>,
-    /// Base URL the disk images are served from: an image file becomes `<URL>/<file name>`.
-    #[arg(long, value_name = "URL")]
-    image_url: Option<String>,
-    /// CSV of disk sizes, `domain,target,size` (a quantity or bytes); `virsh dumpxml` has none.
-    #[arg(long, value_name = "FILE")]
-    sizes: Option<PathBuf>,
-    /// Report format, on standard output.
-    #[arg(long, value_enum, default_value_t = ImportReport::Text)]
-    report: ImportReport,
-    /// `virsh dumpxml` output: files, or directories whose `*.xml` are read in name order.
-    #[arg(required = true, value_name = "FILE|DIR")]
-    inputs: Vec<PathBuf>,
-}
 
 fn parse<T: std::str::FromStr<Err = String>>(flag: &str, value: &str) -> anyhow::Result<T> {
     value
@@ -117,7 +64,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
             match libvirt::parse_sizes(&path.display().to_string(), &text) {
                 Ok(sizes) => sizes,
                 Err(d) => {
-                    eprint!("{}", diagnostic::render_text(&[d]));
+                    eprint!("{}", crate::diagnostics_text(&[d]));
                     return Ok(exit::ERRORS);
                 }
             }
@@ -220,7 +167,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     let mut sources = kprov::read_estate(&args.estate)?;
     let compiled = kprov::compile(&sources, &kprov::Config::default());
     if diagnostic::has_errors(&compiled.diagnostics) {
-        eprint!("{}", diagnostic::render_text(&compiled.diagnostics));
+        eprint!("{}", crate::diagnostics_text(&compiled.diagnostics));
         eprintln!("the estate has errors: fix them before importing; nothing written");
         return Ok(exit::ERRORS);
     }
@@ -259,7 +206,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
         read.extend(batch.into_iter().map(|(p, _)| p));
     }
     if !imported.diagnostics.is_empty() {
-        eprint!("{}", diagnostic::render_text(&imported.diagnostics));
+        eprint!("{}", crate::diagnostics_text(&imported.diagnostics));
         eprintln!("nothing written");
         return Ok(exit::ERRORS);
     }
@@ -268,7 +215,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
 
     let refuse = |message: String| {
         let refused = Diagnostic::error(Code::ImportRefused, None, message);
-        eprint!("{}", diagnostic::render_text(&[refused]));
+        eprint!("{}", crate::diagnostics_text(&[refused]));
         eprintln!("nothing written");
         Ok(exit::ERRORS)
     };
@@ -328,12 +275,12 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
     let configs: Vec<&ImportConfig> = projects.iter().map(|(c, _, _)| c).collect();
     let capacity;
     if writes.is_empty() {
-        eprintln!("no VM to write; nothing written");
+        say!("no VM to write; nothing written");
         capacity = landing_capacity(&compiled, &configs);
     } else {
         let after = kprov::compile(&sources, &kprov::Config::default());
         if diagnostic::has_errors(&after.diagnostics) {
-            eprint!("{}", diagnostic::render_text(&after.diagnostics));
+            eprint!("{}", crate::diagnostics_text(&after.diagnostics));
             eprintln!("the estate would not compile with the imported VMs; nothing written");
             return Ok(exit::ERRORS);
         }
@@ -346,7 +293,7 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
             let staged = project_path.with_extension("yaml.kprov-import");
             std::fs::write(&staged, text)?;
             std::fs::rename(&staged, project_path)?;
-            eprintln!("{}: {count} VMs written", project_path.display());
+            say!("{}: {count} VMs written", project_path.display());
         }
     }
     std::mem::forget(compiled);
@@ -394,35 +341,6 @@ fn landing_capacity(
         hierarchy,
         &landings,
     ))
-}
-
-/// The flags of `kprov import openvz`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct OpenvzArgs {
-    /// Estate root.
-    #[arg(long, default_value = ".")]
-    pub estate: PathBuf,
-    /// Tenant of the new project.
-    #[arg(long)]
-    tenant: String,
-    /// The new project: `projects/<PROJECT>.yaml`, which must not exist.
-    #[arg(long)]
-    project: String,
-    /// Environment the containers' workloads run in.
-    #[arg(long)]
-    environment: String,
-    /// Cluster of that environment.
-    #[arg(long)]
-    cluster: String,
-    /// Owner of the new project, e.g. `group:web-admins` (repeatable; required).
-    #[arg(long = "owner", value_name = "SUBJECT")]
-    owners: Vec<String>,
-    /// Report format, on standard output.
-    #[arg(long, value_enum, default_value_t = ImportReport::Text)]
-    report: ImportReport,
-    /// Container configs (`/etc/vz/conf/<CTID>.conf`): files, or directories whose `*.conf` are read in name order.
-    #[arg(required = true, value_name = "CONF|DIR")]
-    inputs: Vec<PathBuf>,
 }
 
 pub fn openvz(args: &OpenvzArgs) -> anyhow::Result<u8> {
@@ -512,14 +430,14 @@ pub fn openvz(args: &OpenvzArgs) -> anyhow::Result<u8> {
         let staged = project_path.with_extension("yaml.kprov-import");
         std::fs::write(&staged, &text)?;
         std::fs::rename(&staged, &project_path)?;
-        eprintln!(
+        say!(
             "{}: {} volumes written",
             project_path.display(),
             imported.volumes.len()
         );
         capacity
     } else {
-        eprintln!("no container to size; nothing written");
+        say!("no container to size; nothing written");
         landing_capacity(&compiled, &[&config])
     };
     std::mem::forget(compiled);

@@ -30,13 +30,27 @@ pub const FILES: &[(&str, &str)] = scaffold![
     "projects/hello.yaml",
 ];
 
-/// Write the scaffold into `dir` (created if missing). Refuses, before
-/// writing anything, when any file it would write, or the output directory
-/// it would render, already exists, and when `dir` or any directory on the
-/// way to a scaffold file is a symbolic link (the scaffold would land
-/// outside the estate). On failure it removes what it created, so a second
-/// attempt does not meet a half-written scaffold.
-pub fn write(dir: &Path) -> anyhow::Result<()> {
+/// What [`write`] did with each scaffold file.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Files that were not there and now are.
+    pub written: Vec<&'static str>,
+    /// Files that were there and are left as they were.
+    pub kept: Vec<&'static str>,
+    /// Files that were there and now hold the scaffold's version (`--force`).
+    pub replaced: Vec<&'static str>,
+}
+
+/// Write the scaffold into `dir` (created if missing), so `kprov init` also
+/// brings an existing repository up: a scaffold file already there is kept,
+/// or with `force` replaced; nothing but the scaffold's own files is ever
+/// touched. Refuses, before writing anything, when `dir` or any directory
+/// on the way to a scaffold file, or the file itself, is a symbolic link
+/// (the scaffold would land outside the estate), and, with `force`, when
+/// something other than a file stands where a scaffold file goes. On
+/// failure it removes what it created and restores what it replaced, so a
+/// second attempt does not meet a half-written scaffold.
+pub fn write(dir: &Path, force: bool) -> anyhow::Result<Outcome> {
     let linked: BTreeSet<String> = FILES
         .iter()
         .map(|(path, _)| *path)
@@ -50,27 +64,29 @@ pub fn write(dir: &Path) -> anyhow::Result<()> {
             linked.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
-    let mut existing: Vec<String> = FILES
-        .iter()
-        .map(|(path, _)| *path)
-        .chain(["clusters"])
-        .filter(|path| std::fs::symlink_metadata(dir.join(path)).is_ok())
-        .map(str::to_owned)
-        .collect();
-    if !existing.is_empty() {
-        existing.sort();
+    let mut outcome = Outcome::default();
+    let mut not_files = Vec::new();
+    for (path, _) in FILES {
+        match std::fs::symlink_metadata(dir.join(path)) {
+            Err(_) => outcome.written.push(path),
+            Ok(_) if !force => outcome.kept.push(path),
+            Ok(meta) if meta.is_file() => outcome.replaced.push(path),
+            Ok(_) => not_files.push(*path),
+        }
+    }
+    if !not_files.is_empty() {
         anyhow::bail!(
-            "{}: refusing to overwrite what is already there: {}; run `kprov init` in an empty directory",
+            "{}: --force replaces files only, and these are not files: {}",
             dir.display(),
-            existing.join(", ")
+            not_files.join(", ")
         );
     }
     let mut created = Created::default();
-    let result = write_files(dir, &mut created);
+    let result = write_files(dir, &outcome, &mut created);
     if result.is_err() {
         created.undo();
     }
-    result
+    result.map(|()| outcome)
 }
 
 /// The first component of `dir/path`, from `dir` itself down, that is a
@@ -97,6 +113,8 @@ fn symlinked_component(dir: &Path, path: &str) -> Option<String> {
 struct Created {
     dirs: Vec<PathBuf>,
     files: Vec<PathBuf>,
+    /// Files replaced under `--force`, with what they held.
+    replaced: Vec<(PathBuf, Vec<u8>)>,
 }
 
 impl Created {
@@ -115,6 +133,12 @@ impl Created {
     /// Remove what was created, files first, newest directory first; a
     /// directory someone else put something in meanwhile stays.
     fn undo(self) {
+        for (f, old) in self.replaced.iter().rev() {
+            // Only into the file this run put there, never through a link.
+            if std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()) {
+                let _ = std::fs::write(f, old);
+            }
+        }
         for f in self.files.iter().rev() {
             let _ = std::fs::remove_file(f);
         }
@@ -124,9 +148,15 @@ impl Created {
     }
 }
 
-fn write_files(dir: &Path, created: &mut Created) -> anyhow::Result<()> {
+fn write_files(dir: &Path, outcome: &Outcome, created: &mut Created) -> anyhow::Result<()> {
     created.dir_all(dir)?;
-    for (path, contents) in FILES {
+    let contents_of = |path: &str| {
+        FILES
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map_or("", |(_, c)| *c)
+    };
+    for path in &outcome.written {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
             created.dir_all(parent)?;
@@ -138,8 +168,32 @@ fn write_files(dir: &Path, created: &mut Created) -> anyhow::Result<()> {
             .open(&target)
             .with_context(|| format!("writing {}", target.display()))?;
         created.files.push(target.clone());
-        file.write_all(contents.as_bytes())
+        file.write_all(contents_of(path).as_bytes())
             .with_context(|| format!("writing {}", target.display()))?;
+    }
+    for path in &outcome.replaced {
+        let target = dir.join(path);
+        let old =
+            std::fs::read(&target).with_context(|| format!("reading {}", target.display()))?;
+        // Written beside it, then renamed over it: a rename replaces
+        // whatever the name holds by then, a link included, and never
+        // writes through one.
+        let staged = target.with_file_name(format!(
+            ".{}.kprov-init",
+            target.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged)
+            .with_context(|| format!("writing {}", staged.display()))?;
+        created.files.push(staged.clone());
+        file.write_all(contents_of(path).as_bytes())
+            .with_context(|| format!("writing {}", staged.display()))?;
+        std::fs::rename(&staged, &target)
+            .with_context(|| format!("replacing {}", target.display()))?;
+        created.files.pop();
+        created.replaced.push((target, old));
     }
     Ok(())
 }

@@ -8,264 +8,26 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser as _;
 use kprov::diagnostic::{self, Code, Diagnostic};
 use kprov::model::schema::Kind;
+use kprov_cli::cli::{
+    CheckFormat, Cli, ColorWhen, Command, DiffFormat, Format, ImportSource, ReportFormat,
+    TreeFormat,
+};
+
+/// A line of kprov's own on standard error that is not an error: progress,
+/// a summary, a warning. `--quiet` drops it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::ui().quiet {
+            eprintln!($($arg)*);
+        }
+    };
+}
 
 mod import;
 mod init;
-
-/// Compile a Kubernetes platform estate into deterministic per-cluster manifests.
-#[derive(Debug, Parser)]
-#[command(name = "kprov", version, about, max_term_width = 100)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Load the estate and check schemas, references and placements.
-    ///
-    /// Exit status: 0 when valid, 2 when any error was found.
-    Validate {
-        /// Estate root (the directory holding kprov.yaml).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        #[command(flatten)]
-        options: CompileOptions,
-        /// Output format of the diagnostics.
-        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-        format: CheckFormat,
-    },
-    /// Compile the estate and write the output tree (`spec.output`, default `clusters/`).
-    ///
-    /// Atomic; removes stale generated files; carries over files and empty
-    /// directories kprov did not generate, and refuses when the tree holds
-    /// links, pipes, sockets or devices. Waits for another render or diff
-    /// of the same estate to finish. Exit status: 0 written, 2 errors.
-    Render {
-        /// Estate root.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        #[command(flatten)]
-        options: CompileOptions,
-        /// Only render clusters matching this glob (repeatable); others are left as they are.
-        #[arg(long = "cluster", value_name = "GLOB")]
-        clusters: Vec<String>,
-    },
-    /// Compile in memory and compare with the committed output tree.
-    ///
-    /// Anything in the output tree kprov did not generate is drift too.
-    /// Exit status: 0 no drift, 1 drift, 2 errors.
-    #[command(visible_alias = "check")]
-    Diff {
-        /// Estate root.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        #[command(flatten)]
-        options: CompileOptions,
-        /// Report format.
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-        format: DiffFormat,
-        /// Only compare clusters matching this glob (repeatable).
-        #[arg(long = "cluster", value_name = "GLOB")]
-        clusters: Vec<String>,
-        /// Counts and the changes grouped by field only: no object lists,
-        /// no file diffs (text and markdown).
-        #[arg(long)]
-        stat: bool,
-    },
-    /// Quota allocated per cluster, tenant and cost center against capacity
-    /// and budget, with the monthly cost from the Estate's `rates`.
-    ///
-    /// With `--base`, the monthly cost against another checkout of the
-    /// estate instead: each project and cluster whose cost changed, before
-    /// and after, and the total. A base that does not compile is said so in
-    /// the output, not an error. Exit status: 0, 2 errors.
-    Report {
-        /// Estate root.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-        format: ReportFormat,
-        /// Compare the monthly cost with the estate in this directory (e.g.
-        /// a checkout of the pull request's base branch).
-        #[arg(long, value_name = "DIR")]
-        base: Option<PathBuf>,
-    },
-    /// List the built-in lints with their ids and what they check.
-    Lints,
-    /// Show the tenant hierarchy with budget, allocation and headroom per environment.
-    Tree {
-        /// Estate root.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = TreeFormat::Text)]
-        format: TreeFormat,
-    },
-    /// Scaffold a working estate repository: kprov.yaml, a cluster per
-    /// environment, two tenants, an example project, a Rego policy, the CI
-    /// workflow, the Backstage template and CODEOWNERS; then render it.
-    ///
-    /// Writes nothing when any of its files already exists. Exit status: 0, 2.
-    Init {
-        /// Directory of the new estate (created if missing).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-    },
-    /// Print the `.github/CODEOWNERS` the estate generates: each project file
-    /// routed to its nearest tenant's owners, platform files to the root
-    /// tenants' owners (needs `spec.github` in kprov.yaml; `render` writes it).
-    ///
-    /// Exit status: 0 printed, 2 errors.
-    Codeowners {
-        /// Estate root.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-    },
-    /// Show every effective value of one namespace and the file:line that
-    /// set it, or what a diagnostic code means and what to do about it.
-    Explain {
-        /// `<cluster>/<namespace>`, e.g. `cluster-us-east-1-prod/checkout-prod`,
-        /// or a diagnostic code, e.g. `over-budget`.
-        #[arg(required_unless_present = "codes")]
-        target: Option<String>,
-        /// Estate root.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// List every diagnostic code with what it means.
-        #[arg(long, conflicts_with = "target")]
-        codes: bool,
-    },
-    /// Run the golden tests of compositions: every `tests/<case>/claim.yaml`
-    /// beside a Composition renders and is compared with `expected.yaml`.
-    ///
-    /// Exit status: 0 all passed, 1 any failed, 2 errors.
-    Test {
-        /// Estate root, or a composition's directory inside one.
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        /// Rewrite `expected.yaml` with what the composition renders now.
-        #[arg(long)]
-        update: bool,
-    },
-    /// Bring machines from elsewhere into a project of the estate.
-    Import {
-        #[command(subcommand)]
-        source: ImportSource,
-    },
-    /// Print the JSON Schema (draft-07) of an input kind, or of all kinds.
-    Schema {
-        /// Estate, Cluster, Tenant, Project, Definition or Composition (any case).
-        kind: Option<String>,
-        /// Print the Backstage form of a Project instead: the template's
-        /// `parameters`, a draft-07 subset with enums filled from the estate in DIR.
-        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
-        backstage: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ImportSource {
-    /// Convert `virsh dumpxml` output into VirtualMachines of
-    /// `projects/<PROJECT>.yaml` (a new project, or appended to an existing
-    /// one without changing the rest of the file), and report per domain how
-    /// it moves.
-    ///
-    /// Exit status: 0 every domain converted cleanly, 1 some converted with
-    /// warnings or were blocked (blocked ones are not written), 2 unusable
-    /// input (malformed or hostile XML, bad flags, unknown tenant or
-    /// cluster, a name already taken): nothing written.
-    Libvirt(import::LibvirtArgs),
-    /// Size a project skeleton for OpenVZ containers (`/etc/vz/conf/<CTID>.conf`):
-    /// a namespace with their CPUs, memory and disk as quota and a volume for
-    /// each one's data in a new `projects/<PROJECT>.yaml`. Containers are not
-    /// converted into VMs: the report marks each a containerization
-    /// candidate and says what to build and move by hand.
-    ///
-    /// Exit status: 0 every container is a candidate without warnings, 1
-    /// some have warnings or are blocked (no CPU, memory or disk limit; not
-    /// written), 2 unusable input (a config kprov cannot read, bad flags,
-    /// unknown tenant or cluster, an existing project): nothing written.
-    Openvz(import::OpenvzArgs),
-}
-
-/// Options shared by the commands that compile the estate.
-#[derive(Debug, Clone, clap::Args)]
-struct CompileOptions {
-    /// Date (YYYY-MM-DD) for the `project-expired` lint; without it, expiry is not checked.
-    #[arg(long, value_name = "DATE")]
-    today: Option<String>,
-    /// Do not validate rendered objects against the upstream schemas.
-    #[arg(long)]
-    no_validate: bool,
-    /// Objects of kinds with no schema are errors, not warnings.
-    #[arg(long)]
-    strict_kinds: bool,
-}
-
-impl CompileOptions {
-    fn config(&self) -> anyhow::Result<kprov::Config> {
-        let today = match &self.today {
-            Some(d) => Some(
-                d.parse()
-                    .map_err(|e: String| anyhow::anyhow!("--today: {e}"))?,
-            ),
-            None => None,
-        };
-        Ok(kprov::Config {
-            lints: kprov::lint::LintConfig { today },
-            conformance: kprov::conformance::ConformanceConfig {
-                skip: self.no_validate,
-                strict_kinds: self.strict_kinds,
-            },
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
-    /// Aligned tables.
-    Text,
-    /// Tables for a pull-request comment.
-    Markdown,
-    /// Machine-readable report.
-    Json,
-    /// One CSV with a `table` column.
-    Csv,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DiffFormat {
-    /// Per-cluster object lists and unified diffs.
-    Text,
-    /// Machine-readable drift (the diagnostics when the estate has errors).
-    Json,
-    /// A pull-request comment with a collapsible section per cluster.
-    Markdown,
-    /// GitHub Actions annotations: one per drifted file and per diagnostic.
-    Github,
-    /// A SARIF 2.1.0 log: one result per drifted file and per diagnostic.
-    Sarif,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum CheckFormat {
-    /// Lines of `file:line:col: path: message`.
-    Text,
-    /// A JSON document: the diagnostics and their counts.
-    Json,
-    /// GitHub Actions annotations on the files, then the counts.
-    Github,
-    /// A SARIF 2.1.0 log, for code scanning.
-    Sarif,
-}
 
 /// Where a command that compiles shows the estate's diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,22 +50,63 @@ impl Show {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TreeFormat {
-    /// An indented tree.
-    Text,
-    /// Tenants with budgets, children and projects.
-    Json,
-    /// A Mermaid flowchart, for pull-request comments and READMEs.
-    Mermaid,
+/// How this run talks on standard error, decided once from `--quiet`,
+/// `--color` and the environment.
+pub(crate) struct Ui {
+    pub quiet: bool,
+    pub style: diagnostic::TextStyle,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Lines of `file:line:col: path: message`.
-    Text,
-    /// JSON.
-    Json,
+static UI: std::sync::OnceLock<Ui> = std::sync::OnceLock::new();
+
+pub(crate) fn ui() -> &'static Ui {
+    UI.get_or_init(|| Ui {
+        quiet: false,
+        style: diagnostic::TextStyle::PLAIN,
+    })
+}
+
+impl Ui {
+    fn of(cli: &Cli) -> Ui {
+        let color = match cli.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            // anstream reads the conventions: `NO_COLOR` (any non-empty
+            // value), `CLICOLOR`, `CLICOLOR_FORCE`, `TERM=dumb`, a terminal.
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+            }
+        };
+        Ui {
+            quiet: cli.quiet,
+            style: if color {
+                diagnostic::TextStyle::COLORED
+            } else {
+                diagnostic::TextStyle::PLAIN
+            },
+        }
+    }
+
+    /// `word` in the style of `severity`: the `error` and `warning` of
+    /// kprov's own lines, coloured like the diagnostics'.
+    pub fn word(&self, severity: diagnostic::Severity, word: &str) -> String {
+        let s = self.style.of(severity);
+        format!("{s}{word}{s:#}")
+    }
+}
+
+/// Diagnostics as text for standard error: under `--quiet`, only the errors.
+pub(crate) fn diagnostics_text(diagnostics: &[Diagnostic]) -> String {
+    let ui = ui();
+    if !ui.quiet {
+        return diagnostic::render_text_styled(diagnostics, &ui.style);
+    }
+    let errors: Vec<Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.severity == diagnostic::Severity::Error)
+        .cloned()
+        .collect();
+    diagnostic::render_text_styled(&errors, &ui.style)
 }
 
 /// Exit statuses, shared by every command (docs/design.md §5).
@@ -397,35 +200,12 @@ fn tune_allocator() {
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
+    let _ = UI.set(Ui::of(&cli));
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}: {e:#}", ui().word(diagnostic::Severity::Error, "error"));
             ExitCode::from(exit::ERRORS)
-        }
-    }
-}
-
-impl Command {
-    /// The estate root a command reads, for the commands that read one.
-    fn estate_root(&mut self) -> Option<&mut PathBuf> {
-        match self {
-            Command::Validate { dir, .. }
-            | Command::Render { dir, .. }
-            | Command::Diff { dir, .. }
-            | Command::Report { dir, .. }
-            | Command::Tree { dir, .. }
-            | Command::Codeowners { dir, .. }
-            | Command::Explain { dir, .. } => Some(dir),
-            Command::Test { path, .. } => Some(path),
-            Command::Schema { backstage, .. } => backstage.as_mut(),
-            Command::Import {
-                source: ImportSource::Libvirt(args),
-            } => Some(&mut args.estate),
-            Command::Import {
-                source: ImportSource::Openvz(args),
-            } => Some(&mut args.estate),
-            Command::Lints | Command::Init { .. } => None,
         }
     }
 }
@@ -498,11 +278,27 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Tree { dir, format } => tree(&dir, format),
         Command::Codeowners { dir } => codeowners(&dir),
-        Command::Init { dir } => {
-            init::write(&dir)?;
+        Command::Init { dir, force } => {
+            let outcome = init::write(&dir, force)?;
+            for path in &outcome.kept {
+                say!(
+                    "{}: kept: already there (`kprov init --force` replaces it)",
+                    dir.join(path).display()
+                );
+            }
+            for path in &outcome.replaced {
+                say!("{}: replaced", dir.join(path).display());
+            }
+            say!(
+                "{}: {} written, {} kept, {} replaced",
+                dir.display(),
+                diagnostic::count(outcome.written.len(), "scaffold file"),
+                outcome.kept.len(),
+                outcome.replaced.len()
+            );
             let code = render(&dir, &kprov::Config::default(), &[])?;
             if code == exit::OK {
-                eprintln!(
+                say!(
                     "{}: estate created. Next: rename `example` and `example-org` in kprov.yaml, run `kprov render`, commit, and push to GitHub (README.md walks the rest)",
                     dir.display()
                 );
@@ -532,6 +328,14 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             Some(dir) => backstage_schema(kind.as_deref(), &dir),
             None => schema(kind.as_deref()),
         },
+        Command::Completions { shell } => {
+            stdout().write_all(kprov_cli::docs::completions(shell).as_bytes())?;
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            stdout().write_all(kprov_cli::docs::man_page().as_bytes())?;
+            Ok(exit::OK)
+        }
     }
 }
 
@@ -560,11 +364,11 @@ fn compile_clean(
     let errors = diagnostic::has_errors(diagnostics);
     let text = match show {
         Show::Text => {
-            eprint!("{}", diagnostic::render_text(diagnostics));
+            eprint!("{}", diagnostics_text(diagnostics));
             String::new()
         }
         Show::Json if !errors => {
-            eprint!("{}", diagnostic::render_text(diagnostics));
+            eprint!("{}", diagnostics_text(diagnostics));
             String::new()
         }
         Show::Json => diagnostic::render_json(diagnostics),
@@ -594,7 +398,7 @@ fn validate(
     let diagnostics = &checked.diagnostics;
     let text = match format {
         CheckFormat::Text => {
-            eprint!("{}", diagnostic::render_text(diagnostics));
+            eprint!("{}", diagnostics_text(diagnostics));
             String::new()
         }
         CheckFormat::Json => diagnostic::render_json(diagnostics),
@@ -608,7 +412,7 @@ fn validate(
     let model = &checked.model;
     if matches!(format, CheckFormat::Text | CheckFormat::Github) {
         let count = diagnostic::count;
-        eprintln!(
+        say!(
             "{}: valid ({}, {}, {}, {}, {})",
             dir.display(),
             count(model.clusters.len(), "cluster"),
@@ -658,7 +462,7 @@ fn select_clusters(
 /// Said once on stderr when another run holds the estate's lock.
 fn waiting(dir: &std::path::Path) -> impl FnOnce() + '_ {
     move || {
-        eprintln!(
+        say!(
             "{}: waiting for another kprov on this estate to finish",
             dir.display()
         );
@@ -700,12 +504,12 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
     let root_paths: Vec<&str> = compiled.root_files().iter().map(|(p, _)| *p).collect();
     for leftover in kprov::output::recover(&lock, output, &root_paths)? {
         if leftover.restored {
-            eprintln!(
+            say!(
                 "{}: left by an interrupted kprov render; restored as {output}",
                 leftover.path
             );
         } else {
-            eprintln!(
+            say!(
                 "{}: left by an interrupted kprov render; removed",
                 leftover.path
             );
@@ -715,7 +519,7 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
     drop(lock);
     for (path, removed) in &report.root_files {
         let verb = if *removed { "removed" } else { "written" };
-        eprintln!("{path}: {verb}");
+        say!("{path}: {verb}");
     }
     let bootstrap = compiled.model.bootstrap_dirs();
     for f in report
@@ -723,18 +527,24 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
         .iter()
         .filter(|f| !kprov::diff::under_any(&f.path, &bootstrap))
     {
-        eprintln!(
-            "{output}/{}: warning: {} not generated by kprov; carried over (`kprov diff` reports it until it is moved out)",
+        say!(
+            "{output}/{}: {}: {} not generated by kprov; carried over (`kprov diff` reports it until it is moved out)",
             f.path,
+            ui().word(diagnostic::Severity::Warning, "warning"),
             f.kind.describe()
         );
     }
     if let Some(backup) = &report.backup_left {
-        eprintln!("{backup}: warning: could not remove the old tree; the next render will");
+        say!(
+            "{backup}: {}: could not remove the old tree; the next render will",
+            ui().word(diagnostic::Severity::Warning, "warning")
+        );
     }
-    eprintln!(
+    say!(
         "{output}: {} written, {} unchanged, {} removed",
-        report.written, report.unchanged, report.removed
+        report.written,
+        report.unchanged,
+        report.removed
     );
     Ok(exit::OK)
 }
@@ -851,9 +661,10 @@ fn report_delta(
         _ => {
             // Errors stop the hierarchy, so there is at least one.
             let errors = errors.max(1);
-            eprintln!(
-                "{}: warning: the base does not compile ({}); there is no cost delta",
+            say!(
+                "{}: {}: the base does not compile ({}); there is no cost delta",
                 base.display(),
+                ui().word(diagnostic::Severity::Warning, "warning"),
                 diagnostic::count(errors, "error")
             );
             kprov::report::Base::DoesNotCompile { errors }
@@ -996,7 +807,7 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
     let sources = kprov::read_estate(&root)?;
     let (model, diagnostics) = kprov::model::build(&sources);
     let (compositions, diagnostics) = kprov::golden::build(&model, diagnostics, config);
-    eprint!("{}", diagnostic::render_text(&diagnostics));
+    eprint!("{}", diagnostics_text(&diagnostics));
     if diagnostic::has_errors(&diagnostics) {
         return Ok(exit::ERRORS);
     }
@@ -1007,7 +818,7 @@ fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
         .filter(|f| under.is_empty() || f.starts_with(&format!("{under}/")))
         .collect();
     let (cases, warnings) = kprov::load::read_test_cases(&root, &files);
-    eprint!("{}", diagnostic::render_text(&warnings));
+    eprint!("{}", diagnostics_text(&warnings));
     let results = kprov::golden::run(&compositions, &cases, config);
     for result in &results {
         if let kprov::golden::Verdict::Update(text) = &result.verdict {
@@ -1042,7 +853,7 @@ fn backstage_schema(kind: Option<&str>, dir: &std::path::Path) -> anyhow::Result
     // project elsewhere must not stop the platform team from updating it.
     let sources = kprov::read_estate(dir)?;
     let (model, diagnostics) = kprov::model::build(&sources);
-    eprint!("{}", diagnostic::render_text(&diagnostics));
+    eprint!("{}", diagnostics_text(&diagnostics));
     if model.estate.is_none() {
         return Ok(exit::ERRORS);
     }

@@ -167,19 +167,62 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// How [`render_text_styled`] marks the severity word and the `[code]` of a
+/// diagnostic. The library never looks at a terminal or the environment:
+/// its caller decides (the CLI's `--color`, `NO_COLOR`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextStyle {
+    /// The `error` word and the code of an error.
+    pub error: anstyle::Style,
+    /// The `warning` word and the code of a warning.
+    pub warning: anstyle::Style,
+}
+
+impl TextStyle {
+    /// No escape codes at all: what [`render_text`] writes.
+    pub const PLAIN: TextStyle = TextStyle {
+        error: anstyle::Style::new(),
+        warning: anstyle::Style::new(),
+    };
+
+    /// Bold red errors and bold yellow warnings, as compilers colour them.
+    pub const COLORED: TextStyle = TextStyle {
+        error: anstyle::Style::new()
+            .bold()
+            .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red))),
+        warning: anstyle::Style::new()
+            .bold()
+            .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow))),
+    };
+
+    /// The style of a diagnostic of `severity`.
+    pub fn of(&self, severity: Severity) -> anstyle::Style {
+        match severity {
+            Severity::Error => self.error,
+            Severity::Warning => self.warning,
+        }
+    }
+}
+
 /// Human-readable rendering, one line per diagnostic, e.g.
 /// `projects/checkout.yaml:14:9: spec.environments[1].quota.cpu: message`;
 /// warnings say `warning:` before the path. Notes follow, indented.
 pub fn render_text(diagnostics: &[Diagnostic]) -> String {
+    render_text_styled(diagnostics, &TextStyle::PLAIN)
+}
+
+/// [`render_text`] with the severity words and codes in `style`.
+pub fn render_text_styled(diagnostics: &[Diagnostic], style: &TextStyle) -> String {
     let mut out = String::new();
     for d in diagnostics {
+        let s = style.of(d.severity);
         if let Some(l) = &d.location {
             write_location(&mut out, l);
         }
         if d.severity == Severity::Warning {
-            out.push_str("warning: ");
+            let _ = write!(out, "{s}warning{s:#}: ");
         } else if d.location.is_none() {
-            out.push_str("error: ");
+            let _ = write!(out, "{s}error{s:#}: ");
         }
         if let Some(l) = &d.location
             && !l.path.is_empty()
@@ -187,7 +230,7 @@ pub fn render_text(diagnostics: &[Diagnostic]) -> String {
             let _ = write!(out, "{}: ", one_line(&l.path));
         }
         out.push_str(&one_line(&d.message));
-        let _ = writeln!(out, " [{}]", d.code);
+        let _ = writeln!(out, " [{s}{}{s:#}]", d.code);
         for n in &d.notes {
             out.push_str("    ");
             if let Some(l) = &n.location {
@@ -295,4 +338,37 @@ pub fn path_base(dir: &std::path::Path) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn styled_text_marks_only_the_severity_word_and_the_code() {
+        let d = [
+            Diagnostic::error(Code::InvalidValue, None, "broken"),
+            Diagnostic::warning(Code::CodeownersUnmapped, None, "odd"),
+        ];
+        let plain = render_text(&d);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        let colored = render_text_styled(&d, &TextStyle::COLORED);
+        assert_ne!(colored, plain);
+        let stripped: String = colored
+            .split('\u{1b}')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    &part[part.find('m').unwrap() + 1..]
+                }
+            })
+            .collect();
+        assert_eq!(stripped, plain);
+        assert!(
+            colored.starts_with("\u{1b}[1m\u{1b}[31merror\u{1b}[0m: broken ["),
+            "{colored}"
+        );
+    }
 }

@@ -128,6 +128,7 @@ pub fn read_estate(root: &std::path::Path) -> Result<load::Sources, load::LoadEr
 /// no errors; the diagnostics of every stage that ran come back sorted.
 pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
     let (model, mut diagnostics) = model::build(sources);
+    diagnostics.extend(lint::check_settings(&model));
     let mut compiled = Compiled {
         model,
         hierarchy: None,
@@ -139,7 +140,8 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
     };
     if !diagnostic::has_errors(&diagnostics) {
         let (resolved, more) = hierarchy::build(&compiled.model);
-        diagnostics.extend(more);
+        // `cost-center-missing` is a lint the hierarchy finds.
+        diagnostics.extend(lint::apply_settings(&compiled.model, more));
         if !diagnostic::has_errors(&diagnostics) {
             let (codeowners, more) = codeowners::build(&compiled.model);
             diagnostics.extend(more);
@@ -153,8 +155,9 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
             if !diagnostic::has_errors(&diagnostics) {
                 let (checks, emitted) = rayon::join(
                     || {
-                        let mut d =
+                        let found =
                             lint::check(&compiled.model, &resolved, &composed, &config.lints);
+                        let mut d = lint::apply_settings(&compiled.model, found);
                         let estate_schemas = conformance::EstateSchemas::build(
                             &compiled.model.files.schemas,
                             &mut d,

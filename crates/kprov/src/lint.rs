@@ -102,6 +102,77 @@ pub const LINTS: &[Lint] = &[
     },
 ];
 
+/// `spec.lints` of kprov.yaml and the `spec.suppress` of every project
+/// name lints that exist. Checked with the model, before any lint runs, so
+/// a misspelt id is reported even when something else stops compilation.
+pub fn check_settings(model: &Model) -> Vec<Diagnostic> {
+    let ids: Vec<String> = LINTS.iter().map(|l| l.id().to_owned()).collect();
+    let unknown = |id: &str, location, out: &mut Vec<Diagnostic>| {
+        if ids.iter().any(|known| known == id) {
+            return;
+        }
+        let hint = match crate::diagnostic::closest(id, &ids) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => "`kprov lints` lists them".to_owned(),
+        };
+        out.push(Diagnostic::error(
+            Code::UnknownLint,
+            Some(location),
+            format!("no lint `{id}`; {hint}"),
+        ));
+    };
+    let mut out = Vec::new();
+    if let Some(estate) = &model.estate {
+        for id in estate.spec.lints.keys() {
+            let pointer = crate::yaml::push_pointer("/spec/lints", id);
+            unknown(id, estate.origin.key(&pointer), &mut out);
+        }
+    }
+    for project in model.projects.values() {
+        for (i, s) in project.spec.suppress.iter().enumerate() {
+            let at = project.origin.at(&format!("/spec/suppress/{i}/lint"));
+            unknown(&s.lint, at, &mut out);
+        }
+    }
+    out
+}
+
+/// The lints' `findings` (and any other diagnostics: only lint codes are
+/// touched) as the estate configured them: those a project
+/// suppresses in its own file dropped, then each lint's level from
+/// kprov.yaml applied (`off` drops, `warn` and `error` set the severity).
+pub fn apply_settings(model: &Model, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    use crate::model::kinds::LintLevel;
+    let suppressed: BTreeMap<&str, Vec<&str>> = model
+        .projects
+        .values()
+        .filter(|p| !p.spec.suppress.is_empty())
+        .map(|p| {
+            let lints = p.spec.suppress.iter().map(|s| s.lint.as_str()).collect();
+            (p.origin.file(), lints)
+        })
+        .collect();
+    let levels = model.estate.as_ref().map(|e| &e.spec.lints);
+    findings
+        .into_iter()
+        .filter(|d| {
+            let file = d.location.as_ref().map(|l| l.file.as_str());
+            !file
+                .and_then(|f| suppressed.get(f))
+                .is_some_and(|lints| lints.contains(&d.code.as_str()))
+        })
+        .filter_map(|mut d| {
+            match levels.and_then(|l| l.get(d.code.as_str())) {
+                Some(LintLevel::Off) => return None,
+                Some(LintLevel::Warn) => d.severity = Severity::Warning,
+                Some(LintLevel::Error) => d.severity = Severity::Error,
+                None => {}
+            }
+            Some(d)
+        })
+        .collect()
+}
+
 /// Options of the lints.
 #[derive(Debug, Clone, Default)]
 pub struct LintConfig {

@@ -286,6 +286,9 @@ codes! {
     ProjectExpired = "project-expired", Error,
         "A project's `expires` date is before the date given with `--today`.",
         fix: "Renew the project by moving `spec.expires` forward, or remove it.";
+    UnknownLint = "unknown-lint", Error,
+        "`spec.lints` in kprov.yaml, or a project's `spec.suppress`, names a lint that does not exist.",
+        fix: "Use an id that `kprov lints` lists; the message names the closest.";
     // ------------------------------------------------------------ policies
     PolicySyntax = "policy-syntax", Error,
         "A Rego policy does not parse or fails analysis (an unsafe variable, an unknown function, conflicting rules); kprov reads Rego v1.",

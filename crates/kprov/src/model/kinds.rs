@@ -124,6 +124,34 @@ pub struct EstateSpec {
     /// How each cluster's objects are cut into Flux Kustomizations, and
     /// who hears when a request's objects are applied.
     pub delivery: Option<Delivery>,
+    /// Levels of the built-in lints by id (`kprov lints`): `off` drops a
+    /// lint's findings, `warn` and `error` report them at that severity.
+    /// A lint not named keeps its own severities.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lints: BTreeMap<String, LintLevel>,
+}
+
+/// What becomes of a lint's findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LintLevel {
+    /// Not reported.
+    Off,
+    /// Reported as warnings: they never fail a command.
+    Warn,
+    /// Reported as errors: they fail every command that compiles.
+    Error,
+}
+
+/// One lint silenced in one project's file, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Suppression {
+    /// Id of the lint (`kprov lints`).
+    pub lint: String,
+    /// Why its findings do not apply to this project; reviewers read it.
+    #[schemars(regex(pattern = r"\S"))]
+    pub reason: String,
 }
 
 /// Delivery through Flux: the units a cluster's objects are applied in.
@@ -626,6 +654,10 @@ pub struct ProjectSpec {
     pub resources: Vec<Claim>,
     /// Flux notification-controller alerts for the project's deployments.
     pub notify: Option<Notify>,
+    /// Lints whose findings in this project's file are not reported, each
+    /// with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress: Vec<Suppression>,
 }
 
 /// One environment of a project.

@@ -296,6 +296,15 @@ fn explain(error: &jsonschema::ValidationError<'_>, root: &Value, out: &mut Vec<
                 format_message(format, text),
             );
         }
+        // The schemas' way of saying "not blank" (a suppression's reason).
+        ValidationErrorKind::Pattern { pattern } if pattern == r"\S" => {
+            push(
+                pointer,
+                false,
+                Code::InvalidValue,
+                "must not be blank: say why".to_owned(),
+            );
+        }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 jsonschema::error::TypeKind::Single(t) => t.to_string(),
