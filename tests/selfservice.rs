@@ -303,6 +303,15 @@ fn the_form_writes_a_project_that_kprov_accepts() {
             stdout.contains(&format!("+ Namespace/{project}-dev")),
             "{stdout}"
         );
+        // The scaffold's request asks for a UEFI VM with Secure Boot and a
+        // TPM: the form's choices reach the VirtualMachine.
+        if project == "billing-vm" {
+            assert_eq!(kprov(&["render"], &dir).0, 0);
+            let vm = std::fs::read_to_string(dir.join("clusters/dev-1/apps/billing-vm-dev.yaml"))
+                .unwrap();
+            assert!(vm.contains("secureBoot: true"), "{vm}");
+            assert!(vm.contains("persistent: true"), "{vm}");
+        }
     }
 }
 

@@ -267,6 +267,17 @@ pub fn parameters(model: &Model) -> Value {
                     "tier": enum_or_free("Storage tier", "Storage tier (default: the cluster's default tier).".into(), &tiers),
                 },
             },
+            "firmware": {
+                "type": "object",
+                "title": "Firmware",
+                "description": docs.of("VirtualMachine", "firmware"),
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "title": "Type", "enum": ["bios", "uefi"], "default": "bios"},
+                    "secureBoot": {"type": "boolean", "title": "Secure Boot", "description": "Verify the boot chain (UEFI only; Windows 11 needs it).", "default": false},
+                },
+            },
+            "tpm": {"type": "boolean", "title": "TPM", "description": docs.of("VirtualMachine", "tpm"), "default": false},
             "running": {"type": "boolean", "title": "Running", "description": docs.of("VirtualMachine", "running"), "default": true},
             "ports": {
                 "type": "array",
