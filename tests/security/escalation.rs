@@ -222,3 +222,25 @@ fn a_project_never_loosens_the_estate_default() {
         "  podSecurity: restricted\n",
     ));
 }
+
+/// A project may silence a warning in its own file, with a reason; an error
+/// stays an error (relaxing it is the platform's, in kprov.yaml), or a
+/// request could wave through its own expiry or a VM its quota cannot hold.
+#[test]
+fn a_project_silences_warnings_but_not_errors() {
+    let vm = "  virtualMachines:\n    - {name: big, instancetype: u1.2xlarge, environments: [dev], image: {http: \"https://images.example.com/a.img\"}, disk: {size: 10Gi}}\n";
+    let suppress = "  suppress:\n    - {lint: vm-fits-quota, reason: we know}\n";
+    let (code, stderr) = validate_with("suppress-error", "", &format!("{vm}{suppress}"));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("[vm-fits-quota]"), "{stderr}");
+    assert!(
+        stderr.contains("a project can only silence warnings"),
+        "{stderr}"
+    );
+    // The platform can.
+    assert_ok(validate_with(
+        "level-off",
+        "  lints: {vm-fits-quota: \"off\"}\n",
+        vm,
+    ));
+}

@@ -155,12 +155,6 @@ pub fn apply_settings(model: &Model, findings: Vec<Diagnostic>) -> Vec<Diagnosti
     let levels = model.estate.as_ref().map(|e| &e.spec.lints);
     findings
         .into_iter()
-        .filter(|d| {
-            let file = d.location.as_ref().map(|l| l.file.as_str());
-            !file
-                .and_then(|f| suppressed.get(f))
-                .is_some_and(|lints| lints.contains(&d.code.as_str()))
-        })
         .filter_map(|mut d| {
             match levels.and_then(|l| l.get(d.code.as_str())) {
                 Some(LintLevel::Off) => return None,
@@ -168,7 +162,24 @@ pub fn apply_settings(model: &Model, findings: Vec<Diagnostic>) -> Vec<Diagnosti
                 Some(LintLevel::Error) => d.severity = Severity::Error,
                 None => {}
             }
-            Some(d)
+            let file = d.location.as_ref().map(|l| l.file.as_str());
+            let suppressed = file
+                .and_then(|f| suppressed.get(f))
+                .is_some_and(|lints| lints.contains(&d.code.as_str()));
+            // A project file is the team's; an error is the platform's to
+            // relax (its level in kprov.yaml), or a request could silence
+            // its own expiry or a second writer on a SAN volume.
+            match (suppressed, d.severity) {
+                (true, Severity::Warning) => None,
+                (true, Severity::Error) => {
+                    let code = d.code.as_str();
+                    Some(d.with_note(
+                        None,
+                        format!("the project suppresses `{code}`, but a project can only silence warnings; the platform can set its level in kprov.yaml (`spec.lints`)"),
+                    ))
+                }
+                (false, _) => Some(d),
+            }
         })
         .collect()
 }
