@@ -79,6 +79,13 @@ fn committed_schemas_are_up_to_date() {
             committed == text,
             "schemas/kprov.dev/v1alpha1/{name} is stale: run `cargo xtask schemas`"
         );
+        let scaffold = repo()
+            .join("crates/kprov-cli/init/.kprov/schemas")
+            .join(&name);
+        assert!(
+            std::fs::read_to_string(scaffold).unwrap_or_default() == text,
+            "crates/kprov-cli/init/.kprov/schemas/{name} is stale: run `cargo xtask schemas`"
+        );
     }
 }
 

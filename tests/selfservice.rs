@@ -112,7 +112,7 @@ fn init_into_an_existing_repository_keeps_what_is_there() {
     );
     assert!(stderr.contains("projects/hello.yaml: kept"), "{stderr}");
     assert!(
-        stderr.contains(": 9 scaffold files written, 2 kept, 0 replaced"),
+        stderr.contains(": 16 scaffold files written, 2 kept, 0 replaced"),
         "{stderr}"
     );
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
@@ -137,7 +137,7 @@ fn init_into_an_existing_repository_keeps_what_is_there() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("README.md: replaced"), "{stderr}");
     assert!(
-        stderr.contains(": 0 scaffold files written, 0 kept, 11 replaced"),
+        stderr.contains(": 0 scaffold files written, 0 kept, 18 replaced"),
         "{stderr}"
     );
     assert_eq!(read("README.md"), read_init("README.md"));
@@ -741,4 +741,127 @@ fn the_readme_shows_the_workflow_init_writes() {
         readme.contains(&format!("```yaml\n{workflow}```\n")),
         "README.md's copy of the CI workflow is stale"
     );
+}
+
+// ------------------------------------------------------------ editors
+
+/// Every kprov document of the YAML files under `dir` (the output tree and
+/// dot-directories left out), each with the `$id` of its kind's schema.
+fn estate_documents(dir: &Path) -> Vec<(String, String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for f in files(dir) {
+        let skip = f.starts_with("clusters/") || f.starts_with('.') || f.contains("/.");
+        if skip || !(f.ends_with(".yaml") || f.ends_with(".yml")) || f.contains("${{") {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join(&f)).unwrap();
+        if !text.contains("kprov.dev/v1alpha1") {
+            continue;
+        }
+        let stream = kprov::yaml::parse_stream(&text, kprov::yaml::Limits::default());
+        assert!(stream.errors.is_empty(), "{f}: {:?}", stream.errors);
+        for (i, doc) in stream.documents.into_iter().enumerate() {
+            if doc.value["apiVersion"] != "kprov.dev/v1alpha1" {
+                continue;
+            }
+            let kind: kprov::model::schema::Kind =
+                doc.value["kind"].as_str().unwrap().parse().unwrap();
+            let id = format!(
+                "{}{}.json",
+                kprov::model::schema::SCHEMA_ID_BASE,
+                kind.file_stem()
+            );
+            out.push((format!("{f}#{i}"), id, doc.value));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_standard_validator_checks_estate_yaml_as_kprov_does() {
+    let tmp = scratch("editor-schemas");
+    let mut cases = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for dir in [repo().join("fixtures/acme"), init_dir()] {
+        for (name, schema, document) in estate_documents(&dir) {
+            kinds.insert(schema.clone());
+            cases.push(serde_json::json!({"schema": schema, "name": name, "document": document, "valid": true}));
+        }
+    }
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    let hello = yaml_to_json(&init_dir().join("projects/hello.yaml"));
+    let project = format!("{}project.json", kprov::model::schema::SCHEMA_ID_BASE);
+    let broken = |name: &str, pointer: &str, value: &str| {
+        let mut doc = hello.clone();
+        *doc.pointer_mut(pointer).unwrap() = value.into();
+        serde_json::json!({"schema": project, "name": name, "document": doc, "valid": false})
+    };
+    cases.push(broken("16GB", "/spec/environments/0/quota/memory", "16GB"));
+    cases.push(broken("Shop_1", "/metadata/name", "Shop_1"));
+    cases.push(broken("subject", "/spec/owners/0", "team:example"));
+    cases.push(broken("negative", "/spec/volumes/0/size", "-1Gi"));
+    let file = write_json(&tmp, "cases.json", &serde_json::Value::Array(cases));
+    // The scaffold's copy is what a new repository's editor reads; the
+    // freshness test in tests/cli.rs keeps it equal to the published one.
+    for dir in [
+        repo().join("schemas/kprov.dev/v1alpha1"),
+        init_dir().join(".kprov/schemas"),
+    ] {
+        let (ok, stdout, stderr) = check(&["estate", dir.to_str().unwrap(), &file]);
+        assert!(ok, "{}: {stderr}\n{stdout}", dir.display());
+        assert!(
+            stdout.contains("16GB: invalid: /spec/environments/0/quota/memory must match pattern"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("Shop_1: invalid: /metadata/name must match pattern"),
+            "{stdout}"
+        );
+    }
+
+    // kprov says the same, in its own words.
+    let estate = scratch("editor-schemas-kprov").join("estate");
+    copy_dir(&init_dir(), &estate);
+    let path = estate.join("projects/hello.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace("name: hello", "name: Shop_1")
+        .replace("memory: 4Gi", "memory: 16GB");
+    std::fs::write(&path, text).unwrap();
+    let (code, _, stderr) = kprov(&["validate"], &estate);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("names are lower case"), "{stderr}");
+    assert!(stderr.contains("16GB"), "{stderr}");
+}
+
+#[test]
+fn init_wires_the_schemas_for_editors() {
+    let settings: serde_json::Value =
+        serde_json::from_str(&read_init(".vscode/settings.json")).unwrap();
+    let schemas = settings["yaml.schemas"].as_object().unwrap();
+    for (schema, globs) in schemas {
+        let path = schema.strip_prefix("./").unwrap();
+        assert!(init_dir().join(path).is_file(), "{schema}");
+        assert!(globs.as_array().is_some_and(|g| !g.is_empty()), "{schema}");
+    }
+    for f in files(&init_dir()) {
+        if f.starts_with("backstage/") || !f.ends_with(".yaml") {
+            continue;
+        }
+        let text = read_init(&f);
+        if !text.contains("kprov.dev/v1alpha1") {
+            continue;
+        }
+        let first = text.lines().next().unwrap();
+        let schema = first
+            .strip_prefix("# yaml-language-server: $schema=")
+            .unwrap_or_else(|| panic!("{f}: no modeline"));
+        let target = init_dir().join(&f).parent().unwrap().join(schema);
+        assert!(target.is_file(), "{f}: {schema}");
+        let kind = yaml_to_json(&init_dir().join(&f))["kind"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(schema.ends_with(&format!("/{kind}.json")), "{f}: {schema}");
+    }
 }

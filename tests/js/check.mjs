@@ -9,6 +9,7 @@
 //   node check.mjs workflow <workflow.yml>
 //   node check.mjs fetch <template.json> <form-data.json> <skeleton-dir> <out-dir>
 //   node check.mjs sarif <log.sarif>
+//   node check.mjs estate <schema-dir> <cases.json>
 //
 // Prints what is wrong and exits 1 when anything is.
 
@@ -129,7 +130,49 @@ function sarif() {
   }
 }
 
-const commands = { template, workflow, fetch, sarif };
+// The published input schemas as an editor's validator reads them: every
+// schema compiles under Ajv strict (draft-07, union types allowed, no
+// strictRequired;
+// ajv-formats for the standard `date`, no other format), and each case `{schema, name, document, valid}`
+// gets the verdict it expects. Prints each verdict with Ajv's errors.
+async function estate() {
+  // Quantities are strings or numbers (`cpu: 2`): a union type, which
+  // strict mode wants declared. And "exactly one of these fields" is
+  // draft-07's `oneOf` of `required`s, whose fields strictRequired looks for
+  // in the alternative rather than in the object's `properties`.
+  const ajv = new Ajv({
+    strict: true,
+    allowUnionTypes: true,
+    strictRequired: false,
+    allErrors: true,
+  });
+  addFormats(ajv);
+  for (const f of readdirSync(file).filter((f) => f.endsWith(".json")).sort()) {
+    const schema = JSON.parse(readFileSync(join(file, f), "utf8"));
+    try {
+      ajv.addSchema(schema);
+      ajv.getSchema(schema.$id);
+    } catch (e) {
+      problems.push(`${f}: Ajv strict: ${e.message}`);
+    }
+  }
+  if (problems.length) return;
+  for (const c of JSON.parse(readFileSync(extra, "utf8"))) {
+    const validate = ajv.getSchema(c.schema);
+    if (!validate) {
+      problems.push(`${c.name}: no schema ${c.schema}`);
+      continue;
+    }
+    const valid = validate(c.document);
+    const errors = (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+    console.log(`${c.name}: ${valid ? "valid" : "invalid"}${errors.length ? `: ${errors.join("; ")}` : ""}`);
+    if (valid !== c.valid) {
+      problems.push(`${c.name}: expected ${c.valid ? "valid" : "invalid"}, Ajv says ${errors.join("; ") || "valid"}`);
+    }
+  }
+}
+
+const commands = { template, workflow, fetch, sarif, estate };
 if (!commands[command] || !file) {
   console.error("usage: node check.mjs template|workflow|fetch|sarif FILE [DATA [SKELETON OUT]]");
   process.exit(2);

@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench-delivery") => bench_delivery::cli(&args[1..], &repo_root()),
         Some("bench-import") => bench_import::cli(&args[1..], &repo_root()),
         _ => bail!(
-            "usage: cargo xtask schemas|cli-docs|upstream-schemas|gen-estate|bench|bench-delivery|bench-import\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/ and schemas/output/ from the library's types\n  cli-docs           rewrite crates/kprov-cli/completions/ and man/ from the CLI definition\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode\n  bench-import       time kprov import libvirt of 700 domains, then validate"
+            "usage: cargo xtask schemas|cli-docs|upstream-schemas|gen-estate|bench|bench-delivery|bench-import\n\n  schemas            rewrite schemas/kprov.dev/v1alpha1/ (and the scaffold's copy) and schemas/output/ from the library's types\n  cli-docs           rewrite crates/kprov-cli/completions/ and man/ from the CLI definition\n  upstream-schemas   rebuild schemas/upstream/ from pinned registry packages\n  gen-estate         write a synthetic estate (--out DIR --scale S)\n  bench              time kprov's commands on generated estates\n  bench-delivery     time render and kubectl kustomize per delivery-units mode\n  bench-import       time kprov import libvirt of 700 domains, then validate"
         ),
     }
 }
@@ -43,6 +43,11 @@ fn schemas() -> anyhow::Result<()> {
     let root = repo_root();
     write_all(
         &root.join("schemas/kprov.dev/v1alpha1"),
+        kprov::model::schema::committed_files(),
+    )?;
+    // `kprov init` gives every new estate the same schemas for its editors.
+    write_all(
+        &root.join("crates/kprov-cli/init/.kprov/schemas"),
         kprov::model::schema::committed_files(),
     )?;
     write_all(&root.join("schemas/output"), kprov::output_schemas())

@@ -1,6 +1,7 @@
 //! `kprov init`: the scaffold of a working estate repository. The files are
 //! real files under `crates/kprov-cli/init/`, embedded here; the generated
-//! ones among them (CODEOWNERS, the Backstage template) are checked against
+//! ones among them (CODEOWNERS, the Backstage template, the input schemas
+//! under `.kprov/schemas/` that editors check the YAML with) are checked against
 //! what kprov generates by the tests, so they cannot go stale.
 
 use std::collections::BTreeSet;
@@ -19,6 +20,13 @@ macro_rules! scaffold {
 pub const FILES: &[(&str, &str)] = scaffold![
     ".github/CODEOWNERS",
     ".github/workflows/kprov.yml",
+    ".kprov/schemas/cluster.json",
+    ".kprov/schemas/composition.json",
+    ".kprov/schemas/definition.json",
+    ".kprov/schemas/estate.json",
+    ".kprov/schemas/project.json",
+    ".kprov/schemas/tenant.json",
+    ".vscode/settings.json",
     "README.md",
     "backstage/skeleton/projects/${{ values.name }}.yaml",
     "backstage/template.yaml",

@@ -4,7 +4,8 @@
 //! Each type also declares a JSON Schema `format`; the loader registers the
 //! same checks with the JSON Schema validator, so a bad value is reported with
 //! its position together with every other schema error of the document, not
-//! one at a time by serde.
+//! one at a time by serde. The published schemas state each format as a
+//! `pattern` instead ([`published`]), which any validator understands.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -324,7 +325,11 @@ fn check_mac_address(s: &str) -> Result<(), String> {
 fn check_date(s: &str) -> Result<(), String> {
     let bad = || format!("`{s}` is not a date; write YYYY-MM-DD, e.g. `2027-06-30`");
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| matches!(i, 4 | 7) || c.is_ascii_digit());
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| bad());
@@ -684,9 +689,465 @@ pub fn check_input_quantity(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// How the published schemas state a format: in keywords every draft-07
+/// validator and editor knows (`pattern`, `maxLength`), with examples.
+#[derive(Debug, Clone, Copy)]
+pub struct Published {
+    /// The format's name in kprov's own (validation) schemas.
+    pub format: &'static str,
+    /// A regular expression (ECMA 262, as JSON Schema reads it) that
+    /// accepts exactly what the format's check accepts; `None` where no
+    /// regular expression can (a glob's syntax), and the schema only says
+    /// "not empty".
+    pub pattern: Option<&'static str>,
+    /// The longest accepted text, in characters.
+    pub max_length: Option<u64>,
+    /// Whether the standard draft-07 `format` of the same name stays
+    /// (`date`: the pattern gives the shape, the format the calendar).
+    pub standard: bool,
+    /// Values that show the shape.
+    pub examples: &'static [&'static str],
+}
+
+/// A DNS-1123 label of at most 63 characters, as part of a larger pattern.
+macro_rules! label {
+    () => {
+        "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+    };
+}
+/// Control characters (Unicode `Cc`), as a class body.
+macro_rules! control {
+    () => {
+        r"\u0000-\u001F\u007F-\u009F"
+    };
+}
+/// White space that is not a control character, as a class body.
+macro_rules! blank {
+    () => {
+        r" \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+    };
+}
+
+/// Every format of [`formats`] as the published schemas state it. A test
+/// runs each pattern against its check on a table of texts, so the two
+/// cannot disagree.
+pub fn published() -> Vec<Published> {
+    let p = |format, pattern, max_length, examples| Published {
+        format,
+        pattern: Some(pattern),
+        max_length,
+        standard: false,
+        examples,
+    };
+    vec![
+        p(
+            Name::FORMAT,
+            "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+            Some(63),
+            &["payments", "cluster-us-east-1-prod"],
+        ),
+        p(
+            LabelKey::FORMAT,
+            concat!(
+                "^((?=[^/]{1,253}/)",
+                label!(),
+                r"(\.",
+                label!(),
+                ")*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+            ),
+            Some(253 + 1 + 63),
+            &["team", "example.com/team"],
+        ),
+        p(
+            LabelValue::FORMAT,
+            "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",
+            Some(63),
+            &["payments", "v1.2_rc"],
+        ),
+        p(
+            PortName::FORMAT,
+            "^(?=[-0-9]*[a-z])[a-z0-9]+(-[a-z0-9]+)*$",
+            Some(15),
+            &["http", "ssh"],
+        ),
+        p(
+            MacAddress::FORMAT,
+            "^[0-9A-Fa-f][02468ACEace](:[0-9A-Fa-f]{2}){5}$",
+            Some(17),
+            &["52:54:00:12:34:56"],
+        ),
+        p(
+            InterfaceName::FORMAT,
+            r"^(?!\.\.?$)[-A-Za-z0-9._]{1,15}$",
+            Some(15),
+            &["br-vlan100", "br0"],
+        ),
+        Published {
+            format: Date::FORMAT,
+            pattern: Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+            max_length: Some(10),
+            standard: true,
+            examples: &["2027-06-30"],
+        },
+        p(
+            Subject::FORMAT,
+            concat!(
+                "^((user|group):[^",
+                control!(),
+                "]*[^",
+                control!(),
+                blank!(),
+                "][^",
+                control!(),
+                "]*|serviceaccount:",
+                label!(),
+                ":",
+                label!(),
+                ")$"
+            ),
+            None,
+            &[
+                "user:alice@acme.example",
+                "group:payments-devs",
+                "serviceaccount:ci:deployer",
+            ],
+        ),
+        p(
+            SlackChannel::FORMAT,
+            "^#[-a-z0-9_.]{1,80}$",
+            Some(81),
+            &["#payments-alerts"],
+        ),
+        p(
+            GitHubHandle::FORMAT,
+            concat!(
+                "^(@(?=[-A-Za-z0-9]{1,39}(/|$))[A-Za-z0-9]+(-[A-Za-z0-9]+)*(/[-A-Za-z0-9_.]{1,100})?",
+                "|[^@",
+                control!(),
+                blank!(),
+                "][^",
+                control!(),
+                blank!(),
+                "]*@[^",
+                control!(),
+                blank!(),
+                r"]*\.[^",
+                control!(),
+                blank!(),
+                "]*)$"
+            ),
+            None,
+            &["@alice", "@acme/payments", "payments@acme.example"],
+        ),
+        Published {
+            format: Glob::FORMAT,
+            pattern: None,
+            max_length: None,
+            standard: false,
+            examples: &["cluster-us-*", "u1.*", "{dev,test}-*"],
+        },
+        p(
+            RoleName::FORMAT,
+            r"^(?!\.\.?$)[-A-Za-z0-9:._@]{1,253}$",
+            Some(253),
+            &["view", "kubevirt.io:edit"],
+        ),
+        p(
+            super::Quantity::FORMAT,
+            r"^(\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)|-(0+(\.0*)?|\.0+))([numkMGTPE]|[KMGTPE]i|[eE][-+]?[0-9]+)?$",
+            None,
+            &["500m", "2", "1Gi", "10G"],
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Texts every published pattern is run on, against every check: the
+    /// interesting cases of each format, and so every other format's too.
+    const TEXTS: &[&str] = &[
+        "",
+        " ",
+        "a",
+        "A",
+        "0",
+        "-",
+        "--",
+        "a-",
+        "-a",
+        "a--b",
+        "a-b",
+        "Shop_1",
+        "shop-1",
+        "payments",
+        "Payments",
+        "a.b",
+        ".",
+        "..",
+        "...",
+        "a_b",
+        "_a",
+        "a_",
+        "a/b",
+        "/a",
+        "a/",
+        "example.com/team",
+        "Example.com/team",
+        "example..com/team",
+        "-x.com/team",
+        "example.com/",
+        "example.com/Team_1.x",
+        "a/b/c",
+        "x.y/-a",
+        "x.y/a-",
+        "http",
+        "ssh",
+        "h2c",
+        "123",
+        "1-2",
+        "a1",
+        "abcdefghijklmno",
+        "abcdefghijklmnop",
+        "52:54:00:12:34:56",
+        "52:54:00:AB:cd:EF",
+        "53:54:00:12:34:56",
+        "00:00:00:00:00:00",
+        "52:54:00:12:34",
+        "52-54-00-12-34-56",
+        "52:54:00:12:34:5g",
+        "5:54:00:12:34:56",
+        "br-vlan100",
+        "br0",
+        "eth0.100",
+        "br vlan",
+        "br/0",
+        "übr",
+        "2027-06-30",
+        "2028-02-29",
+        "2027-02-29",
+        "2027-13-01",
+        "2027-00-10",
+        "2027-06-31",
+        "+202-06-30",
+        "2027-6-30",
+        "27-06-30",
+        "2027-06-30 ",
+        "0000-01-01",
+        "user:alice",
+        "user:alice@acme.example",
+        "group:payments-devs",
+        "user:",
+        "user: ",
+        "user:\u{3000}",
+        "user:\u{a0}x",
+        "user:a\u{7}",
+        "user:a\tb",
+        "user:\u{feff}",
+        "user:x:y",
+        "group:",
+        "serviceaccount:ci:deployer",
+        "serviceaccount:ci",
+        "serviceaccount:CI:deployer",
+        "serviceaccount:ci:deployer:x",
+        "robot:x",
+        "user",
+        "#payments-alerts",
+        "#a",
+        "#",
+        "payments",
+        "#Payments",
+        "#a.b_c-d",
+        "##a",
+        "@alice",
+        "@acme/payments",
+        "@acme/pay.ments_x",
+        "@-alice",
+        "@alice-",
+        "@al--ice",
+        "@",
+        "@acme/",
+        "@a/b/c",
+        "payments@acme.example",
+        "payments@acme",
+        "a b@acme.example",
+        "@@x.y",
+        "x@@y.z",
+        "x@y.z@w",
+        "x@y\u{2028}.z",
+        "a@b.",
+        "cluster-us-*",
+        "u1.*",
+        "{dev,test}-*",
+        "[a-c]*",
+        "[",
+        "{a",
+        "a}",
+        "\\",
+        "*",
+        "view",
+        "kubevirt.io:edit",
+        "acme:db-reader",
+        "ClusterRole/view",
+        "view ",
+        "a@b",
+        "0",
+        "1",
+        "+1",
+        "-1",
+        "-0",
+        "-0.0",
+        "-.0",
+        "-0Ki",
+        "-0e5",
+        "-00.00",
+        ".5",
+        "5.",
+        ".",
+        "+.5",
+        "500m",
+        "2",
+        "1Gi",
+        "10G",
+        "16GB",
+        "1.5Gi",
+        "1e3",
+        "1E3",
+        "1E",
+        "1Ei",
+        "1e",
+        "1e+3",
+        "1e-3",
+        "1e-",
+        "1ki",
+        "1K",
+        "1k",
+        "1Ki3",
+        "1n",
+        "1u",
+        "1m",
+        "1M",
+        "1.5n",
+        "0.0000000001",
+        "1e40",
+        "1 Gi",
+        " 1",
+        "1_000",
+        "0x10",
+        "1..5",
+        "1.2.3",
+        "Gi",
+        "e3",
+        "99999999999999999999999999999999999999999",
+        "1E18",
+        "1Ei5",
+        "1mi",
+    ];
+
+    /// Whether `text` is valid under the published keywords of `rule`, as
+    /// a JSON Schema validator decides it.
+    fn published_accepts(rule: &Published, text: &str) -> bool {
+        let mut schema = serde_json::json!({"type": "string"});
+        match rule.pattern {
+            Some(pattern) => schema["pattern"] = pattern.into(),
+            None => schema["minLength"] = 1.into(),
+        }
+        if let Some(max) = rule.max_length {
+            schema["maxLength"] = max.into();
+        }
+        if rule.standard {
+            schema["format"] = rule.format.into();
+        }
+        jsonschema::draft7::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{}: {e}", rule.format))
+            .is_valid(&serde_json::json!(text))
+    }
+
+    #[test]
+    fn every_published_pattern_accepts_exactly_what_its_check_accepts() {
+        let rules = published();
+        let checks = formats();
+        assert_eq!(rules.len(), checks.len());
+        let long_label = "a".repeat(63);
+        let long_prefix = format!(
+            "{}.{}.{}.{}",
+            long_label,
+            long_label,
+            long_label,
+            "a".repeat(61)
+        );
+        let generated = [
+            long_label.clone(),
+            "a".repeat(64),
+            format!("{long_prefix}/x"),
+            format!("{long_prefix}a/x"),
+            format!("x/{}", "a".repeat(63)),
+            format!("x/{}", "a".repeat(64)),
+            format!("#{}", "a".repeat(80)),
+            format!("#{}", "a".repeat(81)),
+            format!("@{}", "a".repeat(39)),
+            format!("@{}", "a".repeat(40)),
+            format!("@a/{}", "a".repeat(100)),
+            format!("@a/{}", "a".repeat(101)),
+            "a".repeat(253),
+            "a".repeat(254),
+            format!("serviceaccount:{long_label}:a"),
+            format!("serviceaccount:{}a:a", long_label),
+        ];
+        let texts = TEXTS
+            .iter()
+            .copied()
+            .chain(generated.iter().map(String::as_str));
+        for text in texts {
+            for (format, check) in &checks {
+                let rule = rules.iter().find(|r| r.format == *format).expect(format);
+                let published = published_accepts(rule, text);
+                let kprov = check(text);
+                if *format == Glob::FORMAT {
+                    // Only non-empty: a glob's syntax is kprov's to check.
+                    assert!(published || kprov.is_err(), "glob {text:?}");
+                    continue;
+                }
+                if *format == super::super::Quantity::FORMAT && published && kprov.is_err() {
+                    // The pattern has the syntax; precision below a nano
+                    // and the i128 range are the parser's.
+                    let e = super::super::Quantity::parse(text).expect_err(text);
+                    assert!(
+                        matches!(
+                            e,
+                            crate::model::quantity::QuantityError::TooPrecise { .. }
+                                | crate::model::quantity::QuantityError::Overflow { .. }
+                        ),
+                        "quantity {text:?}: {e}"
+                    );
+                    continue;
+                }
+                assert_eq!(
+                    published,
+                    kprov.is_ok(),
+                    "{format} {text:?}: pattern says {published}, kprov says {kprov:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn published_examples_are_valid() {
+        for (format, check) in formats() {
+            let rule = published()
+                .into_iter()
+                .find(|r| r.format == format)
+                .expect(format);
+            assert!(!rule.examples.is_empty(), "{format}");
+            for example in rule.examples {
+                assert!(check(example).is_ok(), "{format} {example}");
+                assert!(published_accepts(&rule, example), "{format} {example}");
+            }
+        }
+    }
 
     #[test]
     fn mac_addresses_are_six_unicast_hex_pairs() {

@@ -2,9 +2,14 @@
 //! schemars (draft-07), and validation of parsed documents against them.
 //!
 //! The schemas are public interface: they are committed under
-//! `schemas/kprov.dev/v1alpha1/`, printed by `kprov schema`, and used by
-//! editors and the Backstage form. The same schemas validate every input
-//! document, so what an editor accepts and what kprov accepts never drift.
+//! `schemas/kprov.dev/v1alpha1/`, printed by `kprov schema`, written by
+//! `kprov init` for editors, and used by the Backstage form. They use only
+//! keywords and formats every draft-07 validator knows: kprov's own string
+//! formats (names, quantities, subjects, …) appear as `pattern` and
+//! `maxLength`. kprov validates every input document with the same schemas,
+//! those patterns swapped back for the formats whose checks give its
+//! precise messages; a test holds each pattern to its check, so what an
+//! editor accepts and what kprov accepts never drift.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,8 +95,86 @@ impl FromStr for Kind {
     }
 }
 
-/// The draft-07 JSON Schema of one input kind.
+/// Where the published schemas live: the `$id` of each is this, the
+/// kind's file stem and `.json` (`…/v1alpha1/project.json`), the same
+/// name as the committed file under `schemas/kprov.dev/v1alpha1/`.
+pub const SCHEMA_ID_BASE: &str = "https://kprov.dev/schemas/v1alpha1/";
+
+/// The published draft-07 JSON Schema of one input kind: what
+/// `schemas/kprov.dev/v1alpha1/` holds, `kprov schema` prints and `kprov
+/// init` writes for editors. It uses no `format` a standard validator does
+/// not know: each of kprov's own formats is stated as a `pattern` (and
+/// `maxLength`) that accepts exactly what kprov's check accepts
+/// ([`names::published`]; a test holds the two together), so any draft-07
+/// validator refuses `memory: 16GB` or a project named `Shop_1`.
 pub fn input_schema(kind: Kind) -> Value {
+    let mut value = validation_schema(kind);
+    let rules = names::published();
+    publish(&mut value, &rules);
+    if let Value::Object(root) = &mut value {
+        let mut with_id = serde_json::Map::new();
+        for (key, v) in std::mem::take(root) {
+            let schema_key = key == "$schema";
+            with_id.insert(key, v);
+            if schema_key {
+                with_id.insert(
+                    "$id".into(),
+                    json!(format!("{SCHEMA_ID_BASE}{}.json", kind.file_stem())),
+                );
+            }
+        }
+        *root = with_id;
+    }
+    value
+}
+
+/// Replace kprov's own formats by standard keywords (see [`input_schema`]).
+fn publish(value: &mut Value, rules: &[names::Published]) {
+    match value {
+        Value::Object(map) => {
+            let rule = map
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(|f| rules.iter().find(|r| r.format == f));
+            // schemars names the width of an integer (`uint32`); the
+            // standard way to say it is a bound.
+            let width = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                _ => None,
+            };
+            if let Some(max) = width {
+                map.remove("format");
+                map.entry("maximum").or_insert_with(|| json!(max));
+            }
+            if let Some(rule) = rule {
+                if !rule.standard {
+                    map.remove("format");
+                }
+                match rule.pattern {
+                    Some(pattern) => map.insert("pattern".into(), json!(pattern)),
+                    None => map.insert("minLength".into(), json!(1)),
+                };
+                if let Some(max) = rule.max_length {
+                    map.insert("maxLength".into(), json!(max));
+                }
+                map.entry("examples")
+                    .or_insert_with(|| json!(rule.examples));
+            }
+            for v in map.values_mut() {
+                publish(v, rules);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| publish(v, rules)),
+        _ => {}
+    }
+}
+
+/// The schema kprov validates with: the published one with kprov's own
+/// formats in place of their patterns, so a bad value gets the check's own
+/// message (`names are lower case`) rather than a regular expression.
+fn validation_schema(kind: Kind) -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let schema = match kind {
         Kind::Estate => generator.into_root_schema_for::<Object<EstateSpec>>(),
@@ -188,7 +271,7 @@ fn compiled() -> &'static BTreeMap<Kind, Compiled> {
         Kind::ALL
             .iter()
             .map(|&kind| {
-                let schema = input_schema(kind);
+                let schema = validation_schema(kind);
                 let mut options = jsonschema::draft7::options().should_validate_formats(true);
                 for (name, check) in names::formats() {
                     options = options.with_format(name, move |s: &str| check(s).is_ok());
