@@ -142,24 +142,19 @@ pub fn libvirt(args: &LibvirtArgs) -> anyhow::Result<u8> {
             batches.push((config, indices));
         }
     } else {
-        let flag = |name: &str, value: &Option<String>| -> anyhow::Result<kprov::model::Name> {
-            parse(name, value.as_deref().unwrap_or_default())
-        };
-        let owners = args
-            .owners
-            .iter()
-            .map(|o| parse("owner", o))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let flag = |value: &Option<String>| value.clone().unwrap_or_default();
         let config = ImportConfig {
-            tenant: flag("tenant", &args.tenant)?,
-            project: flag("project", &args.project)?,
-            environment: flag("environment", &args.environment)?,
-            cluster: flag("cluster", &args.cluster)?,
-            more_clusters: Vec::new(),
-            tier: None,
-            owners,
             image_url: args.image_url.clone(),
             sizes,
+            ..flags_config(
+                [
+                    flag(&args.tenant),
+                    flag(&args.project),
+                    flag(&args.environment),
+                    flag(&args.cluster),
+                ],
+                &args.owners,
+            )?
         };
         batches.push((config, (0..files.len()).collect()));
     }
@@ -343,23 +338,38 @@ fn landing_capacity(
     ))
 }
 
-pub fn openvz(args: &OpenvzArgs) -> anyhow::Result<u8> {
-    let owners = args
-        .owners
-        .iter()
-        .map(|o| parse("owner", o))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = ImportConfig {
-        tenant: parse("tenant", &args.tenant)?,
-        project: parse("project", &args.project)?,
-        environment: parse("environment", &args.environment)?,
-        cluster: parse("cluster", &args.cluster)?,
+/// The import's target from `--tenant`, `--project`, `--environment`,
+/// `--cluster` and `--owner`, each checked as its flag.
+fn flags_config(
+    [tenant, project, environment, cluster]: [String; 4],
+    owners: &[String],
+) -> anyhow::Result<ImportConfig> {
+    Ok(ImportConfig {
+        tenant: parse("tenant", &tenant)?,
+        project: parse("project", &project)?,
+        environment: parse("environment", &environment)?,
+        cluster: parse("cluster", &cluster)?,
         more_clusters: Vec::new(),
         tier: None,
-        owners,
+        owners: owners
+            .iter()
+            .map(|o| parse("owner", o))
+            .collect::<anyhow::Result<Vec<_>>>()?,
         image_url: None,
         sizes: Default::default(),
-    };
+    })
+}
+
+pub fn openvz(args: &OpenvzArgs) -> anyhow::Result<u8> {
+    let config = flags_config(
+        [
+            args.tenant.clone(),
+            args.project.clone(),
+            args.environment.clone(),
+            args.cluster.clone(),
+        ],
+        &args.owners,
+    )?;
     let paths = input_files_ending(&args.inputs, "conf")?;
     let mut files = Vec::with_capacity(paths.len());
     for path in &paths {

@@ -506,28 +506,13 @@ fn container(
 
 /// The new project: the namespace sized for the containers, a volume each.
 pub fn new_project(config: &ImportConfig, import: &OpenvzImport, files: &[String]) -> String {
-    let mut header = String::from(
+    super::project::project_file(
+        config,
         "# Imported from OpenVZ by `kprov import openvz`: review before merging.\n# Each container is a candidate for a container image; its data goes\n# into its volume. Containers read:\n",
-    );
-    for file in files {
-        header.push_str(&format!("#   {}\n", one_line(file)));
-    }
-    let project = json!({
-        "apiVersion": crate::model::kinds::API_VERSION,
-        "kind": "Project",
-        "metadata": {"name": config.project},
-        "spec": {
-            "tenant": config.tenant,
-            "owners": config.owners,
-            "environments": [{
-                "name": config.environment,
-                "clusters": [config.cluster],
-                "quota": import.quota,
-            }],
-            "volumes": import.volumes,
-        }
-    });
-    header + &serde_saphyr::to_string(&project).unwrap_or_default()
+        files,
+        json!(import.quota),
+        ("volumes", json!(import.volumes)),
+    )
 }
 
 #[cfg(test)]

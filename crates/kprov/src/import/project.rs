@@ -77,13 +77,31 @@ fn bytes(n: i128) -> String {
 
 /// A new project file holding `vms`, saying where they came from.
 pub fn new_project(config: &ImportConfig, vms: &[VirtualMachine], files: &[String]) -> String {
-    let mut header = String::from(
+    project_file(
+        config,
         "# Imported from libvirt by `kprov import libvirt`: review before merging.\n# Domains read:\n",
-    );
+        files,
+        Value::Object(quota(vms)),
+        ("virtualMachines", vms.iter().map(vm_value).collect()),
+    )
+}
+
+/// A new project file for any import: the `intro` comment (whole lines),
+/// the files read, and a Project with one environment on the import's
+/// clusters, sized by `quota`, holding `workloads` (`virtualMachines`,
+/// `volumes`) after its environments.
+pub fn project_file(
+    config: &ImportConfig,
+    intro: &str,
+    files: &[String],
+    quota: Value,
+    (key, workloads): (&str, Value),
+) -> String {
+    let mut header = String::from(intro);
     for file in files {
         header.push_str(&format!("#   {}\n", crate::diagnostic::one_line(file)));
     }
-    let project = json!({
+    let mut project = json!({
         "apiVersion": crate::model::kinds::API_VERSION,
         "kind": "Project",
         "metadata": {"name": config.project},
@@ -95,11 +113,11 @@ pub fn new_project(config: &ImportConfig, vms: &[VirtualMachine], files: &[Strin
                 "clusters": std::iter::once(&config.cluster)
                     .chain(&config.more_clusters)
                     .collect::<Vec<_>>(),
-                "quota": quota(vms),
+                "quota": quota,
             }],
-            "virtualMachines": vms.iter().map(vm_value).collect::<Vec<_>>(),
         }
     });
+    project["spec"][key] = workloads;
     header + &serde_saphyr::to_string(&project).unwrap_or_default()
 }
 

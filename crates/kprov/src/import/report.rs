@@ -53,6 +53,22 @@ pub fn capacity(model: &Model, hierarchy: &Hierarchy, landings: &[Landing]) -> R
 
 const CAPACITY_TITLE: &str = "Capacity and budget with the import";
 
+/// The part of `kprov report` an import touches, after a text or markdown
+/// report of either import.
+fn capacity_section(out: &mut String, capacity: Option<&Report>, format: PartFormat) {
+    let Some(report) = capacity else { return };
+    match format {
+        PartFormat::Markdown => {
+            let _ = writeln!(out, "\n### {CAPACITY_TITLE}\n");
+        }
+        _ => {
+            let _ = writeln!(out, "\n{CAPACITY_TITLE}:\n");
+        }
+    }
+    out.push_str(render_part(report, format).trim_end());
+    out.push('\n');
+}
+
 /// Sums over the domains of a report.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,11 +140,7 @@ pub fn text(import: &Import, capacity: Option<&Report>) -> String {
         t.memory,
         t.storage
     );
-    if let Some(report) = capacity {
-        let _ = writeln!(out, "\n{CAPACITY_TITLE}:\n");
-        out.push_str(render_part(report, PartFormat::Text).trim_end());
-        out.push('\n');
-    }
+    capacity_section(&mut out, capacity, PartFormat::Text);
     out
 }
 
@@ -239,11 +251,7 @@ pub fn markdown(import: &Import, capacity: Option<&Report>) -> String {
         t.memory,
         t.storage
     );
-    if let Some(report) = capacity {
-        let _ = writeln!(out, "\n### {CAPACITY_TITLE}\n");
-        out.push_str(render_part(report, PartFormat::Markdown).trim_end());
-        out.push('\n');
-    }
+    capacity_section(&mut out, capacity, PartFormat::Markdown);
     out
 }
 
@@ -372,11 +380,7 @@ pub fn openvz_text(import: &OpenvzImport, capacity: Option<&Report>) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", openvz_totals(import));
-    if let Some(report) = capacity {
-        let _ = writeln!(out, "\n{CAPACITY_TITLE}:\n");
-        out.push_str(render_part(report, PartFormat::Text).trim_end());
-        out.push('\n');
-    }
+    capacity_section(&mut out, capacity, PartFormat::Text);
     out
 }
 
@@ -402,11 +406,7 @@ pub fn openvz_markdown(import: &OpenvzImport, capacity: Option<&Report>) -> Stri
         out.push('\n');
     }
     let _ = writeln!(out, "**{}**", openvz_totals(import));
-    if let Some(report) = capacity {
-        let _ = writeln!(out, "\n### {CAPACITY_TITLE}\n");
-        out.push_str(render_part(report, PartFormat::Markdown).trim_end());
-        out.push('\n');
-    }
+    capacity_section(&mut out, capacity, PartFormat::Markdown);
     out
 }
 
