@@ -160,7 +160,7 @@ fn compose_namespace(
         return (composed, out);
     };
     let base = contexts.base(ns, project, cluster);
-    let unit = model.unit_of(model.delivery().units, &ns.project).cloned();
+    let unit = model.unit_of(model.delivery_units(), &ns.project).cloned();
     let mut sources = vec![project.origin.file().to_owned()];
     sources.extend(
         ns.tenants

@@ -276,7 +276,7 @@ fn unit_dir(cluster: &str, unit: Option<&str>) -> String {
 /// Every output file, sorted by path: a directory per cluster of the model,
 /// even one with nothing on it yet.
 pub fn build(model: &Model, composed: &[Composed]) -> Vec<OutputFile> {
-    let split = model.delivery().units != DeliveryUnits::Cluster;
+    let split = model.delivery_units() != DeliveryUnits::Cluster;
     // The objects of one claim share one sources list: remember each list
     // once per file (by identity) and merge them where files serialize.
     let mut files: BTreeMap<FileKey<'_>, FileParts<'_>> = BTreeMap::new();

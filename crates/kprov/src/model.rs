@@ -228,6 +228,15 @@ impl Model {
             .unwrap_or_default()
     }
 
+    /// What one Flux Kustomization applies (`delivery().units`, without
+    /// copying the rest of the setting: compose asks once per namespace).
+    pub fn delivery_units(&self) -> DeliveryUnits {
+        self.estate
+            .as_ref()
+            .and_then(|e| e.spec.delivery.as_ref())
+            .map_or_else(DeliveryUnits::default, |d| d.units)
+    }
+
     /// The delivery unit `project`'s objects belong to: the project, its
     /// tenant, or `None` when each cluster is one unit.
     pub fn unit_of<'m>(&'m self, units: DeliveryUnits, project: &'m Name) -> Option<&'m Name> {
