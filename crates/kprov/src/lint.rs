@@ -257,15 +257,7 @@ fn vm_lints(model: &Model, hierarchy: &Hierarchy, out: &mut Vec<Diagnostic>) {
         };
         let vms: Vec<(usize, &crate::model::kinds::VirtualMachine)> = project
             .spec
-            .virtual_machines
-            .iter()
-            .enumerate()
-            .filter(|(_, vm)| {
-                vm.environments
-                    .as_ref()
-                    .is_none_or(|e| e.contains(&ns.environment))
-                    && vm.placed_on(ns.cluster.as_str())
-            })
+            .machines_in(&ns.environment, ns.cluster.as_str())
             .collect();
         if vms.is_empty() {
             continue;

@@ -199,11 +199,9 @@ fn namespace_usage(model: &Model, ns: &Namespace) -> Usage {
     {
         add_tier(v.tier.as_ref(), &v.size);
     }
-    for vm in project
+    for (_, vm) in project
         .spec
-        .virtual_machines
-        .iter()
-        .filter(|v| here(&v.environments) && v.placed_on(ns.cluster.as_str()))
+        .machines_in(&ns.environment, ns.cluster.as_str())
     {
         // A SAN volume kept in place has no tier, so no rate prices it.
         for disk in vm.all_disks().iter().filter(|d| d.uses_tier()) {

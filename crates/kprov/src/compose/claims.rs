@@ -95,12 +95,7 @@ pub(super) fn claims<'c>(
         }
     }
     if let Some(c) = builtin(builtin::VIRTUAL_MACHINE) {
-        for (i, vm) in spec
-            .virtual_machines
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| in_env(&v.environments) && v.placed_on(ns.cluster.as_str()))
-        {
+        for (i, vm) in spec.machines_in(&ns.environment, ns.cluster.as_str()) {
             let Some(spec) = vm_claim(vm, cluster, ns.name.as_str()) else {
                 continue;
             };
@@ -123,12 +118,7 @@ pub(super) fn claims<'c>(
         // One attachment per network and namespace, however many VMs use
         // it: Multus resolves `networkName` in the VM's own namespace.
         let mut used: BTreeMap<&Name, String> = BTreeMap::new();
-        for (i, vm) in spec
-            .virtual_machines
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| in_env(&v.environments) && v.placed_on(ns.cluster.as_str()))
-        {
+        for (i, vm) in spec.machines_in(&ns.environment, ns.cluster.as_str()) {
             for (j, network) in vm.networks.iter().flatten().enumerate() {
                 if let Some(name) = &network.multus {
                     used.entry(name).or_insert_with(|| {

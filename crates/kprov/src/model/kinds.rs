@@ -772,6 +772,27 @@ pub struct Failover {
     pub standby: Name,
 }
 
+impl ProjectSpec {
+    /// The VMs rendered in the project's namespace of `environment` on
+    /// `cluster`, with their index: those of the environment, and of a
+    /// failover VM only on its two clusters.
+    pub fn machines_in<'s>(
+        &'s self,
+        environment: &'s Name,
+        cluster: &'s str,
+    ) -> impl Iterator<Item = (usize, &'s VirtualMachine)> + 's {
+        self.virtual_machines
+            .iter()
+            .enumerate()
+            .filter(move |(_, vm)| {
+                vm.environments
+                    .as_ref()
+                    .is_none_or(|e| e.contains(environment))
+                    && vm.placed_on(cluster)
+            })
+    }
+}
+
 impl VirtualMachine {
     /// Whether the VM is rendered on `cluster` at all: a failover VM only
     /// on its two clusters.
