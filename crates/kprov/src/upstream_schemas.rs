@@ -8,133 +8,129 @@ pub const SCHEMAS: &[(&str, &str, &str)] = &[
     (
         "cdi.kubevirt.io/v1beta1",
         "DataVolume",
-        include_str!("../../../schemas/upstream/cdi.kubevirt.io/v1beta1/datavolume.json"),
+        include_str!("../embedded/upstream/cdi.kubevirt.io/v1beta1/datavolume.json"),
     ),
     (
         "instancetype.kubevirt.io/v1beta1",
         "VirtualMachineClusterInstancetype",
         include_str!(
-            "../../../schemas/upstream/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetype.json"
+            "../embedded/upstream/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetype.json"
         ),
     ),
     (
         "instancetype.kubevirt.io/v1beta1",
         "VirtualMachineClusterPreference",
         include_str!(
-            "../../../schemas/upstream/instancetype.kubevirt.io/v1beta1/virtualmachineclusterpreference.json"
+            "../embedded/upstream/instancetype.kubevirt.io/v1beta1/virtualmachineclusterpreference.json"
         ),
     ),
     (
         "instancetype.kubevirt.io/v1beta1",
         "VirtualMachineInstancetype",
         include_str!(
-            "../../../schemas/upstream/instancetype.kubevirt.io/v1beta1/virtualmachineinstancetype.json"
+            "../embedded/upstream/instancetype.kubevirt.io/v1beta1/virtualmachineinstancetype.json"
         ),
     ),
     (
         "instancetype.kubevirt.io/v1beta1",
         "VirtualMachinePreference",
         include_str!(
-            "../../../schemas/upstream/instancetype.kubevirt.io/v1beta1/virtualmachinepreference.json"
+            "../embedded/upstream/instancetype.kubevirt.io/v1beta1/virtualmachinepreference.json"
         ),
     ),
     (
         "kubevirt.io/v1",
         "VirtualMachine",
-        include_str!("../../../schemas/upstream/kubevirt.io/v1/virtualmachine.json"),
+        include_str!("../embedded/upstream/kubevirt.io/v1/virtualmachine.json"),
     ),
     (
         "kustomize.toolkit.fluxcd.io/v1",
         "Kustomization",
-        include_str!("../../../schemas/upstream/kustomize.toolkit.fluxcd.io/v1/kustomization.json"),
+        include_str!("../embedded/upstream/kustomize.toolkit.fluxcd.io/v1/kustomization.json"),
     ),
     (
         "networking.k8s.io/v1",
         "NetworkPolicy",
-        include_str!("../../../schemas/upstream/networking.k8s.io/v1/networkpolicy.json"),
+        include_str!("../embedded/upstream/networking.k8s.io/v1/networkpolicy.json"),
     ),
     (
         "notification.toolkit.fluxcd.io/v1beta3",
         "Alert",
-        include_str!("../../../schemas/upstream/notification.toolkit.fluxcd.io/v1beta3/alert.json"),
+        include_str!("../embedded/upstream/notification.toolkit.fluxcd.io/v1beta3/alert.json"),
     ),
     (
         "notification.toolkit.fluxcd.io/v1beta3",
         "Provider",
-        include_str!(
-            "../../../schemas/upstream/notification.toolkit.fluxcd.io/v1beta3/provider.json"
-        ),
+        include_str!("../embedded/upstream/notification.toolkit.fluxcd.io/v1beta3/provider.json"),
     ),
     (
         "rbac.authorization.k8s.io/v1",
         "ClusterRole",
-        include_str!("../../../schemas/upstream/rbac.authorization.k8s.io/v1/clusterrole.json"),
+        include_str!("../embedded/upstream/rbac.authorization.k8s.io/v1/clusterrole.json"),
     ),
     (
         "rbac.authorization.k8s.io/v1",
         "ClusterRoleBinding",
-        include_str!(
-            "../../../schemas/upstream/rbac.authorization.k8s.io/v1/clusterrolebinding.json"
-        ),
+        include_str!("../embedded/upstream/rbac.authorization.k8s.io/v1/clusterrolebinding.json"),
     ),
     (
         "rbac.authorization.k8s.io/v1",
         "Role",
-        include_str!("../../../schemas/upstream/rbac.authorization.k8s.io/v1/role.json"),
+        include_str!("../embedded/upstream/rbac.authorization.k8s.io/v1/role.json"),
     ),
     (
         "rbac.authorization.k8s.io/v1",
         "RoleBinding",
-        include_str!("../../../schemas/upstream/rbac.authorization.k8s.io/v1/rolebinding.json"),
+        include_str!("../embedded/upstream/rbac.authorization.k8s.io/v1/rolebinding.json"),
     ),
     (
         "source.toolkit.fluxcd.io/v1",
         "GitRepository",
-        include_str!("../../../schemas/upstream/source.toolkit.fluxcd.io/v1/gitrepository.json"),
+        include_str!("../embedded/upstream/source.toolkit.fluxcd.io/v1/gitrepository.json"),
     ),
     (
         "v1",
         "ConfigMap",
-        include_str!("../../../schemas/upstream/core/v1/configmap.json"),
+        include_str!("../embedded/upstream/core/v1/configmap.json"),
     ),
     (
         "v1",
         "LimitRange",
-        include_str!("../../../schemas/upstream/core/v1/limitrange.json"),
+        include_str!("../embedded/upstream/core/v1/limitrange.json"),
     ),
     (
         "v1",
         "Namespace",
-        include_str!("../../../schemas/upstream/core/v1/namespace.json"),
+        include_str!("../embedded/upstream/core/v1/namespace.json"),
     ),
     (
         "v1",
         "PersistentVolume",
-        include_str!("../../../schemas/upstream/core/v1/persistentvolume.json"),
+        include_str!("../embedded/upstream/core/v1/persistentvolume.json"),
     ),
     (
         "v1",
         "PersistentVolumeClaim",
-        include_str!("../../../schemas/upstream/core/v1/persistentvolumeclaim.json"),
+        include_str!("../embedded/upstream/core/v1/persistentvolumeclaim.json"),
     ),
     (
         "v1",
         "ResourceQuota",
-        include_str!("../../../schemas/upstream/core/v1/resourcequota.json"),
+        include_str!("../embedded/upstream/core/v1/resourcequota.json"),
     ),
     (
         "v1",
         "Secret",
-        include_str!("../../../schemas/upstream/core/v1/secret.json"),
+        include_str!("../embedded/upstream/core/v1/secret.json"),
     ),
     (
         "v1",
         "Service",
-        include_str!("../../../schemas/upstream/core/v1/service.json"),
+        include_str!("../embedded/upstream/core/v1/service.json"),
     ),
     (
         "v1",
         "ServiceAccount",
-        include_str!("../../../schemas/upstream/core/v1/serviceaccount.json"),
+        include_str!("../embedded/upstream/core/v1/serviceaccount.json"),
     ),
 ];

@@ -14,7 +14,7 @@ pub const FLUX_SYNC: &str = "flux-sync";
 
 macro_rules! embed {
     ($($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!("../../../../", $path)))),*]
+        &[$(($path, include_str!(concat!("../../embedded/", $path)))),*]
     };
 }
 
