@@ -388,8 +388,7 @@ impl Code {
 
 fn severity_name(severity: Option<Severity>) -> &'static str {
     match severity {
-        Some(Severity::Error) => "error",
-        Some(Severity::Warning) => "warning",
+        Some(severity) => severity.as_str(),
         None => "error or warning",
     }
 }
