@@ -11,7 +11,7 @@
 //! The stage is pure: templates come from the model (`Model::files`) or from the binary, and
 //! the result is a list of [`Composed`] objects plus diagnostics.
 
-pub mod builtin;
+pub(crate) mod builtin;
 mod claims;
 mod context;
 mod engine;

@@ -90,6 +90,9 @@
 //! # Ok::<(), kprov::load::LoadError>(())
 //! ```
 #![deny(missing_docs)]
+// A type in a public signature must be reachable by a public path, or users
+// could hold it without being able to name it.
+#![warn(unnameable_types)]
 
 #[cfg(test)]
 mod architecture;
@@ -107,11 +110,11 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod output;
-pub mod policy;
+mod policy;
 pub mod report;
 #[cfg(test)]
 mod test_support;
-pub mod upstream_schemas;
+mod upstream_schemas;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;

@@ -17,7 +17,7 @@ mod admission;
 /// The memory, in bytes, KubeVirt's virt-launcher pod of a VM of the
 /// catalog instancetype `t` requests beyond the guest's
 /// (`GetMemoryOverhead`): what a quota must hold besides guest memory.
-pub fn launcher_memory_overhead(
+pub(crate) fn launcher_memory_overhead(
     t: &crate::model::catalog::Instancetype,
     tpm: bool,
     dedicated: bool,

@@ -7,11 +7,11 @@
 //! problem: the model holds every object that parsed, the diagnostics hold
 //! every problem, and later stages only run when there are no errors.
 
-pub mod catalog;
+pub(crate) mod catalog;
 mod check;
 pub use check::{PROJECTS_DIR, is_project_path};
 pub mod kinds;
-pub mod names;
+pub(crate) mod names;
 pub mod quantity;
 pub mod schema;
 

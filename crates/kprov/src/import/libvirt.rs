@@ -361,7 +361,10 @@ pub fn bytes_text(bytes: u128) -> String {
 /// memory-heavy `m1` only when no `u1` is large enough. Other series change
 /// how the VM runs (overcommitted memory, dedicated CPUs, hugepages), which
 /// an import must not decide alone.
-pub fn choose_instancetype(vcpus: u32, memory: u128) -> Option<&'static catalog::Instancetype> {
+pub(crate) fn choose_instancetype(
+    vcpus: u32,
+    memory: u128,
+) -> Option<&'static catalog::Instancetype> {
     let fits = |series: &str| {
         catalog::INSTANCETYPES
             .iter()

@@ -105,7 +105,7 @@ pub const SCHEMA_ID_BASE: &str = "https://kprov.dev/schemas/v1alpha1/";
 /// init` writes for editors. It uses no `format` a standard validator does
 /// not know: each of kprov's own formats is stated as a `pattern` (and
 /// `maxLength`) that accepts exactly what kprov's check accepts
-/// ([`names::published`]; a test holds the two together), so any draft-07
+/// (a test holds the two together), so any draft-07
 /// validator refuses `memory: 16GB` or a project named `Shop_1`.
 pub fn input_schema(kind: Kind) -> Value {
     let mut value = validation_schema(kind);
