@@ -62,6 +62,7 @@ pub const UNITS_DIR: &str = "units";
 
 /// One object produced by a composition, with where it goes and why.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Composed {
     /// Cluster it is for.
     pub cluster: Name,

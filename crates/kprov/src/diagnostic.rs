@@ -19,6 +19,7 @@ pub use sarif::render_sarif;
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// Fails the command (exit 2).
     Error,
@@ -70,6 +71,7 @@ pub struct Note {
 /// One problem found in the estate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -277,6 +279,7 @@ pub fn count(n: usize, noun: &str) -> String {
 /// Errors and warnings in a list of diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Summary {
     /// Diagnostics that fail the command.
     pub errors: usize,

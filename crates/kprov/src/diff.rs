@@ -191,6 +191,7 @@ pub struct FileDrift {
 /// Drift of the whole output tree.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Drift {
     /// Output directory, relative to the estate root.
     pub output: String,
@@ -564,6 +565,7 @@ pub fn diagnostics(drift: &Drift) -> Vec<Diagnostic> {
 
 /// How a drift is printed.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct RenderConfig {
     /// Only the counts and the grouped changes: no object lists, no file
     /// diffs (`kprov diff --stat`).

@@ -30,6 +30,7 @@ use crate::{emit, yaml};
 
 /// How to run the cases.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct Config {
     /// Accept what each composition renders now as its expected output.
     pub update: bool,
@@ -40,6 +41,7 @@ pub struct Config {
 
 /// What became of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Rendered exactly `expected.yaml`.
     Passed,
@@ -58,6 +60,7 @@ pub enum Verdict {
 
 /// One case run against one composition.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CaseResult {
     /// The case directory, relative to the estate root.
     pub dir: String,

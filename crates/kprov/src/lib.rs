@@ -121,6 +121,7 @@ pub use diagnostic::Diagnostic;
 
 /// An estate compiled as far as it is sound.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Compiled {
     /// Every object that loaded.
     pub model: model::Model,
@@ -169,6 +170,7 @@ impl Compiled {
 
 /// Options of a compilation.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Config {
     /// Options of the built-in lints.
     pub lints: lint::LintConfig,

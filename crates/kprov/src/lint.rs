@@ -186,6 +186,7 @@ pub fn apply_settings(model: &Model, findings: Vec<Diagnostic>) -> Vec<Diagnosti
 
 /// Options of the lints.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct LintConfig {
     /// The date `project-expired` compares with; `None` skips that lint.
     pub today: Option<Date>,

@@ -22,6 +22,7 @@ pub struct SourceFile {
 
 /// Everything the pure stages need from disk.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Sources {
     /// Input files, sorted by path.
     pub files: Vec<SourceFile>,
@@ -84,6 +85,7 @@ impl Sources {
 /// which directory is output: both come from the estate's format and its
 /// `kprov.yaml`, which this stage does not interpret (see `crate::read_estate`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadConfig {
     /// Input files larger than this are refused (a hostile pull request must
     /// not be able to make CI read gigabytes).
@@ -128,6 +130,7 @@ pub fn read_root_text(root: &Path, path: &str, max_bytes: u64) -> Option<String>
 
 /// Why an estate could not be read at all.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The root is missing or not a directory.
     #[error("{path}: not a directory (an estate is a directory with a kprov.yaml)")]

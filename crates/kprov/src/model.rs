@@ -139,6 +139,7 @@ impl<S: serde::Serialize> Item<S> {
 
 /// Every input object of an estate, by kind and name.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Model {
     /// The estate's settings (absent only when the estate has errors).
     pub estate: Option<Item<EstateSpec>>,

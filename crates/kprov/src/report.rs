@@ -120,6 +120,7 @@ pub struct CostCenterRow {
 /// The whole report.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Report {
     /// Per cluster.
     pub clusters: Vec<ClusterRow>,
@@ -384,6 +385,7 @@ impl CostChange {
 /// What a change to the estate does to its monthly cost.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CostDelta {
     /// Errors in the base (0: it compiled). When it did not compile, only
     /// `total.afterNanos` is known.

@@ -184,6 +184,7 @@ pub struct YamlError {
 
 /// Resource limits for one YAML stream.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Limits {
     /// Maximum number of nodes one document may expand to, aliases included.
     pub max_nodes: usize,

@@ -31,6 +31,7 @@ use crate::yaml::push_pointer;
 
 /// An input kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// The estate's settings (exactly one).
     Estate,
