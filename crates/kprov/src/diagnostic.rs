@@ -13,7 +13,7 @@ mod code;
 mod github;
 mod sarif;
 pub use code::{Code, UnknownCode};
-pub use github::{escape_data, escape_property, render_github};
+pub use github::render_github;
 pub use sarif::render_sarif;
 
 /// How bad a diagnostic is.
@@ -145,7 +145,7 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
 
 /// The candidate closest to `word`, if it is close enough to be a likely
 /// typo: the "did you mean" of every message.
-pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -169,7 +169,7 @@ fn write_location(out: &mut String, location: &Location) {
 /// break are escaped. Diagnostics quote what the estate wrote, and an input
 /// must not be able to start a line of its own in CI output (where a line can
 /// be a workflow command).
-pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);

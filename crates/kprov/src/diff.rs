@@ -115,7 +115,7 @@ pub struct ChangeGroup {
 
 /// The fields that differ between two versions of one object: leaves by
 /// path; a list whose length changed counts as one field.
-pub fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
+pub(crate) fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
     fn text(v: &Value) -> String {
         v.to_string()
     }
@@ -236,7 +236,7 @@ impl Drift {
 
     /// The changed fields, grouped by field and values across objects and
     /// clusters, the most widespread first.
-    pub fn change_groups(&self) -> Vec<ChangeGroup> {
+    pub(crate) fn change_groups(&self) -> Vec<ChangeGroup> {
         let mut groups: BTreeMap<&FieldChange, (usize, BTreeSet<&str>)> = BTreeMap::new();
         for cluster in &self.clusters {
             for object in &cluster.fields {

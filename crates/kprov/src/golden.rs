@@ -170,7 +170,7 @@ pub fn render_text(results: &[CaseResult], diff: impl Fn(&str, &str, &str) -> St
 impl Compositions {
     /// Render one golden case's claim with composition `name`: the YAML
     /// stream of its objects, or why there is none.
-    pub fn run_case(&self, name: &Name, claim_text: &str) -> Result<String, String> {
+    pub(crate) fn run_case(&self, name: &Name, claim_text: &str) -> Result<String, String> {
         let stream = yaml::parse_stream(claim_text, yaml::Limits::default());
         if let Some(e) = stream.errors.first() {
             return Err(format!("claim.yaml:{}: {}", e.pos, e.message));

@@ -1003,7 +1003,11 @@ pub fn read_root_file(root: &Path, path: &str) -> Result<Option<Vec<u8>>, Output
 
 /// Refuse early what [`write_root_file`] would refuse, so `render` can check
 /// before it writes the output tree.
-pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Result<(), OutputError> {
+pub(crate) fn check_root_file(
+    root: &Path,
+    path: &str,
+    contents: Option<&str>,
+) -> Result<(), OutputError> {
     let full = root.join(path);
     no_symlink(root, path)?;
     // Renaming over a directory fails only after the tree is swapped.
