@@ -168,7 +168,12 @@ impl Compiled {
     }
 }
 
-/// Options of a compilation.
+/// Options of a compilation. Start from the default and set what differs:
+///
+/// ```
+/// let mut config = kprov::Config::default();
+/// config.conformance.skip = true; // no upstream schema validation
+/// ```
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Config {
