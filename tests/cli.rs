@@ -548,10 +548,8 @@ fn an_interrupted_render_leaves_the_previous_tree_intact() {
     let sources = kprov::read_estate(&dir).unwrap();
     let files = kprov::compile(&sources, &Default::default()).files.unwrap();
     for fail_after in [0, 1, 10, 50] {
-        let config = kprov::output::WriteConfig {
-            fail_after_files: Some(fail_after),
-            ..Default::default()
-        };
+        let mut config = kprov::output::WriteConfig::default();
+        config.fail_after_files = Some(fail_after);
         let result = kprov::output::write_tree(&dir, "clusters", &files, &config);
         assert!(result.is_err(), "the simulated failure must surface");
         assert_eq!(
@@ -740,13 +738,8 @@ fn output_is_the_same_on_one_thread_and_many() {
 #[test]
 fn rendered_objects_validate_strictly_and_a_corrupted_vm_does_not() {
     let sources = kprov::read_estate(&repo().join("fixtures/acme")).unwrap();
-    let config = kprov::Config {
-        conformance: kprov::conformance::ConformanceConfig {
-            skip: false,
-            strict_kinds: true,
-        },
-        ..Default::default()
-    };
+    let mut config = kprov::Config::default();
+    config.conformance.strict_kinds = true;
     let compiled = kprov::compile(&sources, &config);
     let errors: Vec<_> = compiled
         .diagnostics

@@ -267,13 +267,11 @@ impl CompileOptions {
             ),
             None => None,
         };
-        Ok(kprov::Config {
-            lints: kprov::lint::LintConfig { today },
-            conformance: kprov::conformance::ConformanceConfig {
-                skip: self.no_validate,
-                strict_kinds: self.strict_kinds,
-            },
-        })
+        let mut config = kprov::Config::default();
+        config.lints.today = today;
+        config.conformance.skip = self.no_validate;
+        config.conformance.strict_kinds = self.strict_kinds;
+        Ok(config)
     }
 }
 

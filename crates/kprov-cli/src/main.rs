@@ -248,13 +248,7 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             format,
             clusters,
             stat,
-        } => diff(
-            &dir,
-            &options.config()?,
-            format,
-            &clusters,
-            &kprov::diff::RenderConfig { stat },
-        ),
+        } => diff(&dir, &options.config()?, format, &clusters, stat),
         Command::Report { dir, format, base } => match base {
             Some(base) => report_delta(&dir, &base, format),
             None => report_command(&dir, format),
@@ -262,10 +256,7 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         Command::Lints => {
             let mut out = stdout();
             for lint in kprov::lint::LINTS {
-                let severity = match lint.severity {
-                    diagnostic::Severity::Error => "error",
-                    diagnostic::Severity::Warning => "warning",
-                };
+                let severity = lint.severity.as_str();
                 writeln!(
                     out,
                     "{:<20} {:<8} {}",
@@ -495,10 +486,8 @@ fn render(dir: &std::path::Path, config: &kprov::Config, globs: &[String]) -> an
     };
     let files = compiled.files.as_deref().unwrap_or_default();
     let output = compiled.model.output_dir();
-    let config = kprov::output::WriteConfig {
-        clusters: clusters.clone(),
-        ..Default::default()
-    };
+    let mut config = kprov::output::WriteConfig::default();
+    config.clusters = clusters.clone();
     let root_files = compiled.root_files_of(clusters.as_ref());
     let lock = kprov::output::EstateLock::exclusive(dir, waiting(dir))?;
     let root_paths: Vec<&str> = compiled.root_files().iter().map(|(p, _)| *p).collect();
@@ -554,8 +543,10 @@ fn diff(
     config: &kprov::Config,
     format: DiffFormat,
     globs: &[String],
-    render: &kprov::diff::RenderConfig,
+    stat: bool,
 ) -> anyhow::Result<u8> {
+    let mut render = kprov::diff::RenderConfig::default();
+    render.stat = stat;
     let show = match format {
         DiffFormat::Text | DiffFormat::Markdown => Show::Text,
         DiffFormat::Json => Show::Json,
@@ -581,9 +572,9 @@ fn diff(
     }
     drop(lock);
     let text = match format {
-        DiffFormat::Text => kprov::diff::render_text(&drift, render),
+        DiffFormat::Text => kprov::diff::render_text(&drift, &render),
         DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&drift)?),
-        DiffFormat::Markdown => kprov::diff::render_markdown(&drift, render),
+        DiffFormat::Markdown => kprov::diff::render_markdown(&drift, &render),
         DiffFormat::Github => {
             let base = diagnostic::path_base(dir);
             let drifted = kprov::diff::diagnostics(&drift);
@@ -803,7 +794,9 @@ fn unified_diff(expected: &str, actual: &str, from: &str, to: &str) -> String {
 fn test(path: &std::path::Path, update: bool) -> anyhow::Result<u8> {
     let (root, under, standalone) = kprov::load::find_estate_root(path)
         .with_context(|| format!("{}: no such directory", path.display()))?;
-    let config = kprov::golden::Config { update, standalone };
+    let mut config = kprov::golden::Config::default();
+    config.update = update;
+    config.standalone = standalone;
     let sources = kprov::read_estate(&root)?;
     let (model, diagnostics) = kprov::model::build(&sources);
     let (compositions, diagnostics) = kprov::golden::build(&model, diagnostics, config);

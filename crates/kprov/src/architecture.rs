@@ -232,3 +232,23 @@ fn no_stage_after_the_model_reads_sources() {
         "`Sources` after the model in {reading:?}"
     );
 }
+
+/// Making a module public makes it API: `lib.rs`'s public modules are the
+/// ones ARCHITECTURE.md lists, so the map and the surface change together.
+#[test]
+fn the_public_modules_are_the_listed_ones() {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    let public: Vec<&str> = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
+        .collect();
+    let map = std::fs::read_to_string(src().join("../../../ARCHITECTURE.md")).unwrap();
+    let (_, listed) = map
+        .split_once("Public modules: ")
+        .expect("ARCHITECTURE.md lists the public modules");
+    let listed: Vec<&str> = listed[..listed.find('.').unwrap_or_default()]
+        .split(',')
+        .map(|module| module.trim().trim_matches('`'))
+        .collect();
+    assert_eq!(public, listed);
+}

@@ -27,7 +27,7 @@ pub const PATH: &str = "backstage/template.yaml";
 /// The skeleton that `fetch:template` renders, relative to the template.
 /// It is not generated (it only maps form values to YAML); `kprov init`
 /// writes it.
-pub const SKELETON: &str = "./skeleton";
+pub(crate) const SKELETON: &str = "./skeleton";
 
 /// DNS-1123 label, as a pattern for the form (the model checks it with code).
 const NAME_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
@@ -360,7 +360,7 @@ const FIELDS: &[&str] = &[
 
 /// The complete Template (YAML, with kprov's generated-file header), or
 /// `None` when the estate sets no `spec.backstage`.
-pub fn template(model: &Model) -> Option<String> {
+pub(crate) fn template(model: &Model) -> Option<String> {
     let estate = model.estate.as_ref()?;
     let config = estate.spec.backstage.as_ref()?;
     let (owner, repo) = config

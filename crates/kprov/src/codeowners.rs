@@ -36,7 +36,7 @@ const PLATFORM_PATHS: &[&str] = &[
 /// The CODEOWNERS text of the estate, or `None` when it does not set
 /// `spec.github`; warnings name every owner that maps to no GitHub handle.
 /// Call only on a model whose tenant tree is sound (no cycles).
-pub fn build(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
+pub(crate) fn build(model: &Model) -> (Option<String>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let Some(github) = model.estate.as_ref().and_then(|e| e.spec.github.as_ref()) else {
         return (None, diagnostics);

@@ -11,7 +11,7 @@
 //! The stage is pure: templates come from the model (`Model::files`) or from the binary, and
 //! the result is a list of [`Composed`] objects plus diagnostics.
 
-pub mod builtin;
+pub(crate) mod builtin;
 mod claims;
 mod context;
 mod engine;
@@ -62,6 +62,7 @@ pub const UNITS_DIR: &str = "units";
 
 /// One object produced by a composition, with where it goes and why.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Composed {
     /// Cluster it is for.
     pub cluster: Name,

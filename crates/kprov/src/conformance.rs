@@ -108,6 +108,7 @@ impl EstateSchemas {
 
 /// Options of output validation.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ConformanceConfig {
     /// Skip output validation entirely.
     pub skip: bool,

@@ -13,17 +13,34 @@ mod code;
 mod github;
 mod sarif;
 pub use code::{Code, UnknownCode};
-pub use github::{escape_data, escape_property, render_github};
+pub use github::render_github;
 pub use sarif::render_sarif;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// Fails the command (exit 2).
     Error,
     /// Printed, but does not fail the command.
     Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as the reporters write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A place in an input file.
@@ -54,6 +71,7 @@ pub struct Note {
 /// One problem found in the estate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -127,7 +145,7 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
 
 /// The candidate closest to `word`, if it is close enough to be a likely
 /// typo: the "did you mean" of every message.
-pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -151,7 +169,7 @@ fn write_location(out: &mut String, location: &Location) {
 /// break are escaped. Diagnostics quote what the estate wrote, and an input
 /// must not be able to start a line of its own in CI output (where a line can
 /// be a workflow command).
-pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
@@ -261,6 +279,7 @@ pub fn count(n: usize, noun: &str) -> String {
 /// Errors and warnings in a list of diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Summary {
     /// Diagnostics that fail the command.
     pub errors: usize,

@@ -115,7 +115,7 @@ pub struct ChangeGroup {
 
 /// The fields that differ between two versions of one object: leaves by
 /// path; a list whose length changed counts as one field.
-pub fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
+pub(crate) fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
     fn text(v: &Value) -> String {
         v.to_string()
     }
@@ -191,6 +191,7 @@ pub struct FileDrift {
 /// Drift of the whole output tree.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Drift {
     /// Output directory, relative to the estate root.
     pub output: String,
@@ -235,7 +236,7 @@ impl Drift {
 
     /// The changed fields, grouped by field and values across objects and
     /// clusters, the most widespread first.
-    pub fn change_groups(&self) -> Vec<ChangeGroup> {
+    pub(crate) fn change_groups(&self) -> Vec<ChangeGroup> {
         let mut groups: BTreeMap<&FieldChange, (usize, BTreeSet<&str>)> = BTreeMap::new();
         for cluster in &self.clusters {
             for object in &cluster.fields {
@@ -564,6 +565,7 @@ pub fn diagnostics(drift: &Drift) -> Vec<Diagnostic> {
 
 /// How a drift is printed.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct RenderConfig {
     /// Only the counts and the grouped changes: no object lists, no file
     /// diffs (`kprov diff --stat`).

@@ -30,6 +30,7 @@ use crate::{emit, yaml};
 
 /// How to run the cases.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct Config {
     /// Accept what each composition renders now as its expected output.
     pub update: bool,
@@ -40,6 +41,7 @@ pub struct Config {
 
 /// What became of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Rendered exactly `expected.yaml`.
     Passed,
@@ -58,6 +60,7 @@ pub enum Verdict {
 
 /// One case run against one composition.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CaseResult {
     /// The case directory, relative to the estate root.
     pub dir: String,
@@ -167,7 +170,7 @@ pub fn render_text(results: &[CaseResult], diff: impl Fn(&str, &str, &str) -> St
 impl Compositions {
     /// Render one golden case's claim with composition `name`: the YAML
     /// stream of its objects, or why there is none.
-    pub fn run_case(&self, name: &Name, claim_text: &str) -> Result<String, String> {
+    pub(crate) fn run_case(&self, name: &Name, claim_text: &str) -> Result<String, String> {
         let stream = yaml::parse_stream(claim_text, yaml::Limits::default());
         if let Some(e) = stream.errors.first() {
             return Err(format!("claim.yaml:{}: {}", e.pos, e.message));

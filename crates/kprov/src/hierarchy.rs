@@ -136,6 +136,7 @@ pub struct TenantNode {
 
 /// The resolved hierarchy.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Hierarchy {
     /// Tenants outside cycles, by name.
     pub tenants: BTreeMap<Name, TenantNode>,

@@ -2,6 +2,71 @@
 //! hierarchy, self-service projects and Crossplane-style compositions — into
 //! deterministic per-cluster manifests.
 //!
+//! # Quick start
+//!
+//! An estate is a set of YAML files. [`load::Sources::from_memory`] takes
+//! them as `(path, text)` pairs, [`read_estate`] reads them from a
+//! directory; [`compile`] turns them into output files and diagnostics
+//! without touching the disk:
+//!
+//! ```
+//! use kprov::load::Sources;
+//!
+//! let sources = Sources::from_memory([
+//!     ("kprov.yaml", "\
+//! apiVersion: kprov.dev/v1alpha1
+//! kind: Estate
+//! metadata: {name: demo}
+//! spec: {}
+//! "),
+//!     ("platform/shop.yaml", "\
+//! apiVersion: kprov.dev/v1alpha1
+//! kind: Tenant
+//! metadata: {name: shop}
+//! spec: {owners: [group:shop], costCenter: CC-1}
+//! ---
+//! apiVersion: kprov.dev/v1alpha1
+//! kind: Cluster
+//! metadata: {name: dev-1}
+//! spec: {environment: dev}
+//! "),
+//!     ("projects/web.yaml", "\
+//! apiVersion: kprov.dev/v1alpha1
+//! kind: Project
+//! metadata: {name: web}
+//! spec:
+//!   tenant: shop
+//!   environments: [{name: dev, clusters: [dev-1], quota: {cpu: \"2\", memory: 4Gi}}]
+//! "),
+//! ]);
+//! let compiled = kprov::compile(&sources, &kprov::Config::default());
+//!
+//! // Diagnostics are data; `render_text` is what `kprov validate` prints.
+//! assert!(!kprov::diagnostic::has_errors(&compiled.diagnostics));
+//! print!("{}", kprov::diagnostic::render_text(&compiled.diagnostics));
+//!
+//! // Files are paths relative to the output directory, with their contents.
+//! let files = compiled.files.expect("an estate without errors has files");
+//! let namespace = files.iter().find(|f| f.path == "dev-1/config/web-dev.yaml");
+//! assert!(namespace.unwrap().contents.contains("kind: Namespace"));
+//! ```
+//!
+//! The crate's `examples/` go further, and `cargo test` runs each of them:
+//!
+//! - `in_memory`: the estate above, with its tenant tree and file list;
+//! - `render`: read an estate directory, compile it and write the output
+//!   tree with [`output::write_tree`];
+//! - `diagnostics`: each [`Diagnostic`]'s severity, code, `file:line` and
+//!   message, then the text reporter.
+//!
+//! ```text
+//! cargo run -p kprov --example render -- fixtures/acme /tmp/acme
+//! ```
+//!
+//! Public types that will grow are `#[non_exhaustive]`: build their options
+//! from `Default` and set fields (`let mut config = Config::default();
+//! config.conformance.skip = true;`), and match their enums with a `_` arm.
+//!
 //! # Design
 //!
 //! One module per stage, data flowing one way:
@@ -25,6 +90,9 @@
 //! # Ok::<(), kprov::load::LoadError>(())
 //! ```
 #![deny(missing_docs)]
+// A type in a public signature must be reachable by a public path, or users
+// could hold it without being able to name it.
+#![warn(unnameable_types)]
 
 #[cfg(test)]
 mod architecture;
@@ -42,17 +110,18 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod output;
-pub mod policy;
+mod policy;
 pub mod report;
 #[cfg(test)]
 mod test_support;
-pub mod upstream_schemas;
+mod upstream_schemas;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
 
 /// An estate compiled as far as it is sound.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Compiled {
     /// Every object that loaded.
     pub model: model::Model,
@@ -99,8 +168,14 @@ impl Compiled {
     }
 }
 
-/// Options of a compilation.
+/// Options of a compilation. Start from the default and set what differs:
+///
+/// ```
+/// let mut config = kprov::Config::default();
+/// config.conformance.skip = true; // no upstream schema validation
+/// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Config {
     /// Options of the built-in lints.
     pub lints: lint::LintConfig,

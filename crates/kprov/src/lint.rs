@@ -17,7 +17,7 @@ mod admission;
 /// The memory, in bytes, KubeVirt's virt-launcher pod of a VM of the
 /// catalog instancetype `t` requests beyond the guest's
 /// (`GetMemoryOverhead`): what a quota must hold besides guest memory.
-pub fn launcher_memory_overhead(
+pub(crate) fn launcher_memory_overhead(
     t: &crate::model::catalog::Instancetype,
     tpm: bool,
     dedicated: bool,
@@ -186,6 +186,7 @@ pub fn apply_settings(model: &Model, findings: Vec<Diagnostic>) -> Vec<Diagnosti
 
 /// Options of the lints.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct LintConfig {
     /// The date `project-expired` compares with; `None` skips that lint.
     pub today: Option<Date>,

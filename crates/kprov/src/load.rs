@@ -22,6 +22,7 @@ pub struct SourceFile {
 
 /// Everything the pure stages need from disk.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Sources {
     /// Input files, sorted by path.
     pub files: Vec<SourceFile>,
@@ -54,9 +55,11 @@ impl Sources {
         self.files.iter().find(|f| f.path == path)
     }
 
-    /// Sources from in-memory `(path, text)` pairs, as if read from disk:
-    /// a path [`refuse_input_path`] refuses is dropped with an error, as
-    /// [`read_estate`] does.
+    /// Sources from in-memory `(path, text)` pairs (paths relative to the
+    /// estate root, `/`-separated), as if read from disk: a path
+    /// [`read_estate`] would refuse (anything but letters, digits, `.`, `_`
+    /// and `-` between the `/`s, or an empty, `.` or `..` part) is dropped
+    /// with an error.
     pub fn from_memory<P: Into<String>, T: Into<String>>(
         files: impl IntoIterator<Item = (P, T)>,
     ) -> Sources {
@@ -84,6 +87,7 @@ impl Sources {
 /// which directory is output: both come from the estate's format and its
 /// `kprov.yaml`, which this stage does not interpret (see `crate::read_estate`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadConfig {
     /// Input files larger than this are refused (a hostile pull request must
     /// not be able to make CI read gigabytes).
@@ -111,7 +115,7 @@ impl LoadConfig {
 /// must be known of `kprov.yaml` before the walk. Only a regular file of at
 /// most `max_bytes` is read; a link (say, to `/dev/zero`), a pipe or a huge
 /// file gives `None` here and is reported by the walk like any other input.
-pub fn read_root_text(root: &Path, path: &str, max_bytes: u64) -> Option<String> {
+pub(crate) fn read_root_text(root: &Path, path: &str, max_bytes: u64) -> Option<String> {
     let full = root.join(path);
     let meta = fs::symlink_metadata(&full).ok()?;
     if !meta.file_type().is_file() || meta.len() > max_bytes {
@@ -128,6 +132,7 @@ pub fn read_root_text(root: &Path, path: &str, max_bytes: u64) -> Option<String>
 
 /// Why an estate could not be read at all.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The root is missing or not a directory.
     #[error("{path}: not a directory (an estate is a directory with a kprov.yaml)")]
@@ -138,7 +143,7 @@ pub enum LoadError {
 }
 
 /// Whether the relative, `/`-separated `path` is `dir` or lies inside it.
-pub fn is_within(path: &str, dir: &str) -> bool {
+pub(crate) fn is_within(path: &str, dir: &str) -> bool {
     path.strip_prefix(dir)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
@@ -164,7 +169,7 @@ fn relative(root: &Path, path: &Path) -> String {
 /// paths of the POSIX portable file name characters (letters, digits, `.`,
 /// `_`, `-`) separated by `/`, with no empty, `.` or `..` part. The error
 /// quotes the path with every unsafe character escaped.
-pub fn refuse_input_path(path: &str) -> Option<Diagnostic> {
+pub(crate) fn refuse_input_path(path: &str) -> Option<Diagnostic> {
     let portable = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     let bad_part = path.split('/').find(|part| {
         part.is_empty() || *part == "." || *part == ".." || !part.chars().all(portable)
@@ -296,7 +301,7 @@ pub fn read_estate(root: &Path, config: &LoadConfig) -> Result<Sources, LoadErro
 }
 
 /// Whether a path names a YAML file.
-pub fn is_yaml(path: &str) -> bool {
+pub(crate) fn is_yaml(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
 }
 

@@ -7,11 +7,11 @@
 //! problem: the model holds every object that parsed, the diagnostics hold
 //! every problem, and later stages only run when there are no errors.
 
-pub mod catalog;
+pub(crate) mod catalog;
 mod check;
 pub use check::{PROJECTS_DIR, is_project_path};
 pub mod kinds;
-pub mod names;
+pub(crate) mod names;
 pub mod quantity;
 pub mod schema;
 
@@ -42,7 +42,7 @@ pub const FLUX_SYSTEM: &str = "flux-system";
 /// The output directory a `kprov.yaml` names (`spec.output` of its Estate,
 /// default `clusters`), read on its own before the estate is: the walk skips
 /// it. A bad value is reported when the whole model is built.
-pub fn output_dir_of(kprov_yaml: &str) -> String {
+pub(crate) fn output_dir_of(kprov_yaml: &str) -> String {
     let stream = yaml::parse_stream(kprov_yaml, yaml::Limits::default());
     stream
         .documents
@@ -59,7 +59,7 @@ fn normalize_output(output: &str) -> &str {
 
 /// The name serde gives a unit variant (`restricted`, `namespace`,
 /// `changed`): how kprov prints its enums in messages, labels and reports.
-pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn serde_name<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -139,6 +139,7 @@ impl<S: serde::Serialize> Item<S> {
 
 /// Every input object of an estate, by kind and name.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Model {
     /// The estate's settings (absent only when the estate has errors).
     pub estate: Option<Item<EstateSpec>>,

@@ -55,6 +55,7 @@ use crate::emit::{OutputFile, is_generated};
 /// What an entry kprov did not generate is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ForeignKind {
     /// A regular file without the generated header.
     File,
@@ -96,6 +97,7 @@ pub struct Foreign {
 
 /// Why the output tree could not be read or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OutputError {
     /// A file operation failed.
     #[error("{path}: {source}")]
@@ -422,6 +424,7 @@ fn relative_to(root: &Path, path: &Path) -> String {
 
 /// How to write.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct WriteConfig {
     /// Only these cluster directories are rewritten; others are kept as they are.
     pub clusters: Option<BTreeSet<String>>,
@@ -433,6 +436,7 @@ pub struct WriteConfig {
 
 /// What a write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WriteReport {
     /// Files whose bytes changed or that are new.
     pub written: usize,
@@ -452,6 +456,7 @@ pub struct WriteReport {
 
 /// The output tree as found on disk.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct OutputTree {
     /// Whether the output directory exists.
     pub exists: bool,
@@ -998,7 +1003,11 @@ pub fn read_root_file(root: &Path, path: &str) -> Result<Option<Vec<u8>>, Output
 
 /// Refuse early what [`write_root_file`] would refuse, so `render` can check
 /// before it writes the output tree.
-pub fn check_root_file(root: &Path, path: &str, contents: Option<&str>) -> Result<(), OutputError> {
+pub(crate) fn check_root_file(
+    root: &Path,
+    path: &str,
+    contents: Option<&str>,
+) -> Result<(), OutputError> {
     let full = root.join(path);
     no_symlink(root, path)?;
     // Renaming over a directory fails only after the tree is swapped.

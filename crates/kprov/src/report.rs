@@ -120,6 +120,7 @@ pub struct CostCenterRow {
 /// The whole report.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Report {
     /// Per cluster.
     pub clusters: Vec<ClusterRow>,
@@ -384,6 +385,7 @@ impl CostChange {
 /// What a change to the estate does to its monthly cost.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CostDelta {
     /// Errors in the base (0: it compiled). When it did not compile, only
     /// `total.afterNanos` is known.
@@ -657,7 +659,7 @@ pub fn render_csv(report: &Report) -> String {
 
 /// One CSV field as RFC 4180 quotes it: quoted when it holds a comma, a
 /// quote, CR or LF, quotes doubled.
-pub fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -668,7 +670,7 @@ pub fn csv_field(s: &str) -> String {
 /// The tables of `report` that have rows, as text, markdown or CSV: the
 /// part of a report another command's output carries (`kprov import`),
 /// where an empty table says nothing.
-pub fn render_part(report: &Report, format: PartFormat) -> String {
+pub(crate) fn render_part(report: &Report, format: PartFormat) -> String {
     let tables: Vec<Table> = tables(report)
         .into_iter()
         .filter(|t| !t.rows.is_empty())
@@ -686,7 +688,7 @@ pub fn render_part(report: &Report, format: PartFormat) -> String {
 
 /// The formats of [`render_part`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartFormat {
+pub(crate) enum PartFormat {
     /// Aligned tables.
     Text,
     /// Markdown tables.

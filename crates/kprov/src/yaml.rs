@@ -24,9 +24,9 @@ use serde_json::{Map, Value};
 
 pub(crate) use scalar::plain_reads_as_string;
 use scalar::resolve_scalar;
-pub use scalar::unreadable_char;
+pub(crate) use scalar::unreadable_char;
 use value::escape_token;
-pub use value::{SMALL_MAP, display_path, field, push_pointer, str_at};
+pub(crate) use value::{SMALL_MAP, display_path, field, push_pointer, str_at};
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -184,6 +184,7 @@ pub struct YamlError {
 
 /// Resource limits for one YAML stream.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Limits {
     /// Maximum number of nodes one document may expand to, aliases included.
     pub max_nodes: usize,
@@ -221,7 +222,7 @@ pub fn parse_stream(text: &str, limits: Limits) -> Stream {
 /// refusals, but without recording where each node came from: for text kprov
 /// produced itself (template output), where positions are never reported and
 /// recording them would double the cost. Every [`Document::locations`] is empty.
-pub fn parse_stream_unlocated(text: &str, limits: Limits) -> Stream {
+pub(crate) fn parse_stream_unlocated(text: &str, limits: Limits) -> Stream {
     parse(text, limits, false)
 }
 

@@ -342,7 +342,7 @@ pub(crate) fn apply_defaults(schema: &Value, value: &mut Value) {
 
 impl Compositions {
     /// The compositions defined in `file` (relative to the estate root).
-    pub fn defined_in(&self, file: &str) -> Vec<Name> {
+    pub(crate) fn defined_in(&self, file: &str) -> Vec<Name> {
         self.by_name
             .values()
             .filter(|p| p.file == file)
@@ -355,7 +355,7 @@ impl Compositions {
     /// golden test: in `namespace`, with the rest of the template `context`
     /// given. The objects come back forced into the namespace, as in a
     /// compile; the error is one readable text.
-    pub fn render_claim(
+    pub(crate) fn render_claim(
         &self,
         name: &Name,
         mut claim: serde_json::Map<String, Value>,

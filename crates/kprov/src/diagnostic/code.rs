@@ -37,6 +37,7 @@ macro_rules! codes {
         /// The stable code of a class of problem, printed in brackets at the
         /// end of every diagnostic line and as `code` in JSON output.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
         pub enum Code {
             $(
                 #[doc = $explanation]
@@ -388,8 +389,7 @@ impl Code {
 
 fn severity_name(severity: Option<Severity>) -> &'static str {
     match severity {
-        Some(Severity::Error) => "error",
-        Some(Severity::Warning) => "warning",
+        Some(severity) => severity.as_str(),
         None => "error or warning",
     }
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use super::{Diagnostic, Location, Severity};
 
 /// A command's message: `%`, `\r` and `\n` escaped.
-pub fn escape_data(text: &str) -> String {
+fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -20,7 +20,7 @@ pub fn escape_data(text: &str) -> String {
 
 /// A command's property value: as [`escape_data`], and `:` and `,`, which
 /// end a property.
-pub fn escape_property(text: &str) -> String {
+fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -348,7 +348,7 @@ pub fn scaled(value: &str, unit: Option<&str>) -> Option<u128> {
 }
 
 /// Bytes as a Kubernetes quantity, in the largest binary unit that divides them.
-pub fn bytes_text(bytes: u128) -> String {
+pub(crate) fn bytes_text(bytes: u128) -> String {
     for (suffix, shift) in [("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
         if bytes != 0 && bytes.is_multiple_of(1u128 << shift) {
             return format!("{}{suffix}", bytes >> shift);
@@ -361,7 +361,10 @@ pub fn bytes_text(bytes: u128) -> String {
 /// memory-heavy `m1` only when no `u1` is large enough. Other series change
 /// how the VM runs (overcommitted memory, dedicated CPUs, hugepages), which
 /// an import must not decide alone.
-pub fn choose_instancetype(vcpus: u32, memory: u128) -> Option<&'static catalog::Instancetype> {
+pub(crate) fn choose_instancetype(
+    vcpus: u32,
+    memory: u128,
+) -> Option<&'static catalog::Instancetype> {
     let fits = |series: &str| {
         catalog::INSTANCETYPES
             .iter()
@@ -378,7 +381,7 @@ fn mem_bytes(t: &catalog::Instancetype) -> u128 {
 
 /// The iSCSI LUN a `/dev/disk/by-path/ip-<portal>-iscsi-<iqn>-lun-<n>`
 /// device is, as udev names it.
-pub fn by_path_iscsi(dev: &str) -> Option<Iscsi> {
+pub(crate) fn by_path_iscsi(dev: &str) -> Option<Iscsi> {
     let rest = dev.strip_prefix("/dev/disk/by-path/ip-")?;
     let (portal, rest) = rest.split_once("-iscsi-")?;
     let (iqn, lun) = rest.rsplit_once("-lun-")?;
@@ -397,7 +400,7 @@ pub fn by_path_iscsi(dev: &str) -> Option<Iscsi> {
 }
 
 /// The preference for a libosinfo OS id, and whether it is only the closest.
-pub fn preference_for_os(id: &str, virtio: bool) -> Option<(String, bool)> {
+pub(crate) fn preference_for_os(id: &str, virtio: bool) -> Option<(String, bool)> {
     let rest = id
         .strip_prefix("http://")
         .or_else(|| id.strip_prefix("https://"))?;

@@ -17,7 +17,7 @@ const NANOS: i128 = 1_000_000_000;
 
 /// A VM as the project file writes it: the model's field order, without
 /// the fields left at their defaults.
-pub fn vm_value(vm: &VirtualMachine) -> Value {
+pub(crate) fn vm_value(vm: &VirtualMachine) -> Value {
     let mut value = serde_json::to_value(vm).unwrap_or(Value::Null);
     prune(&mut value);
     value
@@ -38,7 +38,7 @@ fn prune(value: &mut Value) {
 }
 
 /// The VMs as a block sequence at column 0.
-pub fn vm_entries(vms: &[VirtualMachine]) -> String {
+pub(crate) fn vm_entries(vms: &[VirtualMachine]) -> String {
     let items: Vec<Value> = vms.iter().map(vm_value).collect();
     serde_saphyr::to_string(&items).unwrap_or_default()
 }
@@ -90,7 +90,7 @@ pub fn new_project(config: &ImportConfig, vms: &[VirtualMachine], files: &[Strin
 /// the files read, and a Project with one environment on the import's
 /// clusters, sized by `quota`, holding `workloads` (`virtualMachines`,
 /// `volumes`) after its environments.
-pub fn project_file(
+pub(crate) fn project_file(
     config: &ImportConfig,
     intro: &str,
     files: &[String],

@@ -38,6 +38,7 @@ pub type Annotations = BTreeMap<LabelKey, String>;
 /// An input object: `apiVersion`, `kind`, `metadata` and a kind-specific `spec`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Object<S> {
     /// Always `kprov.dev/v1alpha1`.
     pub api_version: String,
@@ -52,6 +53,7 @@ pub struct Object<S> {
 /// Identity of an input object.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Metadata {
     /// Unique name among objects of this kind in the estate (DNS-1123 label).
     pub name: Name,
@@ -70,6 +72,7 @@ pub struct Metadata {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum PodSecurity {
     /// Unrestricted.
     Privileged,
@@ -84,6 +87,7 @@ pub enum PodSecurity {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Isolation {
     /// No default-deny policy.
     None,
@@ -98,6 +102,7 @@ pub enum Isolation {
 /// Spec of the one `Estate` object, at the root of the estate repository.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct EstateSpec {
     /// Output directory, relative to the estate root (default `clusters`).
     pub output: Option<String>,
@@ -134,6 +139,7 @@ pub struct EstateSpec {
 /// What becomes of a lint's findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LintLevel {
     /// Not reported.
     Off,
@@ -146,6 +152,7 @@ pub enum LintLevel {
 /// One lint silenced in one project's file, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Suppression {
     /// Id of the lint (`kprov lints`).
     pub lint: String,
@@ -157,6 +164,7 @@ pub struct Suppression {
 /// Delivery through Flux: the units a cluster's objects are applied in.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Delivery {
     /// `cluster` (default): the cluster's directory is one build, applied
     /// by the Kustomization that reconciles it. `tenant` or `project`: the
@@ -175,6 +183,7 @@ pub struct Delivery {
 /// What one Flux Kustomization of a cluster applies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DeliveryUnits {
     /// Everything on the cluster, in one build.
     #[default]
@@ -192,6 +201,7 @@ pub enum DeliveryUnits {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("minProperties" = 1))]
+#[non_exhaustive]
 pub struct Announce {
     /// Slack through a bot token (`token` key): one Secret serves every
     /// project's `notify.slack.channel`.
@@ -206,6 +216,7 @@ pub struct Announce {
 /// A Secret in `flux-system` that a Provider posts with.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AnnounceTarget {
     /// Secret name, in `flux-system`.
     pub secret_ref: Name,
@@ -227,6 +238,7 @@ impl Announce {
 /// The estate's own namespaces.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct EstateNamespaces {
     /// Globs of namespaces no project may use, besides the ones kprov
     /// always reserves (`default`, `kube-*`, `*-system`, `kubevirt`, `cdi`,
@@ -239,6 +251,7 @@ pub struct EstateNamespaces {
 /// Where the Backstage template opens its pull requests, and who owns it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Backstage {
     /// Backstage entity that owns the template, e.g. `group:default/platform-admins`.
     #[schemars(length(min = 1))]
@@ -254,6 +267,7 @@ pub struct Backstage {
 /// How tenant owners map to GitHub, for `.github/CODEOWNERS`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GitHub {
     /// GitHub organisation: a `group:<name>` owner without an entry in
     /// `handles` becomes the team `@<org>/<name>`.
@@ -283,6 +297,7 @@ impl GitHub {
 /// Estate-wide network defaults.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct EstateNetwork {
     /// Default isolation: `namespace`, `tenant` or `none` (default `namespace`).
     pub isolation: Option<Isolation>,
@@ -291,6 +306,7 @@ pub struct EstateNetwork {
 /// Monthly cost per unit of allocated quota.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Rates {
     /// Cost per CPU core per month.
     pub cpu: Option<Quantity>,
@@ -307,6 +323,7 @@ pub struct Rates {
 /// Spec of a `Cluster`: one Kubernetes cluster, one output directory.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterSpec {
     /// Environment this cluster serves (`dev`, `staging`, `prod`, …); project environments are placed by it.
     pub environment: Name,
@@ -344,6 +361,7 @@ pub struct ClusterSpec {
 /// A Linux bridge on every node, optionally one VLAN of it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterNetwork {
     /// The node's Linux bridge, e.g. `br-vlan100`.
     pub bridge: InterfaceName,
@@ -355,6 +373,7 @@ pub struct ClusterNetwork {
 /// Node features a cluster offers VMs; what is not listed is refused.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterVm {
     /// Nodes run the CPU manager's static policy, so VMs may pin dedicated CPUs.
     #[serde(default)]
@@ -366,6 +385,7 @@ pub struct ClusterVm {
 
 /// A hugepage size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub enum PageSize {
     /// 2 MiB pages.
     #[serde(rename = "2Mi")]
@@ -388,6 +408,7 @@ impl PageSize {
 /// Control plane shape of a cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ControlPlane {
     /// Number of etcd members (odd, at least 3 in production: quorum is ⌊n/2⌋+1).
     pub etcd_members: u32,
@@ -396,6 +417,7 @@ pub struct ControlPlane {
 /// Allocatable capacity of a cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Capacity {
     /// CPU cores.
     pub cpu: Option<Quantity>,
@@ -408,6 +430,7 @@ pub struct Capacity {
 /// Overcommit factors (exact decimals, e.g. `4` or `1.5`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Overcommit {
     /// CPU quota may reach capacity × this factor.
     pub cpu: Option<Quantity>,
@@ -418,6 +441,7 @@ pub struct Overcommit {
 /// Storage tiers of a cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterStorage {
     /// Tier used when a volume or disk names none.
     pub default: Option<Name>,
@@ -429,6 +453,7 @@ pub struct ClusterStorage {
 /// How one storage tier is provisioned.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct StorageTier {
     /// StorageClass of the PersistentVolumeClaims of this tier.
     pub storage_class: Name,
@@ -444,6 +469,7 @@ pub struct StorageTier {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
+#[non_exhaustive]
 pub enum AccessMode {
     /// Read-write by one node.
     ReadWriteOnce,
@@ -470,6 +496,7 @@ pub enum AccessMode {
     Deserialize,
     JsonSchema,
 )]
+#[non_exhaustive]
 pub enum VolumeMode {
     /// A mounted filesystem.
     #[default]
@@ -483,6 +510,7 @@ pub enum VolumeMode {
 /// Spec of a `Tenant`: a node of the hierarchy (organisation, department, team).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TenantSpec {
     /// Parent tenant; absent on a root tenant.
     pub parent: Option<Name>,
@@ -531,6 +559,7 @@ pub struct TenantSpec {
 /// Network policy of a tenant or project.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Network {
     /// `namespace` (strictest), `tenant` or `none`.
     pub isolation: Option<Isolation>,
@@ -542,6 +571,7 @@ pub struct Network {
 /// A peer allowed to connect.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AllowFrom {
     /// Every namespace of this tenant's subtree.
     pub tenant: Name,
@@ -550,6 +580,7 @@ pub struct AllowFrom {
 /// A ClusterRole bound to subjects.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RoleBinding {
     /// Name of the ClusterRole, e.g. `view`, `edit`; one of the estate's
     /// `allowedRoles`.
@@ -562,6 +593,7 @@ pub struct RoleBinding {
 /// Resource quota of a namespace, or a tenant's budget for one environment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Quota {
     /// CPU requests (`requests.cpu`).
     pub cpu: Option<Quantity>,
@@ -583,6 +615,7 @@ pub struct Quota {
 /// LimitRange container defaults.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Limits {
     /// Default limits of a container.
     pub default: Option<Resources>,
@@ -597,6 +630,7 @@ pub struct Limits {
 /// CPU and memory amounts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Resources {
     /// CPU, e.g. `500m`.
     pub cpu: Option<Quantity>,
@@ -609,6 +643,7 @@ pub struct Resources {
 /// Spec of a `Project`: one self-service request.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ProjectSpec {
     /// Tenant the project belongs to.
     pub tenant: Name,
@@ -663,6 +698,7 @@ pub struct ProjectSpec {
 /// One environment of a project.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Environment {
     /// Environment name; every cluster listed must serve it.
     pub name: Name,
@@ -678,6 +714,7 @@ pub struct Environment {
 /// Flux sync of the project's own manifests.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Sync {
     /// Git repository to pull.
     pub git: GitSource,
@@ -686,6 +723,7 @@ pub struct Sync {
 /// A Git repository for Flux.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GitSource {
     /// Repository URL (`https://` or `ssh://`).
     pub url: String,
@@ -700,6 +738,7 @@ pub struct GitSource {
 /// A PersistentVolumeClaim.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Volume {
     /// Claim name.
     pub name: Name,
@@ -714,6 +753,7 @@ pub struct Volume {
 /// A KubeVirt VirtualMachine.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct VirtualMachine {
     /// VM name.
     pub name: Name,
@@ -765,6 +805,7 @@ pub struct VirtualMachine {
 /// Which of two clusters runs a VM whose disks stay on the SAN.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Failover {
     /// The cluster the VM runs on.
     pub active: Name,
@@ -816,6 +857,7 @@ impl VirtualMachine {
 /// One disk of a VM as the later stages see it, whichever form the input
 /// used; `pointer` is where it is, relative to the VM.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct VmDiskRef<'a> {
     /// Disk name (`root` for the `image` + `disk` form).
     pub name: &'a str,
@@ -848,6 +890,7 @@ impl VmDiskRef<'_> {
 
 /// Where a disk's data comes from.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum DiskSourceRef<'a> {
     /// An image imported or cloned into a new volume.
     Image(&'a Image),
@@ -897,6 +940,7 @@ impl VirtualMachine {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+#[non_exhaustive]
 pub struct Image {
     /// Container disk image, e.g. `docker://registry.example.com/vm/rhel9:9.4`.
     pub registry: Option<String>,
@@ -909,6 +953,7 @@ pub struct Image {
 /// A PersistentVolumeClaim in some namespace.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PvcRef {
     /// Namespace of the claim.
     pub namespace: Name,
@@ -919,6 +964,7 @@ pub struct PvcRef {
 /// A VM's root disk.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Disk {
     /// Size, e.g. `60Gi`.
     pub size: Quantity,
@@ -929,6 +975,7 @@ pub struct Disk {
 /// One disk of a VM.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct VmDisk {
     /// Disk name, unique in the VM, e.g. `root` or `data`.
     pub name: Name,
@@ -952,6 +999,7 @@ pub struct VmDisk {
 /// Where a disk's data comes from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "DiskSourceFields", into = "DiskSourceFields")]
+#[non_exhaustive]
 pub enum DiskSource {
     /// A registry or HTTP image imported, or a PersistentVolumeClaim cloned, into a new volume.
     Image(Image),
@@ -965,6 +1013,7 @@ pub enum DiskSource {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+#[non_exhaustive]
 pub struct DiskSourceFields {
     /// Import a registry or HTTP image, or clone a PersistentVolumeClaim, into a new volume.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1009,11 +1058,13 @@ impl From<DiskSource> for DiskSourceFields {
 /// An empty disk.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Blank {}
 
 /// A volume on the shared SAN, attached where it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "SanFields", into = "SanFields")]
+#[non_exhaustive]
 pub enum SanVolume {
     /// An iSCSI LUN, attached as a raw block device.
     Iscsi(Iscsi),
@@ -1066,6 +1117,7 @@ pub fn nfs_address(server: &str, path: &str) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+#[non_exhaustive]
 pub struct SanFields {
     /// An iSCSI LUN, attached as a raw block device (ReadWriteOnce).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1104,6 +1156,7 @@ impl From<SanVolume> for SanFields {
 /// An iSCSI LUN.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Iscsi {
     /// Target portal, `host` or `host:port`, e.g. `10.0.40.10:3260`.
     #[schemars(regex(pattern = r"^[A-Za-z0-9.:\[\]-]+$"))]
@@ -1119,6 +1172,7 @@ pub struct Iscsi {
 /// An NFS export.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Nfs {
     /// NFS server, host name or address.
     #[schemars(regex(pattern = r"^[A-Za-z0-9.:\[\]-]+$"))]
@@ -1132,6 +1186,7 @@ pub struct Nfs {
 /// Disk bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DiskBus {
     /// Paravirtualized (needs guest drivers; Windows needs virtio-win).
     Virtio,
@@ -1145,6 +1200,7 @@ pub enum DiskBus {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("oneOf" = [{"required": ["pod"]}, {"required": ["multus"]}]))]
+#[non_exhaustive]
 pub struct VmNetwork {
     /// NIC name, unique in the VM, e.g. `default` or `backend`.
     pub name: Name,
@@ -1163,11 +1219,13 @@ pub struct VmNetwork {
 /// The pod network.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PodNetwork {}
 
 /// NIC model the guest sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum NicModel {
     /// Paravirtualized.
     Virtio,
@@ -1182,6 +1240,7 @@ pub enum NicModel {
 /// Firmware of a VM.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Firmware {
     /// `bios` or `uefi`.
     #[serde(rename = "type")]
@@ -1194,6 +1253,7 @@ pub struct Firmware {
 /// Firmware type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum FirmwareKind {
     /// SeaBIOS.
     Bios,
@@ -1204,6 +1264,7 @@ pub enum FirmwareKind {
 /// A port of a VM's Service.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Port {
     /// Port name, e.g. `ssh`.
     pub name: PortName,
@@ -1216,6 +1277,7 @@ pub struct Port {
 
 /// Transport protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub enum Protocol {
     /// TCP.
     #[serde(rename = "TCP")]
@@ -1231,6 +1293,7 @@ pub enum Protocol {
 /// A claim of a kind served by an estate Composition.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Claim {
     /// Claim kind, as a Definition declares it, e.g. `PostgresDatabase`.
     pub kind: String,
@@ -1251,6 +1314,7 @@ pub struct Claim {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("minProperties" = 1))]
+#[non_exhaustive]
 pub struct Notify {
     /// A Slack channel, through an incoming webhook.
     pub slack: Option<SlackTarget>,
@@ -1263,6 +1327,7 @@ pub struct Notify {
 /// A Slack channel and the webhook that posts to it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SlackTarget {
     /// Channel, e.g. `#checkout`.
     pub channel: SlackChannel,
@@ -1273,6 +1338,7 @@ pub struct SlackTarget {
 /// A webhook endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WebhookTarget {
     /// Secret in the project's namespace whose `address` key holds the webhook URL.
     pub secret_ref: Name,
@@ -1300,6 +1366,7 @@ impl Notify {
 /// Spec of a `Definition`: a claim kind and its parameters' JSON Schema.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DefinitionSpec {
     /// Claim kind, e.g. `PostgresDatabase`.
     #[schemars(regex(pattern = r"^[A-Z][A-Za-z0-9]*$"))]
@@ -1316,6 +1383,7 @@ pub struct DefinitionSpec {
 /// Spec of a `Composition`: how one claim becomes Kubernetes objects.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CompositionSpec {
     /// Claim kind this composition serves.
     #[schemars(regex(pattern = r"^[A-Z][A-Za-z0-9]*$"))]
@@ -1329,6 +1397,7 @@ pub struct CompositionSpec {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(extend("minProperties" = 2, "maxProperties" = 2))]
+#[non_exhaustive]
 pub struct Step {
     /// Step name.
     pub step: Name,

@@ -31,6 +31,7 @@ use crate::yaml::push_pointer;
 
 /// An input kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// The estate's settings (exactly one).
     Estate,
@@ -105,7 +106,7 @@ pub const SCHEMA_ID_BASE: &str = "https://kprov.dev/schemas/v1alpha1/";
 /// init` writes for editors. It uses no `format` a standard validator does
 /// not know: each of kprov's own formats is stated as a `pattern` (and
 /// `maxLength`) that accepts exactly what kprov's check accepts
-/// ([`names::published`]; a test holds the two together), so any draft-07
+/// (a test holds the two together), so any draft-07
 /// validator refuses `memory: 16GB` or a project named `Shop_1`.
 pub fn input_schema(kind: Kind) -> Value {
     let mut value = validation_schema(kind);
