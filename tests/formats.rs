@@ -102,7 +102,29 @@ fn json_output_matches_its_schema() {
             0,
             "report-delta.json",
         ),
+        (&["tree", acme, "--format", "json"], 0, "tree.json"),
         (&["tree", invalid, "--format", "json"], 2, "validate.json"),
+        (
+            &[
+                "explain",
+                "cluster-us-east-1-prod/checkout-prod",
+                acme,
+                "--format",
+                "json",
+            ],
+            0,
+            "explain.json",
+        ),
+        (
+            &["explain", "over-budget", "--format", "json"],
+            0,
+            "explain-code.json",
+        ),
+        (
+            &["explain", "--codes", "--format", "json"],
+            0,
+            "explain-codes.json",
+        ),
         (
             &["explain", "c/n", invalid, "--format", "json"],
             2,
@@ -123,6 +145,45 @@ fn json_output_matches_its_schema() {
         json["clusters"][0]["changed"][0]["apiVersion"], "v1",
         "{json}"
     );
+}
+
+/// Both importers' JSON reports, on the hand-written inputs of
+/// `tests/import/` (ready, warned and blocked domains; containers).
+#[test]
+fn import_reports_match_their_schemas() {
+    let libvirt: &[&str] = &["--sizes", "tests/import/sizes.csv", "tests/import/domains"];
+    let openvz: &[&str] = &["tests/import/openvz"];
+    for (source, inputs, schema_name) in [
+        ("libvirt", libvirt, "import-libvirt.json"),
+        ("openvz", openvz, "import-openvz.json"),
+    ] {
+        let dir = scratch(&format!("formats-import-{source}"));
+        copy_dir(&repo().join("tests/import/estate"), &dir);
+        let mut args = vec![
+            "import",
+            source,
+            "--estate",
+            dir.to_str().unwrap(),
+            "--tenant",
+            "ops",
+            "--project",
+            "apps",
+            "--environment",
+            "prod",
+            "--cluster",
+            "rack-b",
+            "--owner",
+            "group:apps-admins",
+            "--report",
+            "json",
+        ];
+        args.extend(inputs);
+        let (code, stdout, stderr) = kprov(&args, &repo());
+        assert_eq!(code, 1, "{source}: blocked or warned input: {stderr}");
+        assert_matches(schema_name, &stdout);
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert!(json["capacity"].is_object(), "{source}: {json}");
+    }
 }
 
 #[test]

@@ -683,7 +683,10 @@ fn tree(dir: &std::path::Path, format: TreeFormat) -> anyhow::Result<u8> {
     };
     let text = match format {
         TreeFormat::Text => kprov::hierarchy::tree_text(hierarchy),
-        TreeFormat::Json => format!("{:#}\n", kprov::hierarchy::tree_json(hierarchy)),
+        TreeFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&kprov::hierarchy::tree_json(hierarchy))?
+        ),
         TreeFormat::Mermaid => kprov::hierarchy::tree_mermaid(hierarchy),
     };
     stdout().write_all(text.as_bytes())?;
@@ -749,7 +752,10 @@ fn explain_code(target: &str, format: Format) -> anyhow::Result<u8> {
     })?;
     let text = match format {
         Format::Text => code.entry(),
-        Format::Json => format!("{:#}\n", code.entry_json()),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&code.registry_entry())?
+        ),
     };
     stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
@@ -759,10 +765,10 @@ fn explain_code(target: &str, format: Format) -> anyhow::Result<u8> {
 fn explain_codes(format: Format) -> anyhow::Result<u8> {
     let text = match format {
         Format::Text => Code::index(),
-        Format::Json => {
-            let all: Vec<serde_json::Value> = Code::ALL.iter().map(|c| c.entry_json()).collect();
-            format!("{}\n", serde_json::to_string_pretty(&all)?)
-        }
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&kprov::diagnostic::CodeIndex::all())?
+        ),
     };
     stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)

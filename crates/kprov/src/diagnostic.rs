@@ -12,7 +12,7 @@ use serde::Serialize;
 mod code;
 mod github;
 mod sarif;
-pub use code::{Code, UnknownCode};
+pub use code::{Code, CodeEntry, CodeIndex, UnknownCode};
 pub use github::render_github;
 pub use sarif::render_sarif;
 

@@ -21,6 +21,7 @@ mod tree;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Location};
@@ -28,10 +29,13 @@ use crate::model::kinds::{Isolation, Limits, PodSecurity, Quota, RoleBinding};
 use crate::model::{LabelValue, Model, Name, Subject};
 
 pub use budget::{Budget, Contributor, ResourceUse};
-pub use render::{explain_text, tree_json, tree_mermaid, tree_text};
+pub use render::{
+    Tree, TreeBudget, TreeNamespace, TreeProject, TreeTenant, explain_text, tree_json,
+    tree_mermaid, tree_text,
+};
 
 /// What set a value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(tag = "kind", content = "name", rename_all = "lowercase")]
 pub enum Source {
     /// kprov's built-in default.
@@ -59,7 +63,7 @@ impl std::fmt::Display for Source {
 }
 
 /// Where an effective value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Provenance {
     /// Which object set it.
     pub source: Source,
@@ -71,7 +75,7 @@ pub struct Provenance {
 }
 
 /// A value together with its provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Sourced<T> {
     /// The effective value.
     pub value: T,
@@ -80,7 +84,7 @@ pub struct Sourced<T> {
 }
 
 /// Everything a namespace inherits, resolved.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Namespace {
     /// Namespace name.

@@ -18,6 +18,7 @@ pub mod report;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::kinds::VirtualMachine;
@@ -48,7 +49,7 @@ pub struct ImportConfig {
 }
 
 /// How serious one finding about a domain is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Level {
     /// Moves as it is; worth knowing.
@@ -71,7 +72,7 @@ impl Level {
 }
 
 /// One finding about a domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
     /// How serious it is.
@@ -81,7 +82,7 @@ pub struct Reason {
 }
 
 /// Whether a domain moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
     /// Converted with nothing to do by hand.
@@ -104,7 +105,7 @@ impl Status {
 }
 
 /// How one disk moves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiskMove {
     /// The guest's device, e.g. `vda`.
@@ -118,7 +119,7 @@ pub struct DiskMove {
 }
 
 /// What happened to one domain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainReport {
     /// The file it came from, as given.

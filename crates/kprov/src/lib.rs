@@ -269,26 +269,30 @@ pub fn compile(sources: &load::Sources, config: &Config) -> Compiled {
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
-/// The JSON Schemas (draft-07) of the CLI's `--format json` documents,
-/// generated from the types it serializes, as committed under
-/// `schemas/output/` (pretty JSON, trailing newline): `validate.json` (also
-/// what every command prints on errors), `diff.json`, `report.json` and
-/// `report-delta.json`.
+/// The JSON Schemas (draft-07) of the CLI's JSON documents, generated from
+/// the types it serializes, as committed under `schemas/output/` (pretty
+/// JSON, trailing newline), one per document: `validate.json` (also what
+/// every command prints on errors), `diff.json`, `report.json`,
+/// `report-delta.json`, `tree.json`, `explain.json` (a namespace),
+/// `explain-code.json`, `explain-codes.json`, `import-libvirt.json` and
+/// `import-openvz.json`. kprov's string formats are stated as patterns, as
+/// in the input schemas.
 pub fn output_schemas() -> Vec<(String, String)> {
     use schemars::generate::SchemaSettings;
-    fn file<T: schemars::JsonSchema>(name: &str, command: &str) -> (String, String) {
+    fn file<T: schemars::JsonSchema>(name: &str, invocation: &str) -> (String, String) {
         // What serialization writes: a field skipped when empty is optional.
         let mut schema = SchemaSettings::draft07()
             .for_serialize()
             .into_generator()
             .into_root_schema_for::<T>()
             .to_value();
+        model::schema::publish_formats(&mut schema);
         if let serde_json::Value::Object(root) = &mut schema {
-            root.insert("title".into(), format!("{command} --format json").into());
+            root.insert("title".into(), invocation.into());
             root.insert(
                 "description".into(),
                 format!(
-                    "What `{command} --format json` prints. Keys are camelCase and stable. Generated from kprov's output types; do not edit."
+                    "What `{invocation}` prints. Keys are camelCase and stable. Generated from kprov's output types; do not edit."
                 )
                 .into(),
             );
@@ -298,9 +302,21 @@ pub fn output_schemas() -> Vec<(String, String)> {
         (format!("{name}.json"), text)
     }
     vec![
-        file::<diagnostic::Diagnostics<'static>>("validate", "kprov validate"),
-        file::<diff::Drift>("diff", "kprov diff"),
-        file::<report::Report>("report", "kprov report"),
-        file::<report::CostDelta>("report-delta", "kprov report --base"),
+        file::<diagnostic::Diagnostics<'static>>("validate", "kprov validate --format json"),
+        file::<diff::Drift>("diff", "kprov diff --format json"),
+        file::<report::Report>("report", "kprov report --format json"),
+        file::<report::CostDelta>("report-delta", "kprov report --base --format json"),
+        file::<hierarchy::Tree>("tree", "kprov tree --format json"),
+        file::<hierarchy::Namespace>("explain", "kprov explain CLUSTER/NAMESPACE --format json"),
+        file::<diagnostic::CodeEntry>("explain-code", "kprov explain CODE --format json"),
+        file::<diagnostic::CodeIndex>("explain-codes", "kprov explain --codes --format json"),
+        file::<import::report::LibvirtJson<'static>>(
+            "import-libvirt",
+            "kprov import libvirt --report json",
+        ),
+        file::<import::report::OpenvzJson<'static>>(
+            "import-openvz",
+            "kprov import openvz --report json",
+        ),
     ]
 }

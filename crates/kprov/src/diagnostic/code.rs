@@ -9,6 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use super::Severity;
@@ -375,15 +376,42 @@ impl Code {
             .collect()
     }
 
-    /// The entry as JSON: `code`, `severity` (`null` when either),
-    /// `explanation` and `fix`.
-    pub fn entry_json(self) -> serde_json::Value {
-        serde_json::json!({
-            "code": self,
-            "severity": self.severity(),
-            "explanation": self.explanation(),
-            "fix": self.fix(),
-        })
+    /// The entry as data: what `kprov explain CODE --format json` prints.
+    pub fn registry_entry(self) -> CodeEntry {
+        CodeEntry {
+            code: self,
+            severity: self.severity(),
+            explanation: self.explanation(),
+            fix: self.fix(),
+        }
+    }
+}
+
+/// One entry of the registry: what `kprov explain CODE --format json`
+/// prints, and each element of `kprov explain --codes --format json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct CodeEntry {
+    /// The code.
+    pub code: Code,
+    /// The severity it is reported with; `null` when it is either, by
+    /// context or by the estate's lint levels.
+    pub severity: Option<Severity>,
+    /// What it means.
+    pub explanation: &'static str,
+    /// What to do about it.
+    pub fix: &'static str,
+}
+
+/// `kprov explain --codes --format json`: every code's entry.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct CodeIndex(pub Vec<CodeEntry>);
+
+impl CodeIndex {
+    /// Every code, in the registry's order.
+    pub fn all() -> Self {
+        CodeIndex(Code::ALL.iter().map(|c| c.registry_entry()).collect())
     }
 }
 
@@ -540,10 +568,11 @@ mod tests {
                 .lines()
                 .any(|l| l.starts_with("symlink ") && l.contains(" warning "))
         );
-        let json = Code::EtcdQuorum.entry_json();
+        let json = serde_json::to_value(Code::EtcdQuorum.registry_entry()).unwrap();
         assert_eq!(json["code"], "etcd-quorum");
         assert!(json["severity"].is_null());
-        assert_eq!(Code::Symlink.entry_json()["severity"], "warning");
+        let json = serde_json::to_value(Code::Symlink.registry_entry()).unwrap();
+        assert_eq!(json["severity"], "warning");
     }
 
     /// A variant no call site names is a code kprov never reports: the

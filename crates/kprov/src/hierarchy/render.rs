@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::{Hierarchy, Namespace, Provenance, Source};
-use crate::model::Quantity;
 use crate::model::serde_name;
+use crate::model::{Name, Quantity};
 
 fn headroom(budget: &Quantity, allocated: &Quantity) -> String {
     match budget.checked_sub(allocated) {
@@ -118,57 +119,128 @@ fn node_text(h: &Hierarchy, name: &crate::model::Name, first: &str, rest: &str, 
     }
 }
 
-/// The hierarchy as JSON: tenants with budgets, children and projects.
-pub fn tree_json(h: &Hierarchy) -> Value {
-    type ByProject<'h> = BTreeMap<&'h crate::model::Name, Vec<&'h Namespace>>;
-    fn node(h: &Hierarchy, by_project: &ByProject<'_>, name: &crate::model::Name) -> Value {
-        let Some(n) = h.tenants.get(name) else {
-            return Value::Null;
-        };
-        let budgets: serde_json::Map<String, Value> = h
+/// `kprov tree --format json`: the tenant forest, roots first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Tree {
+    /// The root tenants, each with its subtree.
+    pub tenants: Vec<TreeTenant>,
+}
+
+/// A tenant of [`Tree`].
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TreeTenant {
+    /// Name.
+    pub name: Name,
+    /// Budget use by environment, then by resource (`cpu`, `memory`, …).
+    pub budgets: BTreeMap<String, BTreeMap<String, TreeBudget>>,
+    /// Child tenants, sorted.
+    pub children: Vec<TreeTenant>,
+    /// The tenant's own projects, sorted.
+    pub projects: Vec<TreeProject>,
+}
+
+/// One resource of a tenant's budget in one environment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TreeBudget {
+    /// The budget; `null` when the tenant sets none for the resource.
+    pub budget: Option<Quantity>,
+    /// What the projects below the tenant allocate.
+    pub allocated: Quantity,
+    /// Budget minus allocation (negative when over); `null` without a budget.
+    pub headroom: Option<Quantity>,
+}
+
+/// A project of [`TreeTenant`].
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TreeProject {
+    /// Name.
+    pub name: Name,
+    /// Its namespaces, by cluster.
+    pub namespaces: Vec<TreeNamespace>,
+}
+
+/// A namespace of [`TreeProject`].
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TreeNamespace {
+    /// Cluster.
+    pub cluster: Name,
+    /// Namespace name.
+    pub namespace: Name,
+    /// Environment it serves.
+    pub environment: Name,
+}
+
+/// The hierarchy as [`Tree`]: tenants with budgets, children and projects.
+pub fn tree_json(h: &Hierarchy) -> Tree {
+    type ByProject<'h> = BTreeMap<&'h Name, Vec<&'h Namespace>>;
+    fn node(h: &Hierarchy, by_project: &ByProject<'_>, name: &Name) -> Option<TreeTenant> {
+        let n = h.tenants.get(name)?;
+        let budgets = h
             .budgets
             .iter()
             .filter(|((t, _), _)| t == name)
             .map(|((_, env), b)| {
-                let resources: serde_json::Map<String, Value> = b
+                let resources = b
                     .resources
                     .iter()
                     .map(|(k, u)| {
                         let headroom = u.budget.as_ref().and_then(|l| l.checked_sub(&u.allocated));
-                        (k.clone(), json!({"budget": u.budget, "allocated": u.allocated, "headroom": headroom}))
+                        let budget = TreeBudget {
+                            budget: u.budget,
+                            allocated: u.allocated,
+                            headroom,
+                        };
+                        (k.clone(), budget)
                     })
                     .collect();
-                (env.to_string(), Value::Object(resources))
+                (env.to_string(), resources)
             })
             .collect();
-        let projects: Vec<Value> = n
+        let projects = n
             .projects
             .iter()
-            .map(|p| {
-                let namespaces: Vec<Value> = by_project
+            .map(|p| TreeProject {
+                name: p.clone(),
+                namespaces: by_project
                     .get(p)
                     .into_iter()
                     .flatten()
-                    .map(|ns| json!({"cluster": ns.cluster, "namespace": ns.name, "environment": ns.environment}))
-                    .collect();
-                json!({"name": p, "namespaces": namespaces})
+                    .map(|ns| TreeNamespace {
+                        cluster: ns.cluster.clone(),
+                        namespace: ns.name.clone(),
+                        environment: ns.environment.clone(),
+                    })
+                    .collect(),
             })
             .collect();
-        json!({
-            "name": name,
-            "budgets": budgets,
-            "children": n.children.iter().map(|c| node(h, by_project, c)).collect::<Vec<_>>(),
-            "projects": projects,
+        Some(TreeTenant {
+            name: name.clone(),
+            budgets,
+            children: n
+                .children
+                .iter()
+                .filter_map(|c| node(h, by_project, c))
+                .collect(),
+            projects,
         })
     }
     // Grouped once: scanning every namespace for every project was
-    // quadratic (half a second at 3 000 projects).
+    // quadratic.
     let mut by_project = ByProject::new();
     for ns in h.namespaces.values() {
         by_project.entry(&ns.project).or_default().push(ns);
     }
-    let roots = h.roots.iter().map(|r| node(h, &by_project, r));
-    json!({"tenants": roots.collect::<Vec<_>>()})
+    let tenants = h
+        .roots
+        .iter()
+        .filter_map(|r| node(h, &by_project, r))
+        .collect();
+    Tree { tenants }
 }
 
 fn provenance(from: &Provenance) -> String {

@@ -193,7 +193,7 @@ fn limit(text: &str, unit: u128) -> Result<Option<u128>, String> {
 }
 
 /// What happened to one container.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerReport {
     /// The file it came from, as given.

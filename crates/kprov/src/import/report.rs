@@ -7,8 +7,8 @@
 
 use std::fmt::Write;
 
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
 
 use super::libvirt::bytes_text;
 use super::openvz::{ContainerReport, OpenvzImport};
@@ -70,7 +70,7 @@ fn capacity_section(out: &mut String, capacity: Option<&Report>, format: PartFor
 }
 
 /// Sums over the domains of a report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Domains read.
@@ -255,13 +255,26 @@ pub fn markdown(import: &Import, capacity: Option<&Report>) -> String {
     out
 }
 
-/// The report as JSON.
+/// `kprov import libvirt --report json`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct LibvirtJson<'a> {
+    /// One entry per domain read, in input order.
+    pub domains: &'a [DomainReport],
+    /// Sums over the domains.
+    pub totals: Totals,
+    /// `kprov report`'s view of the target clusters and tenants with the
+    /// VMs in the estate; `null` when the estate does not compile with them.
+    pub capacity: Option<&'a Report>,
+}
+
+/// The report as JSON ([`LibvirtJson`]).
 pub fn json(import: &Import, capacity: Option<&Report>) -> String {
-    let value = json!({
-        "domains": import.domains,
-        "totals": totals(import),
-        "capacity": capacity,
-    });
+    let value = LibvirtJson {
+        domains: &import.domains,
+        totals: totals(import),
+        capacity,
+    };
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');
     s
@@ -412,14 +425,27 @@ pub fn openvz_markdown(import: &OpenvzImport, capacity: Option<&Report>) -> Stri
 
 /// The OpenVZ report as JSON.
 pub fn openvz_json(import: &OpenvzImport, capacity: Option<&Report>) -> String {
-    let value = json!({
-        "containers": import.containers,
-        "quota": import.quota,
-        "capacity": capacity,
-    });
+    let value = OpenvzJson {
+        containers: &import.containers,
+        quota: &import.quota,
+        capacity,
+    };
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// `kprov import openvz --report json`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpenvzJson<'a> {
+    /// One entry per container read, in input order.
+    pub containers: &'a [ContainerReport],
+    /// The new project's quota: the containers' CPUs, memory and disks.
+    pub quota: &'a serde_json::Map<String, serde_json::Value>,
+    /// `kprov report`'s view with the project in the estate; `null` when
+    /// the estate does not compile with it.
+    pub capacity: Option<&'a Report>,
 }
 
 /// The OpenVZ report as CSV: a `Containers` row each, then the capacity

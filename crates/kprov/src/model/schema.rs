@@ -129,6 +129,13 @@ pub fn input_schema(kind: Kind) -> Value {
     value
 }
 
+/// Replace kprov's own formats in any generated schema by the standard
+/// keywords the input schemas use: the output schemas are read by the same
+/// validators.
+pub(crate) fn publish_formats(value: &mut Value) {
+    publish(value, &names::published());
+}
+
 /// Replace kprov's own formats by standard keywords (see [`input_schema`]).
 fn publish(value: &mut Value, rules: &[names::Published]) {
     match value {
