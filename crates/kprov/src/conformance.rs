@@ -92,12 +92,7 @@ impl EstateSchemas {
                 }
                 Err(e) => out.push(Diagnostic::error(
                     Code::InvalidSchema,
-                    Some(crate::diagnostic::Location {
-                        file: file.path.clone(),
-                        line: 1,
-                        column: 1,
-                        path: String::new(),
-                    }),
+                    Some(crate::diagnostic::Location::whole_file(file.path.clone())),
                     format!("not a usable JSON Schema: {e}"),
                 )),
             }

@@ -57,6 +57,24 @@ pub struct Location {
     pub path: String,
 }
 
+impl Location {
+    /// A line and column of `file` that no document path names: a reader
+    /// that is not YAML (XML, shell syntax, Rego), or bytes before parsing.
+    pub fn in_file(file: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            file: file.into(),
+            line,
+            column,
+            path: String::new(),
+        }
+    }
+
+    /// The whole of `file`: its first line and column stand for it.
+    pub fn whole_file(file: impl Into<String>) -> Self {
+        Self::in_file(file, 1, 1)
+    }
+}
+
 /// A further place that explains a diagnostic ("first defined here").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -514,12 +514,7 @@ fn ids(out: &mut String, sign: &str, ids: &[ObjectId]) {
 }
 
 fn whole_file(file: String) -> Option<Location> {
-    Some(Location {
-        file,
-        line: 1,
-        column: 1,
-        path: String::new(),
-    })
+    Some(Location::whole_file(file))
 }
 
 fn file_drift(file: String, f: &FileDrift) -> Diagnostic {

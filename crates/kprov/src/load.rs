@@ -202,12 +202,7 @@ pub(crate) fn refuse_input_path(path: &str) -> Option<Diagnostic> {
 }
 
 fn file_location(path: &str, line: u32) -> Option<Location> {
-    Some(Location {
-        file: path.to_owned(),
-        line,
-        column: 1,
-        path: String::new(),
-    })
+    Some(Location::in_file(path, line, 1))
 }
 
 /// Read every YAML file under `root` that holds kprov objects, every
@@ -405,12 +400,11 @@ fn read_input(
                 good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
             diagnostics.push(Diagnostic::error(
                 Code::InvalidUtf8,
-                Some(Location {
-                    file: path.to_owned(),
-                    line: u32::try_from(line).unwrap_or(u32::MAX),
-                    column: u32::try_from(column).unwrap_or(u32::MAX),
-                    path: String::new(),
-                }),
+                Some(Location::in_file(
+                    path.to_owned(),
+                    u32::try_from(line).unwrap_or(u32::MAX),
+                    u32::try_from(column).unwrap_or(u32::MAX),
+                )),
                 "file is not valid UTF-8 (YAML input must be UTF-8)",
             ));
             None

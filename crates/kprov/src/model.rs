@@ -325,12 +325,7 @@ pub fn build(sources: &Sources) -> (Model, Vec<Diagnostic>) {
         if is_project_path(&file.path) && !crate::load::is_yaml(&file.path) {
             diagnostics.push(Diagnostic::error(
                 Code::KindNotAllowedHere,
-                Some(Location {
-                    file: file.path.clone(),
-                    line: 1,
-                    column: 1,
-                    path: String::new(),
-                }),
+                Some(Location::whole_file(file.path.clone())),
                 format!(
                     "files under `{PROJECTS_DIR}/` hold only Projects; templates, policies and schemas are the platform's: move this file out of `{PROJECTS_DIR}/`"
                 ),

@@ -299,12 +299,9 @@ pub(super) fn render_diagnostic(
     context: Option<Location>,
     why: &str,
 ) -> Diagnostic {
-    let location = e.at.as_ref().map(|(file, line)| Location {
-        file: file.clone(),
-        line: *line,
-        column: 1,
-        path: String::new(),
-    });
+    let location =
+        e.at.as_ref()
+            .map(|(file, line)| Location::in_file(file.clone(), *line, 1));
     let d = Diagnostic::error(Code::Template, location.clone(), e.message.clone());
     match context {
         Some(c) if location.is_some() => d.with_note(Some(c), why),

@@ -244,12 +244,7 @@ pub fn parse<'a>(path: &str, text: &'a str) -> Result<Document<'a>, Diagnostic> 
     let error = |line: u32, column: u32, message: String| {
         Diagnostic::error(
             Code::LibvirtXml,
-            Some(Location {
-                file: path.to_owned(),
-                line,
-                column,
-                path: String::new(),
-            }),
+            Some(Location::in_file(path, line, column)),
             message,
         )
     };
@@ -1358,12 +1353,11 @@ pub fn parse_sizes(
         let at = |message: String| {
             Diagnostic::error(
                 Code::ImportRefused,
-                Some(Location {
-                    file: path.to_owned(),
-                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                    column: 1,
-                    path: String::new(),
-                }),
+                Some(Location::in_file(
+                    path.to_owned(),
+                    u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    1,
+                )),
                 message,
             )
         };

@@ -55,12 +55,7 @@ pub fn parse(path: &str, text: &str) -> Result<Container, Vec<Diagnostic>> {
     let error = |line: u32, column: u32, message: String| {
         Diagnostic::error(
             Code::OpenvzConf,
-            Some(Location {
-                file: path.to_owned(),
-                line,
-                column,
-                path: String::new(),
-            }),
+            Some(Location::in_file(path, line, column)),
             message,
         )
     };
@@ -343,12 +338,7 @@ fn container(
         let line = c.values.get(key).map_or(1, |(_, l)| *l);
         errors.push(Diagnostic::error(
             Code::OpenvzConf,
-            Some(Location {
-                file: path.to_owned(),
-                line,
-                column: 1,
-                path: String::new(),
-            }),
+            Some(Location::in_file(path, line, 1)),
             format!("{key}: {message}"),
         ));
     };

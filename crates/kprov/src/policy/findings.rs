@@ -32,12 +32,7 @@ pub(super) fn finding(
                 .iter()
                 .find(|s| s.starts_with("projects/"))
                 .or(object.sources.first())
-                .map(|file| Location {
-                    file: file.clone(),
-                    line: 1,
-                    column: 1,
-                    path: String::new(),
-                })
+                .map(|file| Location::whole_file(file.clone()))
         });
     let text = format!(
         "policy {}: {}: {message}",
@@ -106,24 +101,18 @@ pub(super) fn keyword_location(path: &str, text: &str, keyword: &str) -> Locatio
         boundary.then_some((i + 1, line.len() - trimmed.len() + 1))
     });
     let (line, column) = found.unwrap_or((1, 1));
-    Location {
-        file: path.to_owned(),
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-        path: String::new(),
-    }
+    Location::in_file(
+        path.to_owned(),
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
 }
 
 /// Split a regorus error (`\n--> file:line:col\n  | source\n  | ^\nerror: msg`)
 /// into a location in `path` and the message.
 pub(super) fn regorus_error(path: &str, error: &dyn std::fmt::Display) -> (Location, String) {
     let text = error.to_string();
-    let mut at = Location {
-        file: path.to_owned(),
-        line: 1,
-        column: 1,
-        path: String::new(),
-    };
+    let mut at = Location::whole_file(path);
     let Some(start) = text.find("--> ") else {
         return (at, text.trim().to_owned());
     };

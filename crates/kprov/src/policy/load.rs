@@ -173,12 +173,7 @@ pub(super) fn refuse(
     let [module] = modules else {
         return None;
     };
-    let at = |call: &guard::Call| Location {
-        file: path.to_owned(),
-        line: call.line.max(1),
-        column: call.column.max(1),
-        path: String::new(),
-    };
+    let at = |call: &guard::Call| Location::in_file(path, call.line.max(1), call.column.max(1));
     let mut out: Vec<Diagnostic> = guard::forbidden_calls(module)
         .iter()
         .map(|call| {
