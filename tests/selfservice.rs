@@ -744,6 +744,11 @@ fn the_readme_shows_the_workflow_init_writes() {
         readme.contains(&format!("```yaml\n{workflow}```\n")),
         "README.md's copy of the CI workflow is stale"
     );
+    let download = format!("{}/releases/download/$v/", env!("CARGO_PKG_REPOSITORY"));
+    assert!(
+        readme.contains(&download),
+        "README.md's Install section must download from {download}"
+    );
 }
 
 // ------------------------------------------------------------ releases
@@ -807,6 +812,11 @@ fn a_release_archive_installs_where_the_ci_workflow_pins_it() {
     assert_eq!(
         ci["env"]["KPROV_VERSION"], tag,
         "the workflow kprov init writes must pin the release of this kprov"
+    );
+    assert_eq!(
+        ci["env"]["KPROV_RELEASES"],
+        format!("{}/releases/download", env!("CARGO_PKG_REPOSITORY")),
+        "the workflow must download from the repository the crates name"
     );
 
     // A checkout with the binary where `cargo build --release --target` puts it.
