@@ -363,9 +363,6 @@ const FORK: PullRequest = PullRequest {
 /// laptop's signing or hooks cannot change what the steps do.
 fn run_steps(dir: &Path, temp: &Path, pr: PullRequest, ids: &[&str]) -> Vec<i32> {
     let workflow = yaml_to_json(&init_dir().join(".github/workflows/kprov.yml"));
-    let steps = workflow["jobs"]["pull-request"]["steps"]
-        .as_array()
-        .unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_kprov")).parent().unwrap();
     let path = format!(
         "{}:{}",
@@ -374,17 +371,9 @@ fn run_steps(dir: &Path, temp: &Path, pr: PullRequest, ids: &[&str]) -> Vec<i32>
     );
     ids.iter()
         .map(|id| {
-            let step = steps
-                .iter()
-                .find(|s| s["id"] == *id)
-                .unwrap_or_else(|| panic!("no step {id}"));
-            let script = step["run"].as_str().unwrap();
-            assert!(
-                !script.contains("${{"),
-                "step {id} must run without expressions"
-            );
+            let script = step_script(&workflow, "pull-request", id);
             Command::new("bash")
-                .args(["-e", "-c", script])
+                .args(["-e", "-c", &script])
                 .current_dir(dir)
                 .env("PATH", &path)
                 .env("RUNNER_TEMP", temp)
